@@ -1,0 +1,43 @@
+# GridGov: `make run` sets everything up and serves; `make test` sets up and runs the suite.
+SHELL := /bin/bash
+PY := .venv/bin/python
+PORT ?= 8000
+export DEBUG ?= 1
+
+.PHONY: run test stop setup deps db migrate demo worker bench reliability lint backup restore
+
+setup: deps db migrate
+
+deps:
+	@scripts/bootstrap.sh
+
+# The project-local PostGIS under var/pg, unless DATABASE_URL points elsewhere.
+db: deps
+	@if [ -z "$$DATABASE_URL" ]; then scripts/pg.sh start; fi
+
+migrate: db
+	@$(PY) manage.py migrate --noinput -v 0
+	@$(PY) manage.py collectstatic --noinput -v 0
+
+demo: migrate
+	@$(PY) manage.py load_demo
+
+worker: migrate
+	@scripts/worker.sh start
+
+run: demo worker
+	@echo "GridGov serving at http://127.0.0.1:$(PORT)/  (make stop to stop)"
+	@$(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+test: migrate
+	@$(PY) -m pytest $(PYTEST_ARGS)
+
+stop:
+	@scripts/worker.sh stop || true
+	@scripts/pg.sh stop || true
+
+bench: migrate
+	@scripts/bench.sh $(B)
+
+lint: deps
+	@.venv/bin/ruff check .

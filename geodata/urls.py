@@ -1,0 +1,3 @@
+"""URLs of the geodata app."""
+
+urlpatterns: list = []

@@ -1,0 +1,148 @@
+"""The grid core's HTTP API: thin views that parse, call one selector or service, serialize."""
+
+from __future__ import annotations
+
+from django.db import connection
+from django.http import JsonResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+from rest_framework_gis.serializers import GeoFeatureModelSerializer
+
+from . import geo, selectors
+from .models import AdminArea, Duty, GridCell
+
+
+def healthz(request):
+    """Liveness and readiness: the database answers and PostGIS is installed."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT postgis_lib_version()")
+            version = cursor.fetchone()[0]
+    except Exception as exc:  # the point of a health check is to report any failure
+        return JsonResponse({"status": "error", "database": "unavailable", "detail": type(exc).__name__}, status=503)
+    return JsonResponse({"status": "ok", "database": connection.vendor + " " + connection.settings_dict["NAME"], "postgis": version})
+
+
+class AdminAreaSerializer(GeoFeatureModelSerializer):
+    parent = serializers.CharField(source="parent.code", default=None, read_only=True)
+
+    class Meta:
+        model = AdminArea
+        geo_field = "geom"
+        id_field = False
+        fields = ["code", "name", "level", "parent", "synthetic"]
+
+
+class AreaListView(APIView):
+    """Administrative areas as GeoJSON: public reference geography."""
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("level", str, enum=["city", "district", "township"]),
+            OpenApiParameter("parent", str, description="code of the parent area"),
+        ],
+        responses=AdminAreaSerializer(many=True),
+    )
+    def get(self, request):
+        areas = selectors.admin_areas(level=request.GET.get("level"), parent_code=request.GET.get("parent"))
+        return Response(AdminAreaSerializer(areas, many=True).data)
+
+
+LOCATE_RESPONSE = inline_serializer(
+    "Location",
+    {
+        "district": inline_serializer("LocationArea", {"code": serializers.CharField(), "name": serializers.CharField()}),
+        "township": inline_serializer("LocationTownship", {"code": serializers.CharField(), "name": serializers.CharField()}),
+        "grid_cell": inline_serializer("LocationCell", {"code": serializers.CharField()}),
+        "officers": serializers.ListField(child=serializers.DictField()),
+        "point": serializers.DictField(),
+    },
+)
+
+
+class LocateView(APIView):
+    """The grid cell, township and district responsible for a point."""
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("lat", OpenApiTypes.DOUBLE, required=True),
+            OpenApiParameter("lon", OpenApiTypes.DOUBLE, required=True),
+            OpenApiParameter("crs", str, enum=list(geo.CRS_NAMES), description="default wgs84"),
+        ],
+        responses={200: LOCATE_RESPONSE},
+    )
+    def get(self, request):
+        point = geo.parse_point(request.GET.get("lat"), request.GET.get("lon"), request.GET.get("crs"))
+        loc = selectors.locate(point)
+        # Names of grid staff are posted publicly (网格公示牌); phone numbers only to staff
+        # whose jurisdiction contains the cell.
+        show_phone = (
+            request.user.is_authenticated
+            and selectors.grid_cells_visible(user=request.user).filter(pk=loc.cell_id).exists()
+        )
+        officers = [
+            {
+                "username": o["username"],
+                "name": o["name"],
+                "duty": o["duty"],
+                "duty_label": str(Duty(o["duty"]).label),
+                **({"phone": o["phone"]} if show_phone else {}),
+            }
+            for o in loc.officers
+        ]
+        return Response(
+            {
+                "district": {"code": loc.district_code, "name": loc.district_name},
+                "township": {"code": loc.township_code, "name": loc.township_name},
+                "grid_cell": {"code": loc.cell_code},
+                "officers": officers,
+                "point": {"lat": round(point.y, 7), "lon": round(point.x, 7), "crs": "wgs84"},
+            }
+        )
+
+
+class GridCellSerializer(GeoFeatureModelSerializer):
+    township = serializers.CharField(source="township.code")
+    township_name = serializers.CharField(source="township.name")
+    district = serializers.CharField(source="township.parent.code")
+    officers = serializers.SerializerMethodField()
+
+    class Meta:
+        model = GridCell
+        geo_field = "geom"
+        id_field = False
+        fields = ["code", "name", "level", "township", "township_name", "district", "synthetic", "officers"]
+
+    def get_officers(self, cell) -> list[dict]:
+        return [
+            {"username": a.user.username, "name": a.user.display_name, "duty": a.duty, "phone": a.user.phone}
+            for a in cell.assignments.all()
+        ]
+
+
+class GridCellDetailView(APIView):
+    """One grid cell with its staff; outside the user's jurisdiction it does not exist."""
+
+    @extend_schema(responses=GridCellSerializer)
+    def get(self, request, code: str):
+        cell = selectors.grid_cell_get(user=request.user, code=code)
+        return Response(GridCellSerializer(cell).data)
+
+
+class TokenView(ObtainAuthToken):
+    """Exchange a username and password for an API token (`Authorization: Token <token>`)."""
+
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "login"
+
+    @extend_schema(
+        request=inline_serializer("TokenRequest", {"username": serializers.CharField(), "password": serializers.CharField()}),
+        responses={200: inline_serializer("TokenResponse", {"token": serializers.CharField()})},
+    )
+    def post(self, request, *args, **kwargs):
+        return super().post(request, *args, **kwargs)

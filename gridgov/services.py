@@ -1,0 +1,55 @@
+"""Writes of the grid core: each a typed function, one transaction, validated before save."""
+
+from __future__ import annotations
+
+from django.contrib.gis.geos import GEOSGeometry, MultiPolygon
+from django.db import connection, transaction
+
+from .models import AdminArea, GridCell, GridCellPart
+
+SUBDIVIDE_MAX_VERTICES = 64
+
+
+def as_multipolygon(geom: GEOSGeometry) -> MultiPolygon:
+    if geom.geom_type == "Polygon":
+        return MultiPolygon(geom, srid=geom.srid)
+    if geom.geom_type != "MultiPolygon":
+        raise ValueError(f"expected a polygon, got {geom.geom_type}")
+    return geom
+
+
+def grid_cells_subdivide(*, cell_ids: list[int] | None = None) -> int:
+    """Rebuild the subdivided parts of the given cells (all when None); return the part count."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        if cell_ids is None:
+            cursor.execute("TRUNCATE gridgov_gridcellpart")
+            where, params = "", []
+        else:
+            GridCellPart.objects.filter(cell_id__in=cell_ids).delete()
+            where, params = "WHERE id = ANY(%s)", [list(cell_ids)]
+        # ST_Subdivide keeps each part under a vertex budget, so ST_Covers stays cheap and the
+        # GiST index boxes stay tight (MapIt's GeometrySubdivided).
+        cursor.execute(
+            f"""INSERT INTO gridgov_gridcellpart (cell_id, geom)
+                SELECT id, ST_Subdivide(geom, {SUBDIVIDE_MAX_VERTICES}) FROM gridgov_gridcell {where}""",
+            params,
+        )
+        return cursor.rowcount
+
+
+@transaction.atomic
+def grid_cell_save(*, cell: GridCell) -> GridCell:
+    """Validate and save a grid cell, keeping its subdivided parts in step."""
+    cell.geom = as_multipolygon(cell.geom)
+    cell.full_clean()
+    cell.save()
+    grid_cells_subdivide(cell_ids=[cell.pk])
+    return cell
+
+
+@transaction.atomic
+def admin_area_save(*, area: AdminArea) -> AdminArea:
+    area.geom = as_multipolygon(area.geom)
+    area.full_clean()
+    area.save()
+    return area

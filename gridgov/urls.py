@@ -1,0 +1,29 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from . import api, tiles, views
+
+api_patterns = [
+    path("areas/", api.AreaListView.as_view(), name="api-areas"),
+    path("locate/", api.LocateView.as_view(), name="api-locate"),
+    path("grid-cells/<str:code>/", api.GridCellDetailView.as_view(), name="api-grid-cell"),
+    path("auth/token/", api.TokenView.as_view(), name="api-token"),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("zoning/", include("zoning.urls")),
+    path("patrol/", include("patrol.urls")),
+    path("geodata/", include("geodata.urls")),
+]
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", api.healthz, name="healthz"),
+    path("api/", include(api_patterns)),
+    path("tiles/<str:layer>/<int:z>/<int:x>/<int:y>.pbf", tiles.tile_view, name="tile"),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+]

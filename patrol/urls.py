@@ -1,0 +1,3 @@
+"""URLs of the patrol app."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""URLs of the zoning app."""
+
+urlpatterns: list = []
