@@ -1,0 +1,3 @@
+"""Page URLs (filled in by the app)."""
+
+urlpatterns: list = []
