@@ -35,3 +35,52 @@ def best_of(fn: Callable[[], object], *, repeat: int = 5) -> float:
 
 def p50(samples: list[float]) -> float:
     return statistics.median(samples)
+
+
+def bench_database_url(scale: int = 100_000) -> str:
+    """Return the URL of a scratch database holding the demo grid at `scale` cells.
+
+    Built once (migrate + load_demo --scale) and reused by later runs; the development
+    database is never touched. Named after the scale so benches of different sizes coexist.
+    """
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+    from urllib.parse import urlsplit, urlunsplit
+
+    import psycopg
+
+    root = Path(__file__).resolve().parent.parent
+    base = os.environ.get("DATABASE_URL") or (root / "var" / "database_url").read_text().strip()
+    parts = urlsplit(base)
+    name = f"gridgov_bench_{scale}"
+    admin_url = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+    url = urlunsplit(parts._replace(path=f"/{name}"))
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
+    env = {**os.environ, "DATABASE_URL": url, "DEBUG": "1"}
+    for args in (["migrate", "--noinput", "-v", "0"], ["load_demo", "--scale", str(scale), "--no-accounts", "-v", "0"]):
+        subprocess.run([sys.executable, "manage.py", *args], cwd=root, env=env, check=True,
+                       stdout=sys.stderr, stderr=sys.stderr)
+    return url
+
+
+def setup_django(database_url: str | None = None) -> None:
+    """Configure Django for a bench script (optionally against another database)."""
+    import os
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    sys.path.insert(0, str(root))
+    os.environ.setdefault("DEBUG", "1")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gridgov.settings")
+    if database_url:
+        os.environ["DATABASE_URL"] = database_url
+    import django
+
+    django.setup()

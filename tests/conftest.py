@@ -20,6 +20,9 @@ from django.core.management import call_command
 from rest_framework.test import APIClient
 
 ROOT = Path(__file__).resolve().parent.parent
+# Playwright's sync API runs an event loop in the test thread; Django's ORM guard would then
+# refuse the (synchronous, same-thread) database access of browser tests.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 DEMO_ACCOUNTS = ["city_supervisor", "district_supervisor", "township_supervisor", "officer", "planner", "responsible_unit"]
 
 
