@@ -77,7 +77,12 @@ def setup_django(database_url: str | None = None) -> None:
 
     root = Path(__file__).resolve().parent.parent
     sys.path.insert(0, str(root))
-    os.environ.setdefault("DEBUG", "1")
+    # Production settings: DEBUG on would record every query and slow the hot paths.
+    os.environ["DEBUG"] = "0"
+    if not os.environ.get("SECRET_KEY"):
+        import secrets
+
+        os.environ["SECRET_KEY"] = secrets.token_urlsafe(50)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gridgov.settings")
     if database_url:
         os.environ["DATABASE_URL"] = database_url

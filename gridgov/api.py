@@ -93,7 +93,7 @@ class LocateView(APIView):
                 "duty_label": str(Duty(o["duty"]).label),
                 **({"phone": o["phone"]} if show_phone else {}),
             }
-            for o in loc.officers
+            for o in selectors.cell_staff(cell_id=loc.cell_id)
         ]
         return Response(
             {

@@ -125,6 +125,13 @@ class GridCellPart(models.Model):
 
     cell = models.ForeignKey(GridCell, on_delete=models.CASCADE, related_name="parts")
     geom = models.PolygonField(srid=SRID)
+    # The answer of a point lookup, copied here so locate reads one row of one table.
+    # Rebuilt with the parts by services.grid_cells_subdivide and admin_area_save.
+    cell_code = models.CharField(max_length=14)
+    township_code = models.CharField(max_length=9)
+    township_name = models.CharField(max_length=64)
+    district_code = models.CharField(max_length=6)
+    district_name = models.CharField(max_length=64)
 
     class Meta:
         verbose_name = _("网格分块")

@@ -26,12 +26,16 @@ def grid_cells_subdivide(*, cell_ids: list[int] | None = None) -> int:
             where, params = "", []
         else:
             GridCellPart.objects.filter(cell_id__in=cell_ids).delete()
-            where, params = "WHERE id = ANY(%s)", [list(cell_ids)]
+            where, params = "WHERE c.id = ANY(%s)", [list(cell_ids)]
         # ST_Subdivide keeps each part under a vertex budget, so ST_Covers stays cheap and the
         # GiST index boxes stay tight (MapIt's GeometrySubdivided).
         cursor.execute(
-            f"""INSERT INTO gridgov_gridcellpart (cell_id, geom)
-                SELECT id, ST_Subdivide(geom, {SUBDIVIDE_MAX_VERTICES}) FROM gridgov_gridcell {where}""",
+            f"""INSERT INTO gridgov_gridcellpart
+                       (cell_id, geom, cell_code, township_code, township_name, district_code, district_name)
+                SELECT c.id, ST_Subdivide(c.geom, {SUBDIVIDE_MAX_VERTICES}), c.code, t.code, t.name, d.code, d.name
+                  FROM gridgov_gridcell c
+                  JOIN gridgov_adminarea t ON t.id = c.township_id
+                  JOIN gridgov_adminarea d ON d.id = t.parent_id {where}""",
             params,
         )
         return cursor.rowcount
@@ -52,4 +56,9 @@ def admin_area_save(*, area: AdminArea) -> AdminArea:
     area.geom = as_multipolygon(area.geom)
     area.full_clean()
     area.save()
+    # Keep the names copied into the lookup table in step.
+    if area.level == "township":
+        GridCellPart.objects.filter(cell__township=area).update(township_code=area.code, township_name=area.name)
+    elif area.level == "district":
+        GridCellPart.objects.filter(cell__township__parent=area).update(district_code=area.code, district_name=area.name)
     return area
