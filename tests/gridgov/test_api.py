@@ -89,3 +89,22 @@ def test_grid_cell_tiles(api):
 def test_tile_bad_coordinates(api):
     assert api.get("/tiles/grid-cells/3/9/1.pbf").status_code == 400
     assert api.get("/tiles/no-such-layer/3/1/1.pbf").status_code == 404
+
+
+def test_admin_edits_grid_cells_on_a_map(db, client):
+    from gridgov.models import GridCell, User
+
+    admin = User.objects.create_superuser("admin-test", password="a-long-admin-password")
+    client.force_login(admin)
+    cell = GridCell.objects.first()
+    r = client.get(f"/admin/gridgov/gridcell/{cell.pk}/change/")
+    assert r.status_code == 200
+    assert b"leaflet" in r.content.lower()
+
+
+def test_english_through_i18n(client, db):
+    r = client.get("/", HTTP_ACCEPT_LANGUAGE="en")
+    assert r.status_code == 200
+    assert b"Hangzhou grid map" in r.content
+    r = client.get("/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert "杭州市网格一张图" in r.content.decode()
