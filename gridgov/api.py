@@ -45,12 +45,22 @@ class AreaListView(APIView):
         parameters=[
             OpenApiParameter("level", str, enum=["city", "district", "township"]),
             OpenApiParameter("parent", str, description="code of the parent area"),
+            OpenApiParameter("crs", str, enum=["4326", "4490"], description="output CRS (default 4326, WGS84)"),
         ],
         responses=AdminAreaSerializer(many=True),
     )
     def get(self, request):
         areas = selectors.admin_areas(level=request.GET.get("level"), parent_code=request.GET.get("parent"))
-        return Response(AdminAreaSerializer(areas, many=True).data)
+        srid = geo.parse_output_srid(request.GET.get("crs"))
+        if srid != 4326:
+            areas = list(areas)
+            for area in areas:
+                area.geom.transform(srid)
+        data = AdminAreaSerializer(areas, many=True).data
+        if srid != 4326:
+            # RFC 7946 GeoJSON is WGS84 only; name the CRS the way GDAL and QGIS read it.
+            data["crs"] = {"type": "name", "properties": {"name": f"urn:ogc:def:crs:EPSG::{srid}"}}
+        return Response(data)
 
 
 LOCATE_RESPONSE = inline_serializer(

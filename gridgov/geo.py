@@ -65,3 +65,16 @@ def parse_bbox(value: object, *, field: str = "bbox") -> tuple[float, float, flo
     if x0 > x1 or y0 > y1:
         raise InvalidInput(f"'{field}' must be minlon,minlat,maxlon,maxlat (min before max)", field=field)
     return x0, y0, x1, y1
+
+
+OUTPUT_SRIDS = {"4326": 4326, "epsg:4326": 4326, "wgs84": 4326, "4490": 4490, "epsg:4490": 4490, "cgcs2000": 4490}
+
+
+def parse_output_srid(value: object, *, field: str = "crs") -> int:
+    """Return the SRID to emit geometries in: WGS84 (4326, default) or CGCS2000 (4490)."""
+    if value in (None, ""):
+        return 4326
+    srid = OUTPUT_SRIDS.get(str(value).strip().lower())
+    if srid is None:
+        raise InvalidInput(f"'{field}' must be 4326 or 4490, got {str(value)[:20]!r}", field=field)
+    return srid

@@ -108,3 +108,14 @@ def test_english_through_i18n(client, db):
     assert b"Hangzhou grid map" in r.content
     r = client.get("/", HTTP_ACCEPT_LANGUAGE="zh-hans")
     assert "杭州市网格一张图" in r.content.decode()
+
+
+def test_areas_in_cgcs2000(api):
+    wgs = api.get("/api/areas/", {"level": "district"}).json()
+    cgcs = api.get("/api/areas/", {"level": "district", "crs": "4490"}).json()
+    assert cgcs["crs"]["properties"]["name"] == "urn:ogc:def:crs:EPSG::4490"
+    # CGCS2000 and WGS84 agree to centimetres: the coordinates match to 1e-6 degrees.
+    a = wgs["features"][0]["geometry"]["coordinates"][0][0][0]
+    b = cgcs["features"][0]["geometry"]["coordinates"][0][0][0]
+    assert a == pytest.approx(b, abs=1e-6)
+    assert api.get("/api/areas/", {"crs": "3857"}).json()["field"] == "crs"
