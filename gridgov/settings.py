@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "zoning",
     "patrol",
     "geodata",
+    "dashboard",
 ]
 
 MIDDLEWARE = [

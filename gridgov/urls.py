@@ -15,6 +15,7 @@ api_patterns = [
     path("zoning/", include("zoning.urls")),
     path("patrol/", include("patrol.urls")),
     path("geodata/", include("geodata.urls")),
+    path("dashboard/", include("dashboard.urls")),
 ]
 
 urlpatterns = [
@@ -28,6 +29,8 @@ urlpatterns = [
     path("m/", include("patrol.mobile_urls")),
     path("open311/v2/", include("patrol.open311_urls")),
     path("imagery/", include("geodata.page_urls")),
+    path("dashboard/", include("dashboard.page_urls")),
+    path("reports/", include("dashboard.report_urls")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),

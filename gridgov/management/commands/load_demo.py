@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import time
 
 import numpy as np
@@ -49,8 +50,10 @@ class Command(BaseCommand):
         parser.add_argument("--townships", type=int, default=demo.DEFAULT_TOWNSHIPS)
         parser.add_argument("--force", action="store_true", help="rebuild even if already loaded")
         parser.add_argument("--no-accounts", action="store_true", help="do not (re)create the demo accounts")
+        parser.add_argument("--cases", type=int, default=None, help="generate N synthetic cases (dashboard scale data)")
 
-    def handle(self, *args, scale: int, townships: int, force: bool, no_accounts: bool, **options) -> None:
+    def handle(self, *args, scale: int, townships: int, force: bool, no_accounts: bool, cases: int | None,
+               **options) -> None:
         t0 = time.monotonic()
         params = {"scale": scale, "townships": townships, "seed": SEED, "version": 1}
         loaded = DemoLoad.objects.filter(name="grid", params=params).exists()
@@ -64,7 +67,10 @@ class Command(BaseCommand):
             self.load_accounts()
         # Other apps add their own demo data through the same command.
         for hook in demo_hooks():
-            hook(stdout=self.stdout, force=force)
+            kwargs = {"stdout": self.stdout, "force": force}
+            if "cases" in inspect.signature(hook).parameters:
+                kwargs["cases"] = cases
+            hook(**kwargs)
 
     @transaction.atomic
     def load_grid(self, *, scale: int, townships: int) -> None:
@@ -183,10 +189,12 @@ def demo_hooks():
     from importlib import import_module
 
     hooks = []
-    for app in ("zoning", "patrol", "geodata"):
+    for app in ("zoning", "patrol", "geodata", "dashboard"):
         try:
             module = import_module(f"{app}.demo")
-        except ModuleNotFoundError:
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{app}.demo":
+                raise
             continue
         if hasattr(module, "load_demo"):
             hooks.append(module.load_demo)
