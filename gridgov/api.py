@@ -88,7 +88,8 @@ class LocateView(APIView):
     )
     def get(self, request):
         point = geo.parse_point(request.GET.get("lat"), request.GET.get("lon"), request.GET.get("crs"))
-        loc = selectors.locate(point)
+        lon, lat = point.coords
+        loc = selectors.locate_lonlat(lon, lat)
         # Names of grid staff are posted publicly (网格公示牌); phone numbers only to staff
         # whose jurisdiction contains the cell.
         show_phone = (
@@ -111,7 +112,7 @@ class LocateView(APIView):
                 "township": {"code": loc.township_code, "name": loc.township_name},
                 "grid_cell": {"code": loc.cell_code},
                 "officers": officers,
-                "point": {"lat": round(point.y, 7), "lon": round(point.x, 7), "crs": "wgs84"},
+                "point": {"lat": round(lat, 7), "lon": round(lon, 7), "crs": "wgs84"},
             }
         )
 

@@ -52,32 +52,53 @@ class Location:
 # The hot path of routing every report and every map click, so it is written for speed:
 # - the subdivided parts table answers the point-in-polygon test on few vertices (MapIt's
 #   GeometrySubdivided) and carries the codes and names of the answer, so it is one table;
-# - a point on an edge shared by two cells is covered by both: the lowest code wins, always;
+# - cells do not overlap, so a point strictly inside the first part found has its answer
+#   and the index scan stops there (LIMIT 1). A point on an edge is covered by the parts on
+#   both sides: only then do we look at every candidate, and the lowest cell code wins, so
+#   the same edge point resolves the same way every time;
 # - it runs on the raw psycopg connection as a server-side prepared statement, planned once
 #   per connection: Django's client-side binding would re-plan it on every call, which costs
 #   more than the lookup itself.
-_LOCATE_SQL = """
-SELECT cell_id, cell_code, township_code, township_name, district_code, district_name
-  FROM gridgov_gridcellpart
- WHERE ST_Covers(geom, ST_SetSRID(ST_MakePoint(%s::float8, %s::float8), 4326))
- ORDER BY cell_code
- LIMIT 1
+_COLUMNS = "cell_id, cell_code, township_code, township_name, district_code, district_name"
+_LOCATE_SQL = f"""
+WITH pt AS (SELECT ST_SetSRID(ST_MakePoint(%s::float8, %s::float8), 4326) AS g)
+SELECT {_COLUMNS}, ST_Contains(p.geom, pt.g)
+  FROM gridgov_gridcellpart p, pt WHERE ST_Covers(p.geom, pt.g) LIMIT 1
+"""
+_LOCATE_ON_EDGE_SQL = f"""
+WITH pt AS (SELECT ST_SetSRID(ST_MakePoint(%s::float8, %s::float8), 4326) AS g)
+SELECT {_COLUMNS}, true
+  FROM gridgov_gridcellpart p, pt WHERE ST_Covers(p.geom, pt.g) ORDER BY cell_code LIMIT 1
 """
 
 
 def locate(point: Point) -> Location:
     """Return the grid cell, township and district covering a storage-SRID point."""
+    lon, lat = point.coords
+    return locate_lonlat(lon, lat)
+
+
+def locate_lonlat(lon: float, lat: float) -> Location:
+    """Return the grid cell, township and district covering a WGS84 longitude/latitude.
+
+    The form to call in hot loops: reading coordinates back out of a GEOS point costs a
+    quarter of the lookup itself.
+    """
+    params = (lon, lat)
     connection.ensure_connection()
     with psycopg.Cursor(connection.connection) as cursor:
-        cursor.execute(_LOCATE_SQL, (point.x, point.y), prepare=True)
+        cursor.execute(_LOCATE_SQL, params, prepare=True)
         row = cursor.fetchone()
+        if row is not None and not row[-1]:
+            cursor.execute(_LOCATE_ON_EDGE_SQL, params, prepare=True)
+            row = cursor.fetchone()
     if row is None:
         raise InvalidInput(
-            f"位置 (lat={point.y:.6f}, lon={point.x:.6f}) 不在杭州市网格范围内 / "
+            f"位置 (lat={lat:.6f}, lon={lon:.6f}) 不在杭州市网格范围内 / "
             "the point given by 'lat' and 'lon' is outside every Hangzhou grid cell",
             field="lat",
         )
-    return Location(*row)
+    return Location(*row[:-1])
 
 
 def cell_staff(*, cell_id: int) -> list[dict]:

@@ -114,6 +114,8 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# Prepare the hot lookups (locate) server-side; off behind a pooler without prepared-statement support.
+GRIDGOV_PREPARED_STATEMENTS = env_bool("DB_PREPARED_STATEMENTS", True)
 # Parallel test runs (several checkouts or helpers against one cluster) need distinct test DBs.
 DATABASES["default"]["TEST"] = {"NAME": os.environ.get("GRIDGOV_TEST_DB", "test_gridgov")}
 
