@@ -13,7 +13,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import benchlib  # noqa: E402
 
-N_POINTS = 3000
+N_POINTS = 2000
 SCALE = 100_000
 
 
@@ -58,7 +58,7 @@ def main() -> None:
     run_service(), run_sql()  # warm caches on both paths
     # Interleave rounds so drift on a shared machine hits both sides alike; keep the best.
     service_t, sql_t = [], []
-    for _ in range(3):
+    for _ in range(5):
         service_t.append(run_service())
         sql_t.append(run_sql())
     service_rate = len(points) / min(service_t)

@@ -25,7 +25,9 @@ def healthz(request):
             version = cursor.fetchone()[0]
     except Exception as exc:  # the point of a health check is to report any failure
         return JsonResponse({"status": "error", "database": "unavailable", "detail": type(exc).__name__}, status=503)
-    return JsonResponse({"status": "ok", "database": connection.vendor + " " + connection.settings_dict["NAME"], "postgis": version})
+    return JsonResponse(
+        {"status": "ok", "database": connection.vendor + " " + connection.settings_dict["NAME"], "postgis": version}
+    )
 
 
 class AdminAreaSerializer(GeoFeatureModelSerializer):
@@ -66,8 +68,12 @@ class AreaListView(APIView):
 LOCATE_RESPONSE = inline_serializer(
     "Location",
     {
-        "district": inline_serializer("LocationArea", {"code": serializers.CharField(), "name": serializers.CharField()}),
-        "township": inline_serializer("LocationTownship", {"code": serializers.CharField(), "name": serializers.CharField()}),
+        "district": inline_serializer(
+            "LocationArea", {"code": serializers.CharField(), "name": serializers.CharField()}
+        ),
+        "township": inline_serializer(
+            "LocationTownship", {"code": serializers.CharField(), "name": serializers.CharField()}
+        ),
         "grid_cell": inline_serializer("LocationCell", {"code": serializers.CharField()}),
         "officers": serializers.ListField(child=serializers.DictField()),
         "point": serializers.DictField(),
@@ -152,7 +158,9 @@ class TokenView(ObtainAuthToken):
     throttle_scope = "login"
 
     @extend_schema(
-        request=inline_serializer("TokenRequest", {"username": serializers.CharField(), "password": serializers.CharField()}),
+        request=inline_serializer(
+            "TokenRequest", {"username": serializers.CharField(), "password": serializers.CharField()}
+        ),
         responses={200: inline_serializer("TokenResponse", {"token": serializers.CharField()})},
     )
     def post(self, request, *args, **kwargs):

@@ -27,7 +27,11 @@ BOUNDARIES = DATA_DIR / "hangzhou_gcj02.geojson"
 DEFAULT_TOWNSHIPS = 200
 DEFAULT_GRID_CELLS = 5000
 
-SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
+SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于"
+    "蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段"
+    "雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
+)
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍鹏辉建红春梅林斌宇浩凯晨欣悦然婷雪琳倩颖佳嘉文博睿"
 
 
@@ -101,7 +105,7 @@ def relax(points: np.ndarray, geom: BaseGeometry, rounds: int = 2) -> np.ndarray
     for _ in range(rounds):
         cells = voronoi_clip(points, geom)
         cents = []
-        for cell, p in zip(cells, points):
+        for cell, p in zip(cells, points, strict=True):
             cents.append(np.array(cell.centroid.coords[0]) if cell is not None else p)
         points = np.array(cents)
     return points
@@ -121,7 +125,7 @@ def voronoi_clip(points: np.ndarray, geom: BaseGeometry) -> list[MultiPolygon | 
     pts = shapely.points(points)
     idx_pt, idx_poly = tree.query(pts, predicate="intersects")
     owner = np.full(len(points), -1)
-    for i, j in zip(idx_pt, idx_poly):
+    for i, j in zip(idx_pt, idx_poly, strict=True):
         if owner[i] < 0:
             owner[i] = j
     shapely.prepare(geom)
@@ -191,7 +195,9 @@ def person_name(rng: np.random.Generator) -> str:
     )
 
 
-def staffing(cell_codes: list[str], rng: np.random.Generator) -> tuple[list[tuple[str, str]], list[tuple[str, str, str]]]:
+def staffing(
+    cell_codes: list[str], rng: np.random.Generator
+) -> tuple[list[tuple[str, str]], list[tuple[str, str, str]]]:
     """Return synthetic people (username, name) and assignments (cell, username, duty) for a
     township: one 网格长 per four cells and two 网格员 per cell, each officer covering ~3 cells."""
     n = len(cell_codes)

@@ -22,14 +22,16 @@ def parse_float(value: object, *, field: str) -> float:
     try:
         number = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
-        raise InvalidInput(f"参数 {field} 必须是数字 / '{field}' must be a number, got {str(value)[:40]!r}", field=field)
+        raise InvalidInput(
+            f"参数 {field} 必须是数字 / '{field}' must be a number, got {str(value)[:40]!r}", field=field
+        )
     if not math.isfinite(number):
         raise InvalidInput(f"参数 {field} 必须是有限数字 / '{field}' must be finite, got {value!r}", field=field)
     return number
 
 
 def parse_crs(value: object, *, field: str = "crs") -> str:
-    crs = (str(value).strip().lower() if value not in (None, "") else "wgs84")
+    crs = str(value).strip().lower() if value not in (None, "") else "wgs84"
     if crs not in CRS_NAMES:
         raise InvalidInput(
             f"不支持的坐标系 {str(value)[:20]!r} / unknown {field}; use one of {', '.join(CRS_NAMES)}",
@@ -38,7 +40,9 @@ def parse_crs(value: object, *, field: str = "crs") -> str:
     return crs
 
 
-def parse_point(lat: object, lon: object, crs: object = None, *, lat_field: str = "lat", lon_field: str = "lon") -> Point:
+def parse_point(
+    lat: object, lon: object, crs: object = None, *, lat_field: str = "lat", lon_field: str = "lon"
+) -> Point:
     """Return a storage-SRID point from request values, naming the offending parameter on error."""
     crs_name = parse_crs(crs)
     y = parse_float(lat, field=lat_field)

@@ -67,9 +67,7 @@ def user_scope(user) -> Scope:
             districts = {a.pk for a in areas if a.level == AreaLevel.DISTRICT}
             townships = {a.pk for a in areas if a.level == AreaLevel.TOWNSHIP}
             if districts:
-                townships |= set(
-                    AdminArea.objects.filter(parent_id__in=districts).values_list("pk", flat=True)
-                )
+                townships |= set(AdminArea.objects.filter(parent_id__in=districts).values_list("pk", flat=True))
             scope = Scope(district_ids=frozenset(districts), township_ids=frozenset(townships))
     user._gridgov_scope = scope
     return scope

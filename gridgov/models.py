@@ -95,7 +95,9 @@ class GridCell(models.Model):
         related_name="grid_cells",
         limit_choices_to={"level": AreaLevel.TOWNSHIP},
     )
-    level = models.PositiveSmallIntegerField(_("网格等级"), default=2, help_text=_("1 重点 / 2 一般 / 3 基础：决定巡查频次"))
+    level = models.PositiveSmallIntegerField(
+        _("网格等级"), default=2, help_text=_("1 重点 / 2 一般 / 3 基础：决定巡查频次")
+    )
     geom = models.MultiPolygonField(_("范围"), srid=SRID)
     synthetic = models.BooleanField(_("合成数据"), default=True)
     officers = models.ManyToManyField(
@@ -178,7 +180,9 @@ class Organization(models.Model):
 
     name = models.CharField(_("名称"), max_length=128, unique=True)
     kind = models.CharField(_("类型"), max_length=16, choices=Kind.choices)
-    area = models.ForeignKey(AdminArea, verbose_name=_("所在区域"), on_delete=models.PROTECT, related_name="organizations")
+    area = models.ForeignKey(
+        AdminArea, verbose_name=_("所在区域"), on_delete=models.PROTECT, related_name="organizations"
+    )
     synthetic = models.BooleanField(_("合成数据"), default=False)
 
     class Meta:
@@ -196,11 +200,19 @@ class User(AbstractUser):
     role = models.CharField(_("角色"), max_length=32, choices=Role.choices, blank=True)
     phone = models.CharField(_("电话"), max_length=32, blank=True)
     scope = models.ManyToManyField(
-        AdminArea, verbose_name=_("管辖范围"), blank=True, related_name="+",
+        AdminArea,
+        verbose_name=_("管辖范围"),
+        blank=True,
+        related_name="+",
         help_text=_("用户可见的行政区；包含其下级区域"),
     )
     organization = models.ForeignKey(
-        Organization, verbose_name=_("所属单位"), null=True, blank=True, on_delete=models.SET_NULL, related_name="members"
+        Organization,
+        verbose_name=_("所属单位"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="members",
     )
 
     class Meta(AbstractUser.Meta):

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 
 import psycopg
-
 from django.contrib.gis.geos import Point
 from django.db import connection
 from django.db.models import QuerySet
@@ -20,7 +20,9 @@ def admin_areas(*, level: str | None = None, parent_code: str | None = None) -> 
     qs = AdminArea.objects.select_related("parent")
     if level is not None:
         if level not in AreaLevel.values:
-            raise InvalidInput(f"'level' must be one of {', '.join(AreaLevel.values)}, got {level[:20]!r}", field="level")
+            raise InvalidInput(
+                f"'level' must be one of {', '.join(AreaLevel.values)}, got {level[:20]!r}", field="level"
+            )
         qs = qs.filter(level=level)
     if parent_code:
         qs = qs.filter(parent__code=parent_code)
@@ -33,7 +35,13 @@ def grid_cells_visible(*, user) -> QuerySet[GridCell]:
 
 
 def grid_cell_get(*, user, code: str) -> GridCell:
-    cell = grid_cells_visible(user=user).select_related("township__parent").prefetch_related("assignments__user").filter(code=code).first()
+    cell = (
+        grid_cells_visible(user=user)
+        .select_related("township__parent")
+        .prefetch_related("assignments__user")
+        .filter(code=code)
+        .first()
+    )
     if cell is None:
         raise NotFound(f"网格 {code[:20]} 不存在 / grid cell not found", field="code")
     return cell
@@ -72,6 +80,10 @@ SELECT {_COLUMNS}, true
 """
 
 
+# One server-binding cursor per database connection (Django keeps one connection per thread).
+_cursors: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 def locate(point: Point) -> Location:
     """Return the grid cell, township and district covering a storage-SRID point."""
     lon, lat = point.coords
@@ -86,12 +98,15 @@ def locate_lonlat(lon: float, lat: float) -> Location:
     """
     params = (lon, lat)
     connection.ensure_connection()
-    with psycopg.Cursor(connection.connection) as cursor:
-        cursor.execute(_LOCATE_SQL, params, prepare=True)
+    raw = connection.connection
+    cursor = _cursors.get(raw)
+    if cursor is None or cursor.closed:
+        cursor = _cursors[raw] = psycopg.Cursor(raw)
+    cursor.execute(_LOCATE_SQL, params, prepare=True)
+    row = cursor.fetchone()
+    if row is not None and not row[-1]:
+        cursor.execute(_LOCATE_ON_EDGE_SQL, params, prepare=True)
         row = cursor.fetchone()
-        if row is not None and not row[-1]:
-            cursor.execute(_LOCATE_ON_EDGE_SQL, params, prepare=True)
-            row = cursor.fetchone()
     if row is None:
         raise InvalidInput(
             f"位置 (lat={lat:.6f}, lon={lon:.6f}) 不在杭州市网格范围内 / "
@@ -103,12 +118,7 @@ def locate_lonlat(lon: float, lat: float) -> Location:
 
 def cell_staff(*, cell_id: int) -> list[dict]:
     """The 网格长 first, then the 网格员 of a cell, with their contact details."""
-    rows = (
-        GridAssignment.objects.filter(cell_id=cell_id)
-        .select_related("user")
-        .order_by("duty", "user__username")
-    )
+    rows = GridAssignment.objects.filter(cell_id=cell_id).select_related("user").order_by("duty", "user__username")
     return [
-        {"username": a.user.username, "name": a.user.display_name, "duty": a.duty, "phone": a.user.phone}
-        for a in rows
+        {"username": a.user.username, "name": a.user.display_name, "duty": a.duty, "phone": a.user.phone} for a in rows
     ]

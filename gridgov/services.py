@@ -60,5 +60,7 @@ def admin_area_save(*, area: AdminArea) -> AdminArea:
     if area.level == "township":
         GridCellPart.objects.filter(cell__township=area).update(township_code=area.code, township_name=area.name)
     elif area.level == "district":
-        GridCellPart.objects.filter(cell__township__parent=area).update(district_code=area.code, district_name=area.name)
+        GridCellPart.objects.filter(cell__township__parent=area).update(
+            district_code=area.code, district_name=area.name
+        )
     return area

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
-from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("GRIDGOV_VAR_DIR", BASE_DIR / "var"))
@@ -99,9 +98,7 @@ def _database_url() -> str:
     local = VAR_DIR / "database_url"
     if local.exists():
         return local.read_text().strip()
-    raise ImproperlyConfigured(
-        "No database: set DATABASE_URL, or run `make db` to start the project-local PostGIS."
-    )
+    raise ImproperlyConfigured("No database: set DATABASE_URL, or run `make db` to start the project-local PostGIS.")
 
 
 DATABASES = {

@@ -23,7 +23,14 @@ ROOT = Path(__file__).resolve().parent.parent
 # Playwright's sync API runs an event loop in the test thread; Django's ORM guard would then
 # refuse the (synchronous, same-thread) database access of browser tests.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-DEMO_ACCOUNTS = ["city_supervisor", "district_supervisor", "township_supervisor", "officer", "planner", "responsible_unit"]
+DEMO_ACCOUNTS = [
+    "city_supervisor",
+    "district_supervisor",
+    "township_supervisor",
+    "officer",
+    "planner",
+    "responsible_unit",
+]
 
 
 @pytest.fixture(scope="session")
@@ -71,7 +78,10 @@ def live_url(django_db_setup, django_db_blocker) -> str:
     log = open(ROOT / "var" / f"live-server-{port}.log", "w")
     proc = subprocess.Popen(
         [sys.executable, "manage.py", "runserver", "--noreload", "--skip-checks", f"127.0.0.1:{port}"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -91,8 +101,13 @@ def live_url(django_db_setup, django_db_blocker) -> str:
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 
 

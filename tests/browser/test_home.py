@@ -18,7 +18,11 @@ def test_clicking_the_map_locates_the_grid_cell(page, live_url):
     page.wait_for_selector("#map[data-districts='13']", timeout=20000)
     # Zoom onto West Lake and click the map centre.
     page.evaluate("window.gridgovMap.setView([30.2455, 120.1410], 14, {animate: false})")
-    page.locator("#map").click(position={"x": page.locator("#map").bounding_box()["width"] / 2,
-                                         "y": page.locator("#map").bounding_box()["height"] / 2})
+    page.locator("#map").click(
+        position={
+            "x": page.locator("#map").bounding_box()["width"] / 2,
+            "y": page.locator("#map").bounding_box()["height"] / 2,
+        }
+    )
     page.wait_for_function("document.getElementById('locate-result').innerText.includes('西湖区')", timeout=10000)
     assert "网格" in page.locator("[data-testid=locate-result]").inner_text()

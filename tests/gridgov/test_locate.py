@@ -9,7 +9,7 @@ import pytest
 import shapely
 from django.db import connection
 from pyproj import Transformer
-from shapely.geometry import Point, shape
+from shapely.geometry import shape
 from shapely.ops import nearest_points
 
 from gridgov import coords

@@ -46,14 +46,17 @@ class Command(BaseCommand):
     help = "Load the Hangzhou demo: real district boundaries, synthetic townships, grid cells, people."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--scale", type=int, default=demo.DEFAULT_GRID_CELLS, help="number of grid cells (default 5000)")
+        parser.add_argument(
+            "--scale", type=int, default=demo.DEFAULT_GRID_CELLS, help="number of grid cells (default 5000)"
+        )
         parser.add_argument("--townships", type=int, default=demo.DEFAULT_TOWNSHIPS)
         parser.add_argument("--force", action="store_true", help="rebuild even if already loaded")
         parser.add_argument("--no-accounts", action="store_true", help="do not (re)create the demo accounts")
         parser.add_argument("--cases", type=int, default=None, help="generate N synthetic cases (dashboard scale data)")
 
-    def handle(self, *args, scale: int, townships: int, force: bool, no_accounts: bool, cases: int | None,
-               **options) -> None:
+    def handle(
+        self, *args, scale: int, townships: int, force: bool, no_accounts: bool, cases: int | None, **options
+    ) -> None:
         t0 = time.monotonic()
         params = {"scale": scale, "townships": townships, "seed": SEED, "version": 1}
         loaded = DemoLoad.objects.filter(name="grid", params=params).exists()
@@ -130,13 +133,19 @@ class Command(BaseCommand):
         say(f"{len(cells)} grid cells, {parts} subdivided parts")
         self.load_staff(cells, rng)
         orgs = [
-            Organization(name=f"{d.name}{dept}（演示）", kind=Organization.Kind.DEPARTMENT, area=by_code[d.code], synthetic=True)
+            Organization(
+                name=f"{d.name}{dept}（演示）", kind=Organization.Kind.DEPARTMENT, area=by_code[d.code], synthetic=True
+            )
             for d in districts
             for dept in DISTRICT_DEPARTMENTS
         ]
         orgs += [
-            Organization(name=f"{t.name.removesuffix('（合成）')}办事处（演示）", kind=Organization.Kind.STREET_OFFICE,
-                         area=by_code[t.code], synthetic=True)
+            Organization(
+                name=f"{t.name.removesuffix('（合成）')}办事处（演示）",
+                kind=Organization.Kind.STREET_OFFICE,
+                area=by_code[t.code],
+                synthetic=True,
+            )
             for t in towns
         ]
         Organization.objects.bulk_create(orgs)
@@ -180,7 +189,7 @@ class Command(BaseCommand):
         for cell in cells:
             GridAssignment.objects.get_or_create(cell=cell, user=officer, defaults={"duty": "officer"})
         self.stdout.write("demo accounts (password: DEMO_PASSWORD, default 'gridgov-demo'):")
-        for username, role, area_code, name in DEMO_ACCOUNTS:
+        for username, role, _area_code, name in DEMO_ACCOUNTS:
             self.stdout.write(f"  {username:20s} {Role(role).label}  {name}")
 
 
