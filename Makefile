@@ -39,5 +39,15 @@ stop:
 bench: migrate
 	@scripts/bench.sh $(B)
 
+# Load, faults, hostile input, permissions and the offline client against gunicorn on loopback.
+reliability: migrate
+	@$(PY) -m reliability $(R)
+
+backup: db
+	@scripts/backup.sh $(FILE)
+
+restore: db
+	@scripts/restore.sh $(FILE)
+
 lint: deps
 	@.venv/bin/ruff check .
