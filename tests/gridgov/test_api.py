@@ -102,12 +102,16 @@ def test_admin_edits_grid_cells_on_a_map(db, client):
     assert b"leaflet" in r.content.lower()
 
 
-def test_english_through_i18n(client, db):
-    r = client.get("/", HTTP_ACCEPT_LANGUAGE="en")
-    assert r.status_code == 200
-    assert b"Hangzhou grid map" in r.content
-    r = client.get("/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+def test_chinese_by_default_english_through_the_language_switch(client, db):
+    # An English browser still gets Chinese: the bureau's screens read the same for everyone.
+    r = client.get("/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
     assert "杭州市网格一张图" in r.content.decode()
+    r = client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    assert r.status_code == 302
+    r = client.get("/")
+    assert b"Hangzhou grid map" in r.content
+    assert client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/"}).status_code == 302
+    assert "杭州市网格一张图" in client.get("/").content.decode()
 
 
 def test_areas_in_cgcs2000(api):
