@@ -17,7 +17,6 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.core.management import call_command
-from rest_framework.test import APIClient
 
 ROOT = Path(__file__).resolve().parent.parent
 # Playwright's sync API runs an event loop in the test thread; Django's ORM guard would then
@@ -40,14 +39,18 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture
-def api(db) -> APIClient:
+def api(db):
     """An anonymous API client."""
+    from rest_framework.test import APIClient
+
     return APIClient()
 
 
 @pytest.fixture
 def user_api(db):
     """Return a factory: user_api("planner") is an APIClient logged in as that demo account."""
+    from rest_framework.test import APIClient
+
     from gridgov.models import User
 
     def make(username: str) -> APIClient:

@@ -1,0 +1,243 @@
+"""Change rules (vegetation loss, construction, water change) and automatic thresholds.
+
+Misregistration (dates off by up to 1 pixel) is handled by comparing each pixel of one date
+with the min/max over the 3x3 neighbourhood of the *before* date: a "drop" must be larger
+than the drop from the *lowest* before neighbour, a "rise" larger than the rise over the
+*highest* before neighbour. Along an edge shifted by one pixel, the after value equals one of
+the before neighbours, so the robust score is <= 0 and the edge is not flagged. Pixels that
+pass this strict test are "core" pixels; a change region is then regrown by one pixel into
+neighbours passing the plain per-pixel test (hysteresis), so true changes keep their full
+extent while isolated edge slivers (no core next to them) are never grown.
+
+Confidence per pixel is 0 where the strict test fails and 0.5 + 0.5*clip((s - T)/T, 0, 1)
+where it passes (s = robust score, T = threshold); a polygon's confidence is the mean over
+its pixels, i.e. 0.5 * (fraction of pixels passing the strict test) + 0.5 * (mean margin
+over threshold, capped at 100 %).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import ndimage
+
+from .constants import (
+    CLASS_CONSTRUCTION,
+    CLASS_VEGETATION_LOSS,
+    CLASS_WATER_CHANGE,
+    CONSTRUCTION_BRIGHT_FLOOR,
+    CONSTRUCTION_NDBI_FLOOR,
+    CONSTRUCTION_NDVI_AFTER_MAX,
+    NDVI_VEGETATED,
+    VEG_LOSS_FLOOR,
+    WATER_FLOOR,
+    WATER_SIGN_MARGIN,
+    SensorProfile,
+)
+from .indices import brightness, exg, normalized_difference
+from .types import Thresholds
+
+Array = np.ndarray
+RULES = ("vegetation_loss", "construction", "water_change")
+HIST_RANGE = (-1.0, 2.0)
+HIST_BINS = 750
+
+# Drone RGB has no NIR: vegetation is ExG on reflectance (different scale from NDVI).
+EXG_VEGETATED = 0.10
+EXG_LOSS_FLOOR = 0.08
+
+
+def floors(prof: SensorProfile) -> dict[str, float]:
+    return {
+        "vegetation_loss": VEG_LOSS_FLOOR if prof.has_nir else EXG_LOSS_FLOOR,
+        "construction": CONSTRUCTION_NDBI_FLOOR if prof.has_swir else CONSTRUCTION_BRIGHT_FLOOR,
+        "water_change": WATER_FLOOR,
+    }
+
+
+def rule_indices(prof: SensorProfile) -> dict[str, str | None]:
+    """Index each rule is evaluated on, for this sensor."""
+    return {
+        "vegetation_loss": "ndvi" if prof.has_nir else "exg",
+        "construction": "ndbi" if prof.has_swir else "brightness",
+        "water_change": ("mndwi" if prof.has_swir else "ndwi") if prof.has_nir or prof.has_swir else None,
+    }
+
+
+def otsu_from_histogram(hist: Array, edges: Array) -> float:
+    """Otsu threshold (maximum between-class variance) from a histogram."""
+    hist = np.asarray(hist, dtype=np.float64)
+    total = hist.sum()
+    if total <= 0:
+        return float("nan")
+    centers = (edges[:-1] + edges[1:]) / 2
+    w0 = np.cumsum(hist)
+    w1 = total - w0
+    m = np.cumsum(hist * centers)
+    mu0 = np.divide(m, w0, out=np.zeros_like(m), where=w0 > 0)
+    mu1 = np.divide(m[-1] - m, w1, out=np.zeros_like(m), where=w1 > 0)
+    between = w0 * w1 * (mu0 - mu1) ** 2
+    i = int(np.argmax(between))
+    return float(edges[i + 1])
+
+
+def otsu_threshold(values: Array, *, bins: int = 256, value_range: tuple[float, float] | None = None) -> float:
+    """Otsu threshold of the finite ``values`` (nan if there are none)."""
+    v = np.asarray(values, dtype=np.float64)
+    v = v[np.isfinite(v)]
+    if v.size == 0:
+        return float("nan")
+    hist, edges = np.histogram(v, bins=bins, range=value_range or (float(v.min()), float(v.max()) + 1e-12))
+    return otsu_from_histogram(hist, edges)
+
+
+def auto_threshold(values_or_hist, floor: float, edges: Array | None = None) -> float:
+    """max(Otsu, floor); ``values_or_hist`` is raw values, or a histogram when ``edges`` given."""
+    t = otsu_from_histogram(values_or_hist, edges) if edges is not None else otsu_threshold(values_or_hist)
+    return float(floor) if not np.isfinite(t) else float(max(t, floor))
+
+
+def max3(a: Array) -> Array:
+    return ndimage.maximum_filter(a, size=3, mode="nearest")
+
+
+def min3(a: Array) -> Array:
+    return ndimage.minimum_filter(a, size=3, mode="nearest")
+
+
+@dataclass
+class RuleScores:
+    """Per-rule arrays on one window (see module docstring)."""
+
+    score: dict[str, Array]       # robust score, larger = stronger change
+    candidate: dict[str, Array]   # pixel may be this change type (state conditions)
+    naive: dict[str, Array]       # per-pixel score, used only to regrow by one pixel
+    naive_candidate: dict[str, Array]
+    delta: dict[str, Array]       # after - before of the rule's index
+    hist_score: dict[str, Array] | None = None  # what Otsu sees (default: score on candidates)
+
+
+def compute_scores(before: dict[str, Array], after: dict[str, Array], prof: SensorProfile) -> RuleScores:
+    """Evaluate all rules. ``before``/``after`` map band role -> float32 reflectance."""
+    score, cand, naive, ncand, delta, hist = {}, {}, {}, {}, {}, {}
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if prof.has_nir:
+            vb = normalized_difference(before["nir"], before["red"])
+            va = normalized_difference(after["nir"], after["red"])
+            high = NDVI_VEGETATED
+        else:
+            vb = exg(before["red"], before["green"], before["blue"])
+            va = exg(after["red"], after["green"], after["blue"])
+            high = EXG_VEGETATED
+        mn_vb = min3(vb)
+        score["vegetation_loss"] = mn_vb - va
+        cand["vegetation_loss"] = mn_vb >= high
+        naive["vegetation_loss"] = vb - va
+        ncand["vegetation_loss"] = vb >= high
+        delta["vegetation_loss"] = va - vb
+
+        # Construction / bare soil: NDBI up and NDVI down (SWIR); else visible brightness up,
+        # NDVI (ExG) down and low after.
+        if prof.has_swir:
+            cb = normalized_difference(before["swir1"], before["nir"])
+            ca = normalized_difference(after["swir1"], after["nir"])
+        else:
+            cb = brightness(before["blue"], before["green"], before["red"])
+            ca = brightness(after["blue"], after["green"], after["red"])
+        score["construction"] = ca - max3(cb)
+        veg_after_max = CONSTRUCTION_NDVI_AFTER_MAX if prof.has_nir else EXG_VEGETATED
+        c_state = (va < vb) & (va < veg_after_max)
+        cand["construction"] = c_state
+        naive["construction"] = ca - cb
+        ncand["construction"] = c_state
+        delta["construction"] = ca - cb
+        del cb, ca
+
+        # Water: MNDWI (or NDWI without SWIR) changes sign, clearly on each side of 0.
+        if prof.has_swir or prof.has_nir:
+            if prof.has_swir:
+                wb = normalized_difference(before["green"], before["swir1"])
+                wa = normalized_difference(after["green"], after["swir1"])
+            else:
+                wb = normalized_difference(before["green"], before["nir"])
+                wa = normalized_difference(after["green"], after["nir"])
+            m = WATER_SIGN_MARGIN
+            mx, mn = max3(wb), min3(wb)
+            appear = (wa > m) & (mx < -m)
+            vanish = (mn > m) & (wa < -m)
+            s = np.where(appear, wa - mx, np.where(vanish, mn - wa, np.float32(-9)))
+            score["water_change"] = s.astype(np.float32, copy=False)
+            cand["water_change"] = appear | vanish
+            d = wa - wb
+            naive["water_change"] = np.abs(d)
+            ncand["water_change"] = ((wa > m) & (wb < -m)) | ((wb > m) & (wa < -m))
+            delta["water_change"] = d
+            # Sign-change candidates are nearly all real changes, so Otsu would split the change
+            # mode itself: it sees the robust |change| over all valid pixels instead.
+            hist["water_change"] = np.maximum(wa - mx, mn - wa)
+    return RuleScores(score, cand, naive, ncand, delta, hist)
+
+
+def score_histograms(scores: RuleScores, valid: Array) -> dict[str, Array]:
+    """Histograms (HIST_BINS over HIST_RANGE) of each rule's robust score on candidates."""
+    out = {}
+    for rule, s in scores.score.items():
+        if scores.hist_score and rule in scores.hist_score:
+            s, sel = scores.hist_score[rule], valid
+        else:
+            sel = scores.candidate[rule] & valid
+        h, _ = np.histogram(s[sel], bins=HIST_BINS, range=HIST_RANGE)
+        out[rule] = h.astype(np.int64)
+    return out
+
+
+def thresholds_from_histograms(hists: dict[str, Array], prof: SensorProfile, fixed: dict[str, float] | None = None) -> Thresholds:
+    """Per rule: the fixed value if given, else max(Otsu of the histogram, floor)."""
+    fixed = dict(fixed or {})
+    fl = floors(prof)
+    edges = np.linspace(*HIST_RANGE, HIST_BINS + 1)
+    vals, auto = {}, []
+    for rule in RULES:
+        if rule in fixed and fixed[rule] is not None:
+            vals[rule] = float(fixed[rule])
+        else:
+            h = hists.get(rule)
+            vals[rule] = auto_threshold(h, fl[rule], edges) if h is not None else fl[rule]
+            auto.append(rule)
+    idx = rule_indices(prof)
+    return Thresholds(
+        vegetation_loss=vals["vegetation_loss"],
+        construction=vals["construction"],
+        water_change=vals["water_change"],
+        auto=tuple(auto),
+        construction_index=idx["construction"] or "",
+        water_index=idx["water_change"] or "",
+    )
+
+
+def classify(scores: RuleScores, valid: Array, thresholds: Thresholds) -> tuple[Array, Array, Array]:
+    """Class raster (uint8, 0 = no change), per-pixel delta of the class's index, and
+    per-pixel confidence. Priority when rules overlap: water > construction > vegetation."""
+    shape = valid.shape
+    classes = np.zeros(shape, dtype=np.uint8)
+    delta = np.zeros(shape, dtype=np.float32)
+    conf = np.zeros(shape, dtype=np.float32)
+    cross = ndimage.generate_binary_structure(2, 2)
+    for rule, cls in (("vegetation_loss", CLASS_VEGETATION_LOSS), ("construction", CLASS_CONSTRUCTION),
+                      ("water_change", CLASS_WATER_CHANGE)):
+        if rule not in scores.score:
+            continue
+        t = np.float32(getattr(thresholds, rule))
+        s = scores.score[rule]
+        core = scores.candidate[rule] & (s > t) & valid
+        if not core.any():
+            continue
+        grown = ndimage.binary_dilation(core, structure=cross)
+        final = core | (grown & scores.naive_candidate[rule] & (scores.naive[rule] > t) & valid)
+        classes[final] = cls
+        delta[final] = scores.delta[rule][final]
+        c = np.zeros(shape, dtype=np.float32)
+        c[core] = 0.5 + 0.5 * np.clip((s[core] - t) / max(float(t), 1e-6), 0.0, 1.0)
+        conf[final] = c[final]
+    return classes, delta, conf

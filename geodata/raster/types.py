@@ -1,0 +1,118 @@
+"""Plain data types shared by the raster core."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+ChangeType = Literal["vegetation_loss", "construction", "water_change"]
+ProgressCallback = Callable[[int, int], None]
+CancelCallback = Callable[[], bool]
+
+
+@dataclass(frozen=True)
+class SceneInfo:
+    """What ``validate_scene`` learned about a file (no pixel data)."""
+
+    path: str
+    crs_wkt: str
+    transform: tuple[float, ...]
+    width: int
+    height: int
+    count: int
+    dtype: str
+    nodata: float | None
+    block_shape: tuple[int, int]
+    sensor: str
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Per-rule thresholds actually used; ``auto`` tells which came from Otsu (with floor)."""
+
+    vegetation_loss: float
+    construction: float
+    water_change: float
+    auto: tuple[str, ...] = ()
+    construction_index: str = "ndbi"
+    water_index: str = "mndwi"
+
+
+@dataclass
+class ChangeRecord:
+    """One change polygon. ``geometry`` is a shapely geometry in WGS84 (lon, lat)."""
+
+    geometry: Any
+    change_type: ChangeType
+    area_m2: float
+    mean_index_change: float
+    index: str
+    confidence: float
+    pixel_count: int
+
+    def to_feature(self) -> dict[str, Any]:
+        from shapely.geometry import mapping
+
+        return {
+            "type": "Feature",
+            "geometry": mapping(self.geometry),
+            "properties": {
+                "change_type": self.change_type,
+                "area_m2": round(self.area_m2, 2),
+                "mean_index_change": round(self.mean_index_change, 4),
+                "index": self.index,
+                "confidence": round(self.confidence, 3),
+                "pixel_count": self.pixel_count,
+            },
+        }
+
+
+@dataclass
+class DetectionResult:
+    """``detect_changes`` output: records plus what was used to get them."""
+
+    records: list[ChangeRecord]
+    thresholds: Thresholds
+    valid_pixels: int
+    total_pixels: int
+    tiles: int
+    change_raster: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def __iter__(self):
+        return iter(self.records)
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def to_geojson(self) -> dict[str, Any]:
+        return {"type": "FeatureCollection", "features": [r.to_feature() for r in self.records]}
+
+
+@dataclass(frozen=True)
+class ZoneSummary:
+    """Changed area (m²) by change type inside one zone."""
+
+    zone_id: Any
+    zone_area_m2: float
+    valid_area_m2: float
+    changed_area_m2: dict[str, float]
+
+    @property
+    def total_changed_m2(self) -> float:
+        return sum(self.changed_area_m2.values())
+
+
+@dataclass(frozen=True)
+class EvaluationResult:
+    recall_area: float
+    precision_area: float
+    recall_object: float
+    precision_object: float
+    n_truth: int
+    n_truth_excluded: int
+    n_detected: int
+    n_detected_ignored: int
+    matched_truth: int
+    matched_detected: int

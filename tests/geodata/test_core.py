@@ -1,0 +1,176 @@
+import datetime as dt
+
+import numpy as np
+import pytest
+from affine import Affine
+
+from geodata.raster import cleanup, constants, indices, masks
+from geodata.raster.align import estimate_shift
+from geodata.raster.change import auto_threshold, otsu_threshold, thresholds_from_histograms
+from geodata.raster.constants import sensor_profile
+from geodata.raster.detect import analyze_window, plan_tiles
+from geodata.raster.errors import NoValidPixelsError, SensorMismatchError
+from geodata.raster.synth import COVERS
+
+from .conftest import field, paint
+
+GF2 = sensor_profile("gf2")
+
+
+def test_safe_divide_and_indices():
+    out = indices.safe_divide(np.array([1.0, 1.0, 0.0]), np.array([2.0, 0.0, 0.0]), fill=-9)
+    assert out.tolist() == [0.5, -9, -9]
+    assert indices.ndvi(np.array([0.4]), np.array([0.05]))[0] == pytest.approx(0.35 / 0.45)
+    assert indices.ndbi(np.array([0.3]), np.array([0.2]))[0] == pytest.approx(0.2)
+    assert indices.mndwi(np.array([0.1]), np.array([0.02]))[0] > 0
+    assert indices.ndwi(np.array([0.07]), np.array([0.02]))[0] > 0
+    assert np.isnan(indices.ndvi(np.array([0.0]), np.array([0.0]))[0])
+    assert indices.exg(np.array([0.1]), np.array([0.3]), np.array([0.1]))[0] == pytest.approx(0.4)
+    assert indices.vari(np.array([0.1]), np.array([0.3]), np.array([0.1]))[0] == pytest.approx(0.2 / 0.3)
+    assert np.isnan(indices.vari(np.array([0.1]), np.array([0.1]), np.array([0.2]))[0])
+
+
+def test_sensor_profiles():
+    s2 = sensor_profile("sentinel2")
+    assert s2.bands["scl"] == 6 and s2.has_swir and s2.offset == 0
+    s2new = sensor_profile("sentinel2", acquired=dt.date(2022, 1, 25))
+    assert s2new.offset == pytest.approx(-0.1)
+    assert sensor_profile("sentinel2", acquired=dt.date(2022, 1, 24)).offset == 0
+    assert GF2.band_count == 4 and not GF2.has_swir and GF2.bands == {"blue": 1, "green": 2, "red": 3, "nir": 4}
+    assert sensor_profile("landsat89").mask_band == "qa"
+    assert "exg" in sensor_profile("drone_rgb").indices
+    with pytest.raises(SensorMismatchError):
+        sensor_profile("nope")
+
+
+def test_masks():
+    scl = np.array([[0, 1, 2, 3, 4, 5], [6, 7, 8, 9, 10, 11]])
+    assert masks.scl_invalid(scl).tolist() == [[True, True, False, True, False, False],
+                                               [False, False, True, True, True, True]]
+    qa = np.array([21824, 1 << 3, 1 << 4, 1])  # clear land, cloud, shadow, fill
+    assert masks.qa_invalid(qa).tolist() == [False, True, True, True]
+    m = np.zeros((9, 9), bool)
+    m[4, 4] = True
+    assert masks.dilate(m, 2).sum() == 25
+    stack = np.array([[[0, 5], [5, 5]], [[5, 5], [5, 0]]])
+    assert masks.nodata_invalid(stack, 0).tolist() == [[True, False], [False, True]]
+    cloud = masks.brightness_cloud(np.array([0.5, 0.22]), np.array([0.52, 0.24]), np.array([0.55, 0.26]))
+    assert cloud.tolist() == [True, False]
+    with pytest.raises(NoValidPixelsError):
+        masks.valid_both(np.ones((2, 2), bool), np.zeros((2, 2), bool), path="x.tif")
+    assert masks.valid_both(np.array([True, False]), np.array([False, False])).tolist() == [False, True]
+
+
+def test_shadow_is_uniform_darkening_only():
+    soil = [np.array([v], np.float32) for v in COVERS["soil"]]
+    shadowed = [v * 0.35 for v in soil]
+    concrete = [np.array([v], np.float32) for v in COVERS["concrete"]]
+    assert masks.shadow_by_darkening(shadowed, soil)[0]
+    assert not masks.shadow_by_darkening(soil, concrete)[0]  # construction is not a shadowed "before"
+
+
+def test_otsu():
+    rng = np.random.default_rng(0)
+    v = np.concatenate([rng.normal(0, 0.03, 5000), rng.normal(0.6, 0.05, 500)])
+    t = otsu_threshold(v)
+    assert 0.05 < t < 0.5
+    assert auto_threshold(rng.normal(0, 0.01, 1000), 0.15) == 0.15  # floor wins on pure noise
+
+
+def _classify(before, after, fixed=None):
+    th = thresholds_from_histograms({}, GF2, fixed)
+    classes, delta, conf, valid = analyze_window((before * 1e4).astype("uint16"), (after * 1e4).astype("uint16"), GF2,
+                                                 thresholds=th)
+    return classes
+
+
+def test_rules_each_type():
+    before = field("grass", 40, 40)
+    before = paint(before, "vegetation", 5, 5, 15, 15)
+    before = paint(before, "soil", 5, 20, 15, 30)
+    before = paint(before, "soil", 22, 5, 32, 15)
+    after = paint(before, "soil", 7, 7, 13, 13)          # vegetation loss
+    after = paint(after, "concrete", 7, 22, 13, 28)      # construction
+    after = paint(after, "water", 24, 7, 30, 13)         # water appears
+    c = _classify(before, after)
+    assert (c[8:12, 8:12] == constants.CLASS_VEGETATION_LOSS).all()
+    assert (c[8:12, 23:27] == constants.CLASS_CONSTRUCTION).all()
+    assert (c[25:29, 8:12] == constants.CLASS_WATER_CHANGE).all()
+    assert c[35:, 35:].max() == 0
+
+
+def test_fixed_threshold_suppresses():
+    before = field("vegetation", 30, 30)
+    after = paint(before, "soil", 10, 10, 20, 20)
+    assert (_classify(before, after) == 1).sum() >= 90
+    assert (_classify(before, after, {"vegetation_loss": 5.0}) == 1).sum() == 0
+
+
+def test_one_pixel_shift_no_edge_false_positives():
+    base = field("vegetation", 60, 60, sigma=0.003)
+    base = paint(base, "water", 0, 30, 60, 60)      # vertical vegetation | water edge
+    base = paint(base, "soil", 20, 5, 40, 20)       # soil block inside vegetation
+    base = paint(base, "concrete", 45, 35, 55, 50)  # bright block inside water
+    for dy, dx in [(0, 1), (1, 0), (1, 1), (-1, 1)]:
+        shifted = np.roll(base, (dy, dx), axis=(1, 2))
+        c = _classify(base, shifted)[2:-2, 2:-2]
+        assert c.max() == 0, (dy, dx, np.argwhere(c))
+
+
+def test_estimate_shift():
+    rng = np.random.default_rng(1)
+    from scipy import ndimage
+
+    img = ndimage.gaussian_filter(rng.normal(size=(256, 256)), 2)
+    moved = np.roll(img, (1, -2), axis=(0, 1))  # moved[r, c] = img[r-1, c+2]
+    dy, dx, peak = estimate_shift(img, moved)
+    assert (dy, dx) == (-1, 2) and peak > 0.3
+    assert np.allclose(moved[10 - dy, 10 - dx], img[10, 10])  # after[r - dy, c - dx] == before[r, c]
+
+
+def test_opening_and_sieve_keep_border():
+    c = np.zeros((20, 20), np.uint8)
+    c[5, :] = 2          # 1-pixel line: removed by opening
+    c[10:14, 10:14] = 1  # 16 px
+    c[0:2, 0:3] = 3      # small, touches the border
+    o = cleanup.open_classes(c)
+    assert o[5].max() == 0 and o[10:14, 10:14].min() == 1
+    s = cleanup.sieve(o, 20, keep_border=True)
+    assert s[10:14, 10:14].max() == 0 and s[0:2, 0:3].min() == 3
+    assert cleanup.sieve(o, 20, keep_border=False).max() == 0
+
+
+def test_sieve_fills_small_holes():
+    c = np.zeros((20, 20), np.uint8)
+    c[4:16, 4:16] = 1
+    c[9, 9] = 0
+    assert cleanup.sieve(c, 10)[9, 9] == 1
+
+
+def test_pixel_area_projected_and_geographic():
+    utm = Affine(4.0, 0, 200_000, 0, -4.0, 3_350_000)
+    assert cleanup.pixel_area_m2(utm, "EPSG:32651") == pytest.approx(16.0, rel=0.01)
+    geo = Affine(1e-4, 0, 120.0, 0, -1e-4, 30.3)  # ~9.6 m x 11.1 m at 30.3N
+    a = cleanup.pixel_area_m2(geo, "EPSG:4326")
+    assert 100 < a < 115
+    assert cleanup.min_pixels_for_area(500, utm, "EPSG:32651") == 30
+    assert cleanup.min_pixels_for_area(500, geo, "EPSG:4326") in range(4, 6)
+
+
+def test_polygonize_regions_stats():
+    c = np.zeros((10, 10), np.uint8)
+    c[2:5, 2:6] = 1
+    c[6:9, 0:3] = 2
+    d = np.where(c > 0, -0.5, 0).astype(np.float32)
+    conf = np.where(c > 0, 0.8, 0).astype(np.float32)
+    regs = cleanup.polygonize_regions(c, Affine(4, 0, 0, 0, -4, 40), d, conf, (False, False, True, False))
+    by = {r.cls: r for r in regs}
+    assert by[1].pixels == 12 and by[1].geometry.area == pytest.approx(12 * 16) and not by[1].on_seam
+    assert by[2].on_seam and by[2].sum_delta == pytest.approx(-4.5)
+
+
+def test_plan_tiles_block_aligned():
+    t = plan_tiles(1000, 1300, (256, 256), 500)
+    assert t[0] == (0, 0, 512, 512)
+    assert all(r % 256 == 0 and c % 256 == 0 for r, c, _, _ in t)
+    assert sum(h * w for _, _, h, w in t) == 1000 * 1300
