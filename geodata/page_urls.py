@@ -1,3 +1,10 @@
-"""Page URLs (filled in by the app)."""
+"""Pages of the imagery app, mounted at /imagery/."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("", views.review_page, name="geodata-review"),
+    path("chips/<int:pk>/<str:which>.png", views.chip, name="geodata-chip"),
+]

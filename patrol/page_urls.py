@@ -1,3 +1,11 @@
-"""Page URLs (filled in by the app)."""
+"""Web pages of the patrol loop, under /patrol/."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("", views.issue_list, name="patrol-page-list"),
+    path("<int:pk>/", views.issue_detail, name="patrol-page-detail"),
+    path("<int:pk>/act/", views.issue_act, name="patrol-page-act"),
+]

@@ -1,0 +1,190 @@
+"""Demo data for the patrol loop: dispatch rules, the Open311 key, synthetic cases in 西湖区.
+
+Every case is synthetic (合成) and made through the services, so its audit trail is real.
+Cases are keyed by a deterministic client_uuid: loading twice creates nothing new, and the
+audit rows (append-only) are never deleted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import uuid
+
+from django.db import transaction
+from django.utils import timezone
+
+PARAMS = {"version": 1, "cases": 36}
+NAMESPACE = uuid.UUID("5b0e2f1c-9d53-4c53-9a57-0b6f8f2a7a11")
+
+DEPARTMENT_FOR = {
+    "air": "生态环境分局",
+    "water": "林业水利局",
+    "solid_waste": "城市管理局",
+    "noise": "生态环境分局",
+    "soil": "生态环境分局",
+    "ecology": "林业水利局",
+    "small_polluters": "生态环境分局",
+    "other": "城市管理局",
+}
+
+CASES = [
+    ("air.open_burning", "田间露天焚烧垃圾，烟雾较大"),
+    ("air.dust", "工地裸土未覆盖，车辆带泥上路"),
+    ("air.catering_fumes", "沿街餐馆油烟直排"),
+    ("water.river_litter", "河道漂浮垃圾"),
+    ("water.illegal_discharge", "雨水口有不明污水排出"),
+    ("solid_waste.illegal_dumping", "路边倾倒建筑垃圾"),
+    ("noise.construction", "夜间施工噪声扰民"),
+    ("ecology.illegal_logging", "山林疑似被砍伐"),
+    ("small_polluters.workshop", "居民区内小作坊喷漆"),
+    ("other", "其他环境问题"),
+]
+
+# The state each synthetic case is brought to, in order of the loop.
+STAGES = [
+    "reported",
+    "verified",
+    "dispatched",
+    "rectifying",
+    "submitted",
+    "accepted",
+    "failed",
+    "rejected",
+    "published",
+    "overdue",
+    "overdue",
+    "dispatched",
+]
+
+
+def load_demo(*, stdout, force: bool) -> None:
+    from gridgov.models import DemoLoad
+
+    if DemoLoad.objects.filter(name="patrol", params=PARAMS).exists() and not force:
+        stdout.write("patrol demo already loaded; nothing to do")
+        return
+    with transaction.atomic():
+        rules = _dispatch_rules()
+        _open311_key()
+        made = _cases()
+        DemoLoad.objects.update_or_create(name="patrol", defaults={"params": PARAMS})
+    stdout.write(f"patrol demo: {rules} dispatch rules, Open311 key, {made} new synthetic cases (合成)")
+
+
+def _dispatch_rules() -> int:
+    from gridgov.models import AdminArea, Organization
+    from patrol.models import DispatchRule
+
+    count = 0
+    for district in AdminArea.objects.filter(level="district"):
+        default = Organization.objects.filter(name=f"{district.name}城市管理局（演示）").first()
+        if default:
+            DispatchRule.objects.get_or_create(
+                category=None, area=district, defaults={"organization": default, "note": "演示：区县默认"}
+            )
+            count += 1
+        if district.code != "330106":
+            continue
+        for category, dept in DEPARTMENT_FOR.items():
+            org = Organization.objects.filter(name=f"{district.name}{dept}（演示）").first()
+            if org:
+                DispatchRule.objects.get_or_create(
+                    category_id=category, area=district, defaults={"organization": org, "note": "演示"}
+                )
+                count += 1
+    return count
+
+
+def _open311_key() -> None:
+    from patrol.models import ApiKey
+    from patrol.open311 import demo_key
+
+    ApiKey.objects.get_or_create(key=demo_key(), defaults={"name": "演示公众 App（合成）"})
+
+
+def _cases() -> int:
+    from gridgov.models import GridCell, Organization, User
+    from patrol import services
+    from patrol.models import Issue
+
+    users = {
+        u.username: u
+        for u in User.objects.filter(
+            username__in=["officer", "district_supervisor", "responsible_unit", "township_supervisor"]
+        )
+    }
+    if len(users) < 4:
+        return 0
+    cells = list(GridCell.objects.filter(township__parent__code="330106").order_by("code"))
+    if not cells:
+        return 0
+    rng = random.Random(20261128)
+    unit = users["responsible_unit"].organization or Organization.objects.filter(name__startswith="西湖区").first()
+    sup, ru, officer = users["district_supervisor"], users["responsible_unit"], users["officer"]
+    made = 0
+    for i in range(PARAMS["cases"]):
+        cid = uuid.uuid5(NAMESPACE, f"case-{i}")
+        if Issue.objects.filter(client_uuid=cid).exists():
+            continue
+        category, text = CASES[i % len(CASES)]
+        cell = cells[rng.randrange(len(cells))]
+        point = cell.geom.point_on_surface
+        issue, created = services.issue_report(
+            reporter=officer,
+            point=point,
+            category=category,
+            description=f"{text}（合成演示）",
+            client_uuid=cid,
+            accuracy_m=round(rng.uniform(4, 25), 1),
+        )
+        made += created
+        stage = STAGES[i % len(STAGES)]
+        pk = issue.pk
+        if stage == "reported":
+            continue
+        if stage == "rejected":
+            services.issue_reject(issue_id=pk, actor=sup, note="核实不属实（合成）")
+            continue
+        services.issue_verify(issue_id=pk, actor=sup, note="经核实属实（合成）")
+        if stage == "verified":
+            continue
+        services.issue_dispatch(issue_id=pk, actor=sup, unit_id=unit.pk if unit else None, note="请限期整改（合成）")
+        if stage in ("dispatched",):
+            continue
+        if stage == "overdue":
+            # Synthetic history: a case dispatched long ago whose deadline has passed, so the
+            # escalation job has something to do in the demo.
+            Issue.objects.filter(pk=pk).update(
+                dispatched_at=timezone.now() - dt.timedelta(days=20), deadline=timezone.now() - dt.timedelta(days=3)
+            )
+            continue
+        services.issue_start_rectification(issue_id=pk, actor=ru, note="已安排人员（合成）")
+        if stage == "rectifying":
+            continue
+        photo, _ = services.photo_store(data=_demo_jpeg(i), uploaded_by=ru)
+        services.issue_submit_rectification(
+            issue_id=pk, actor=ru, photo_hashes=[photo.sha256], note="已整改完毕（合成）"
+        )
+        if stage == "submitted":
+            continue
+        if stage == "failed":
+            services.issue_fail(issue_id=pk, actor=sup, note="复查仍有问题（合成）")
+            continue
+        services.issue_accept(issue_id=pk, actor=sup, note="复查合格（合成）")
+        if stage == "published":
+            services.issue_publish(issue_id=pk, actor=sup, public_text=f"典型案例：{text}，已督促整改到位（合成演示）")
+    services.issues_escalate_overdue()
+    return made
+
+
+def _demo_jpeg(seed: int) -> bytes:
+    import io
+
+    from PIL import Image, ImageDraw
+
+    img = Image.new("RGB", (320, 240), (60 + seed * 5 % 150, 140, 90))
+    ImageDraw.Draw(img).text((10, 10), f"demo {seed}", fill=(255, 255, 255))
+    out = io.BytesIO()
+    img.save(out, format="JPEG")
+    return out.getvalue()

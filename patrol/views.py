@@ -1,0 +1,151 @@
+"""Web pages of the patrol loop (/patrol/) and the mobile app shell (/m/)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from gridgov.errors import GridGovError
+from gridgov.models import Organization
+
+from . import selectors, services
+from .models import Status
+from .transitions import TRANSITIONS
+
+PAGE_SIZE = 100
+
+
+@login_required
+def issue_list(request):
+    filters = {k: request.GET.get(k) for k in ("status", "category", "district", "since") if request.GET.get(k)}
+    try:
+        qs = selectors.issues_list(user=request.user, filters=filters)
+    except GridGovError as exc:
+        messages.error(request, exc.message)
+        qs = selectors.issues_list(user=request.user, filters={})
+    return render(
+        request,
+        "patrol/issue_list.html",
+        {
+            "issues": qs[:PAGE_SIZE],
+            "total": qs.count(),
+            "statuses": Status.choices,
+            "categories": selectors.categories().filter(parent__isnull=True),
+            "filters": filters,
+            "tasks": selectors.my_tasks(user=request.user)[:50],
+        },
+    )
+
+
+@login_required
+def issue_detail(request, pk: int):
+    try:
+        issue = selectors.issue_get(user=request.user, issue_id=pk)
+    except GridGovError:
+        return render(request, "patrol/not_found.html", status=404)
+    actions = [TRANSITIONS[a] for a in services.allowed_actions(issue=issue, user=request.user)]
+    units = []
+    if any(t.action == "dispatch" for t in actions):
+        units = Organization.objects.filter(area__in=[issue.district_id, issue.township_id]).order_by("name")
+    events = [
+        {
+            "e": e,
+            "label": TRANSITIONS[e.action].label if e.action in TRANSITIONS else "上报",
+            "from_label": Status(e.from_status).label if e.from_status in Status.values else "",
+            "to_label": Status(e.to_status).label if e.to_status in Status.values else e.to_status,
+        }
+        for e in issue.events.all()
+    ]
+    return render(
+        request,
+        "patrol/issue_detail.html",
+        {
+            "issue": issue,
+            "events": events,
+            "actions": actions,
+            "units": units,
+            "duplicates": selectors.issue_duplicates(
+                point=issue.point, category=issue.category_id, exclude_id=issue.pk
+            ),
+            "photo_actions": {"submit_rectification", "accept", "fail"},
+        },
+    )
+
+
+@login_required
+@require_POST
+def issue_act(request, pk: int):
+    """Take one action from the detail page; photos arrive in the same form."""
+    action = request.POST.get("action", "")
+    try:
+        selectors.issue_get(user=request.user, issue_id=pk)
+        hashes = []
+        for upload in request.FILES.getlist("photos"):
+            if upload.size > services.setting("PATROL_PHOTO_MAX_BYTES"):
+                from gridgov.errors import PayloadTooLarge
+
+                raise PayloadTooLarge(f"照片 {upload.name} 超过大小限制", field="photos")
+            photo, _ = services.photo_store(data=upload.read(), uploaded_by=request.user, field="photos")
+            hashes.append(photo.sha256)
+        params = {
+            k: request.POST.get(k) for k in ("unit", "deadline", "duplicate_of", "public_text") if request.POST.get(k)
+        }
+        params["photo_hashes"] = hashes
+        services.issue_transition(
+            issue_id=pk, action=action, actor=request.user, note=request.POST.get("note", ""), params=params
+        )
+        label = TRANSITIONS[action].label
+        messages.success(request, f"已{label}")
+    except GridGovError as exc:
+        messages.error(request, exc.message)
+    return redirect("patrol-page-detail", pk=pk)
+
+
+# --- Mobile app ---------------------------------------------------------------------------
+
+
+@login_required
+def mobile_app(request):
+    return render(
+        request,
+        "patrol/mobile.html",
+        {
+            "categories": selectors.categories(),
+            "basemap": "none",
+        },
+    )
+
+
+def service_worker(request):
+    """Served from /m/ so its scope covers the whole mobile app."""
+    body = render_to_string("patrol/sw.js", {"version": services.setting("PATROL_PHOTO_MAX_SIDE")}, request=request)
+    response = HttpResponse(body, content_type="application/javascript; charset=utf-8")
+    response["Service-Worker-Allowed"] = "/m/"
+    response["Cache-Control"] = "no-cache"
+    return response
+
+
+def manifest(request):
+    import json
+
+    body = {
+        "name": "GridGov 网格巡查",
+        "short_name": "网格巡查",
+        "start_url": reverse("patrol-mobile"),
+        "scope": "/m/",
+        "display": "standalone",
+        "orientation": "portrait",
+        "background_color": "#ffffff",
+        "theme_color": "#1f5fa8",
+        "lang": "zh-CN",
+        "icons": [
+            {"src": "/static/patrol/icon-192.png", "sizes": "192x192", "type": "image/png"},
+            {"src": "/static/patrol/icon-512.png", "sizes": "512x512", "type": "image/png", "purpose": "any maskable"},
+        ],
+    }
+    return HttpResponse(json.dumps(body, ensure_ascii=False), content_type="application/manifest+json")
