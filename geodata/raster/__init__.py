@@ -18,7 +18,17 @@ from .scene import open_scene, validate_scene
 from .zonal import summarize_by_zones
 
 __all__ = [
-    "BandCountError", "CorruptRasterError", "DetectionCancelled", "NoCRSError", "NoOverlapError",
-    "NoValidPixelsError", "RasterError", "SensorMismatchError", "detect_changes", "evaluate", "open_scene",
-    "summarize_by_zones", "validate_scene",
+    "BandCountError",
+    "CorruptRasterError",
+    "DetectionCancelled",
+    "NoCRSError",
+    "NoOverlapError",
+    "NoValidPixelsError",
+    "RasterError",
+    "SensorMismatchError",
+    "detect_changes",
+    "evaluate",
+    "open_scene",
+    "summarize_by_zones",
+    "validate_scene",
 ]

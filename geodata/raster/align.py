@@ -29,8 +29,9 @@ def overlap_bounds(before, after) -> tuple[float, float, float, float]:
     inter = b.intersection(box(*a_bounds))
     if inter.is_empty or inter.area <= 0:
         raise NoOverlapError(
-            after.name, f"does not overlap {before.name} (after bounds {tuple(round(v, 3) for v in a_bounds)} "
-            f"vs before {tuple(round(v, 3) for v in before.bounds)} in the before CRS)"
+            after.name,
+            f"does not overlap {before.name} (after bounds {tuple(round(v, 3) for v in a_bounds)} "
+            f"vs before {tuple(round(v, 3) for v in before.bounds)} in the before CRS)",
         )
     return inter.bounds
 

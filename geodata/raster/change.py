@@ -20,8 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import ndimage
 
+from . import morph
 from .constants import (
     CLASS_CONSTRUCTION,
     CLASS_VEGETATION_LOSS,
@@ -99,22 +99,24 @@ def auto_threshold(values_or_hist, floor: float, edges: Array | None = None) -> 
 
 
 def max3(a: Array) -> Array:
-    return ndimage.maximum_filter(a, size=3, mode="nearest")
+    """3x3 maximum, nearest edges (see ``morph``)."""
+    return morph.max3(a)
 
 
 def min3(a: Array) -> Array:
-    return ndimage.minimum_filter(a, size=3, mode="nearest")
+    """3x3 minimum, nearest edges (see ``morph``)."""
+    return morph.min3(a)
 
 
 @dataclass
 class RuleScores:
     """Per-rule arrays on one window (see module docstring)."""
 
-    score: dict[str, Array]       # robust score, larger = stronger change
-    candidate: dict[str, Array]   # pixel may be this change type (state conditions)
-    naive: dict[str, Array]       # per-pixel score, used only to regrow by one pixel
+    score: dict[str, Array]  # robust score, larger = stronger change
+    candidate: dict[str, Array]  # pixel may be this change type (state conditions)
+    naive: dict[str, Array]  # per-pixel score, used only to regrow by one pixel
     naive_candidate: dict[str, Array]
-    delta: dict[str, Array]       # after - before of the rule's index
+    delta: dict[str, Array]  # after - before of the rule's index
     hist_score: dict[str, Array] | None = None  # what Otsu sees (default: score on candidates)
 
 
@@ -192,7 +194,9 @@ def score_histograms(scores: RuleScores, valid: Array) -> dict[str, Array]:
     return out
 
 
-def thresholds_from_histograms(hists: dict[str, Array], prof: SensorProfile, fixed: dict[str, float] | None = None) -> Thresholds:
+def thresholds_from_histograms(
+    hists: dict[str, Array], prof: SensorProfile, fixed: dict[str, float] | None = None
+) -> Thresholds:
     """Per rule: the fixed value if given, else max(Otsu of the histogram, floor)."""
     fixed = dict(fixed or {})
     fl = floors(prof)
@@ -223,9 +227,11 @@ def classify(scores: RuleScores, valid: Array, thresholds: Thresholds) -> tuple[
     classes = np.zeros(shape, dtype=np.uint8)
     delta = np.zeros(shape, dtype=np.float32)
     conf = np.zeros(shape, dtype=np.float32)
-    cross = ndimage.generate_binary_structure(2, 2)
-    for rule, cls in (("vegetation_loss", CLASS_VEGETATION_LOSS), ("construction", CLASS_CONSTRUCTION),
-                      ("water_change", CLASS_WATER_CHANGE)):
+    for rule, cls in (
+        ("vegetation_loss", CLASS_VEGETATION_LOSS),
+        ("construction", CLASS_CONSTRUCTION),
+        ("water_change", CLASS_WATER_CHANGE),
+    ):
         if rule not in scores.score:
             continue
         t = np.float32(getattr(thresholds, rule))
@@ -233,11 +239,126 @@ def classify(scores: RuleScores, valid: Array, thresholds: Thresholds) -> tuple[
         core = scores.candidate[rule] & (s > t) & valid
         if not core.any():
             continue
-        grown = ndimage.binary_dilation(core, structure=cross)
+        grown = morph.dilate3(core)
         final = core | (grown & scores.naive_candidate[rule] & (scores.naive[rule] > t) & valid)
         classes[final] = cls
         delta[final] = scores.delta[rule][final]
         c = np.zeros(shape, dtype=np.float32)
         c[core] = 0.5 + 0.5 * np.clip((s[core] - t) / max(float(t), 1e-6), 0.0, 1.0)
         conf[final] = c[final]
+    return classes, delta, conf
+
+
+def _paint(
+    classes: Array,
+    delta: Array,
+    conf: Array,
+    cls: int,
+    core: Array,
+    passing: Array,
+    score: Array,
+    t: np.float32,
+    after_index: Array,
+    before_index: Array,
+) -> None:
+    """Write one rule's result: final = passing pixels next to (or in) a core pixel; core pixels
+    get 0.5 + 0.5*margin confidence, regrown ones 0 (as ``classify``)."""
+    final = morph.dilate3(core)
+    final &= passing
+    classes[final] = cls
+    delta[final] = after_index[final] - before_index[final]
+    conf[final] = 0
+    conf[core] = 0.5 + 0.5 * np.clip((score[core] - t) / max(float(t), 1e-6), 0.0, 1.0)
+
+
+def classify_window(
+    before: dict[str, Array], after: dict[str, Array], valid: Array, prof: SensorProfile, thresholds: Thresholds
+) -> tuple[Array, Array, Array]:
+    """Same result as ``classify(compute_scores(before, after, prof), valid, thresholds)``,
+    computed faster once the thresholds are known.
+
+    Each rule's per-pixel ("naive") test is a necessary condition of its robust 3x3 test (the
+    3x3 min/max of the before index is never on the change side of the pixel's own value), and
+    regrowing only adds naive-passing pixels. So the naive test runs first on whole arrays, and
+    the neighbourhood work (3x3 min/max, regrow) only for rules with passing pixels, with the
+    per-class outputs written on the passing pixels only."""
+    shape = valid.shape
+    classes = np.zeros(shape, dtype=np.uint8)
+    delta = np.zeros(shape, dtype=np.float32)
+    conf = np.zeros(shape, dtype=np.float32)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if prof.has_nir:
+            vb = normalized_difference(before["nir"], before["red"])
+            va = normalized_difference(after["nir"], after["red"])
+            high = NDVI_VEGETATED
+        else:
+            vb = exg(before["red"], before["green"], before["blue"])
+            va = exg(after["red"], after["green"], after["blue"])
+            high = EXG_VEGETATED
+
+        # vegetation loss: core = min3(vb) >= high & min3(vb) - va > t; naive = vb >= high & vb - va > t
+        t = np.float32(thresholds.vegetation_loss)
+        passing = vb - va
+        passing = passing > t
+        passing &= vb >= high
+        passing &= valid
+        if passing.any():
+            mn = min3(vb)
+            s = mn - va
+            core = mn >= high
+            core &= s > t
+            core &= passing
+            del mn
+            if core.any():
+                _paint(classes, delta, conf, CLASS_VEGETATION_LOSS, core, passing, s, t, va, vb)
+            del s, core
+
+        # construction: state = NDVI falls and is low after; score = ca - max3(cb)
+        if prof.has_swir:
+            cb = normalized_difference(before["swir1"], before["nir"])
+            ca = normalized_difference(after["swir1"], after["nir"])
+        else:
+            cb = brightness(before["blue"], before["green"], before["red"])
+            ca = brightness(after["blue"], after["green"], after["red"])
+        t = np.float32(thresholds.construction)
+        veg_after_max = CONSTRUCTION_NDVI_AFTER_MAX if prof.has_nir else EXG_VEGETATED
+        passing = ca - cb
+        passing = passing > t
+        passing &= va < vb
+        passing &= va < veg_after_max
+        passing &= valid
+        if passing.any():
+            s = max3(cb)
+            np.subtract(ca, s, out=s)
+            core = s > t
+            core &= passing
+            if core.any():
+                _paint(classes, delta, conf, CLASS_CONSTRUCTION, core, passing, s, t, ca, cb)
+            del s, core
+        del cb, ca, vb, va
+
+        if prof.has_swir or prof.has_nir:
+            if prof.has_swir:
+                wb = normalized_difference(before["green"], before["swir1"])
+                wa = normalized_difference(after["green"], after["swir1"])
+            else:
+                wb = normalized_difference(before["green"], before["nir"])
+                wa = normalized_difference(after["green"], after["nir"])
+            m = WATER_SIGN_MARGIN
+            t = np.float32(thresholds.water_change)
+            passing = (wa > m) & (wb < -m)
+            passing |= (wb > m) & (wa < -m)
+            passing &= np.abs(wa - wb) > t
+            passing &= valid
+            if passing.any():
+                mx, mn = max3(wb), min3(wb)
+                appear = (wa > m) & (mx < -m)
+                vanish = (mn > m) & (wa < -m)
+                s = np.where(appear, wa - mx, np.where(vanish, mn - wa, np.float32(-9))).astype(np.float32, copy=False)
+                core = appear | vanish
+                core &= s > t
+                core &= passing
+                del mx, mn, appear, vanish
+                if core.any():
+                    _paint(classes, delta, conf, CLASS_WATER_CHANGE, core, passing, s, t, wa, wb)
     return classes, delta, conf

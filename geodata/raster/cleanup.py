@@ -11,8 +11,12 @@ import shapely
 from affine import Affine
 from pyproj import CRS, Geod, Transformer
 from rasterio.features import shapes
+from rasterio.windows import Window
+from rasterio.windows import transform as window_transform
 from scipy import ndimage
 from shapely.geometry import Polygon, shape
+
+from . import morph
 
 Array = np.ndarray
 GEOD = Geod(ellps="WGS84")
@@ -21,9 +25,17 @@ FOUR = ndimage.generate_binary_structure(2, 1)  # 4-connectivity everywhere (lab
 
 def morphological_opening(mask: Array, size: int = 3) -> Array:
     """Binary opening with a ``size``×``size`` square (removes 1-pixel lines and specks)."""
-    m = np.asarray(mask, dtype=np.uint8)
-    er = ndimage.minimum_filter(m, size=size, mode="nearest")
-    return ndimage.maximum_filter(er, size=size, mode="nearest").astype(bool) & m.astype(bool)
+    m = np.asarray(mask).astype(bool, copy=False)
+    if size == 3:
+        box = morph.bbox(m, 2)  # erosion/dilation only reach 2 pixels from the changed ones
+        out = np.zeros(m.shape, dtype=bool)
+        if box is not None:
+            sub = m[box]
+            out[box] = morph.dilate3(morph.erode3(sub)) & sub
+        return out
+    m8 = m.astype(np.uint8)
+    er = ndimage.minimum_filter(m8, size=size, mode="nearest")
+    return ndimage.maximum_filter(er, size=size, mode="nearest").astype(bool) & m
 
 
 def open_classes(classes: Array, size: int = 3) -> Array:
@@ -33,14 +45,34 @@ def open_classes(classes: Array, size: int = 3) -> Array:
     return out
 
 
-def _touches_border(labels: Array) -> Array:
-    """Label ids present on the array border."""
-    edge = np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])
+def _touches_border(
+    labels: Array, box: tuple[slice, slice] | None = None, shape: tuple[int, int] | None = None, ring: bool = False
+) -> Array:
+    """Label ids present on the array border. With ``box``/``shape``: ``labels`` cover ``box``
+    of an array of ``shape``; only the box edges lying on the array border count, or every
+    box edge with ``ring`` (the box's outer ring connects to the outside)."""
+    if box is None or ring:
+        edges = [labels[0], labels[-1], labels[:, 0], labels[:, -1]]
+    else:
+        h, w = shape
+        edges = []
+        if box[0].start == 0:
+            edges.append(labels[0])
+        if box[0].stop == h:
+            edges.append(labels[-1])
+        if box[1].start == 0:
+            edges.append(labels[:, 0])
+        if box[1].stop == w:
+            edges.append(labels[:, -1])
+        if not edges:
+            return np.zeros(0, dtype=np.intp)
+    edge = np.concatenate(edges)
     return np.unique(edge[edge > 0])
 
 
-def sieve(classes: Array, min_pixels: int, *, keep_border: bool = True, valid: Array | None = None,
-          fill_holes: bool = True) -> Array:
+def sieve(
+    classes: Array, min_pixels: int, *, keep_border: bool = True, valid: Array | None = None, fill_holes: bool = True
+) -> Array:
     """Remove changed regions (4-connected, any class) smaller than ``min_pixels`` and fill
     no-change holes smaller than ``min_pixels`` inside changes (only valid pixels).
 
@@ -50,42 +82,69 @@ def sieve(classes: Array, min_pixels: int, *, keep_border: bool = True, valid: A
     out = classes.copy()
     if min_pixels <= 1:
         return out
-    lab, n = ndimage.label(out > 0, structure=FOUR)
+    box = morph.bbox(out > 0)
+    if box is None:
+        return out
+    # components lie inside the bounding box of the changed pixels: label only there; a
+    # component touches the array border only where the box does
+    sub = out[box]
+    lab, n = ndimage.label(sub > 0, structure=FOUR)
     if n:
         sizes = np.bincount(lab.ravel(), minlength=n + 1)
         small = sizes < min_pixels
         small[0] = False
         if keep_border:
-            small[_touches_border(lab)] = False
+            small[_touches_border(lab, box, out.shape)] = False
         if small.any():
-            out[small[lab]] = 0
-    if fill_holes and (out > 0).any():
-        bg = out == 0
+            sub[small[lab]] = 0
+    changed = out > 0
+    if fill_holes and changed.any():
+        # a hole is enclosed by changed and invalid pixels, so it lies inside their bounding
+        # box; grown by 1 the box's ring is all background and joins the (all background)
+        # outside, which reaches the array border: label and fill only inside the box
+        walls = changed if valid is None else changed | ~valid
+        hbox = morph.bbox(walls, 1)
+        del walls, changed
+        osub = out[hbox]
+        bg = osub == 0
         if valid is not None:
-            bg &= valid
+            bg &= valid[hbox]
         hl, hn = ndimage.label(bg, structure=FOUR)
+        del bg
         if hn:
             hs = np.bincount(hl.ravel(), minlength=hn + 1)
             hole = hs < min_pixels
             hole[0] = False
-            hole[_touches_border(hl)] = False
+            hole[_touches_border(hl)] = False  # every box edge: array border or the open ring
             if hole.any():
                 hmask = hole[hl]
+                # fill on the holes' bounding box (plus one pixel of context): nothing outside it
+                # changes, and the 3x3 maximum there only needs that context
+                box = morph.bbox(hmask, 1)
+                sub = osub[box]
+                hsub = hmask[box]
                 for _ in range(int(math.sqrt(min_pixels)) + 1):
-                    grown = ndimage.maximum_filter(out, size=3)
-                    fill = hmask & (grown > 0)
-                    out[fill] = grown[fill]
-                    hmask &= ~fill
-                    if not hmask.any():
+                    grown = morph.max3(sub)
+                    fill = hsub & (grown > 0)
+                    sub[fill] = grown[fill]
+                    hsub &= ~fill
+                    if not hsub.any():
                         break
     return out
 
 
-def pixel_area_m2(transform: Affine, crs, row: float = None, col: float = None, *, width: int = 1, height: int = 1) -> float:
+def pixel_area_m2(
+    transform: Affine, crs, row: float = None, col: float = None, *, width: int = 1, height: int = 1
+) -> float:
     """Ellipsoidal area (m²) of one pixel at (row, col) (default: the grid origin), any CRS."""
     row = 0.0 if row is None else row
     col = 0.0 if col is None else col
-    ring = [transform @ (col, row), transform @ (col + 1, row), transform @ (col + 1, row + 1), transform @ (col, row + 1)]
+    ring = [
+        transform @ (col, row),
+        transform @ (col + 1, row),
+        transform @ (col + 1, row + 1),
+        transform @ (col, row + 1),
+    ]
     tr = _to_wgs84(crs)
     lon, lat = tr.transform([p[0] for p in ring], [p[1] for p in ring])
     area, _ = GEOD.polygon_area_perimeter(lon, lat)
@@ -128,23 +187,40 @@ def geodesic_area_m2(geom_wgs84) -> float:
 class RegionStats:
     """A polygon from one tile plus sums needed to merge it with pieces from other tiles."""
 
-    geometry: Polygon      # in the raster CRS
+    geometry: Polygon  # in the raster CRS
     cls: int
     pixels: int
     sum_delta: float
     sum_conf: float
-    on_seam: bool          # touches a tile edge that is not the scene edge
+    on_seam: bool  # touches a tile edge that is not the scene edge
 
 
-def polygonize_regions(classes: Array, transform: Affine, delta: Array, conf: Array,
-                       seam_edges: tuple[bool, bool, bool, bool] = (False, False, False, False)) -> list[RegionStats]:
+def polygonize_regions(
+    classes: Array,
+    transform: Affine,
+    delta: Array,
+    conf: Array,
+    seam_edges: tuple[bool, bool, bool, bool] = (False, False, False, False),
+) -> list[RegionStats]:
     """Polygonize each 4-connected single-class region (after sieving) with its stats.
 
     ``seam_edges`` = (top, bottom, left, right): which array edges are tile seams.
     """
     out: list[RegionStats] = []
-    if not (classes > 0).any():
+    box = morph.bbox(classes > 0)
+    if box is None:
         return out
+    # work on the bounding box of the changed pixels only (same regions, same coordinates)
+    (r0, r1), (c0, c1) = (box[0].start, box[0].stop), (box[1].start, box[1].stop)
+    full_h, full_w = classes.shape
+    classes, delta, conf = classes[box], delta[box], conf[box]
+    transform = window_transform(Window(c0, r0, c1 - c0, r1 - r0), transform)
+    seam_edges = (
+        seam_edges[0] and r0 == 0,
+        seam_edges[1] and r1 == full_h,
+        seam_edges[2] and c0 == 0,
+        seam_edges[3] and c1 == full_w,
+    )
     labels = np.zeros(classes.shape, dtype=np.int32)
     cls_of = [0]
     offset = 0
@@ -156,9 +232,11 @@ def polygonize_regions(classes: Array, transform: Affine, delta: Array, conf: Ar
         offset += n
     n = offset
     flat = labels.ravel()
-    counts = np.bincount(flat, minlength=n + 1)
-    sdelta = np.bincount(flat, weights=delta.ravel().astype(np.float64), minlength=n + 1)
-    sconf = np.bincount(flat, weights=conf.ravel().astype(np.float64), minlength=n + 1)
+    at = np.flatnonzero(flat)  # per-region sums over the labelled pixels only
+    lab_at = flat[at]
+    counts = np.bincount(lab_at, minlength=n + 1)
+    sdelta = np.bincount(lab_at, weights=delta.ravel()[at].astype(np.float64), minlength=n + 1)
+    sconf = np.bincount(lab_at, weights=conf.ravel()[at].astype(np.float64), minlength=n + 1)
     seam = np.zeros(n + 1, dtype=bool)
     for is_seam, edge in zip(seam_edges, (labels[0], labels[-1], labels[:, 0], labels[:, -1]), strict=False):
         if is_seam:
@@ -166,7 +244,9 @@ def polygonize_regions(classes: Array, transform: Affine, delta: Array, conf: Ar
     seam[0] = False
     for geom, value in shapes(labels, mask=labels > 0, connectivity=4, transform=transform):
         i = int(value)
-        out.append(RegionStats(shape(geom), cls_of[i], int(counts[i]), float(sdelta[i]), float(sconf[i]), bool(seam[i])))
+        out.append(
+            RegionStats(shape(geom), cls_of[i], int(counts[i]), float(sdelta[i]), float(sconf[i]), bool(seam[i]))
+        )
     return out
 
 

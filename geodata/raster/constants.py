@@ -38,18 +38,18 @@ CHANGE_CLASSES: dict[int, str] = {
 CLASS_BY_NAME: dict[str, int] = {v: k for k, v in CHANGE_CLASSES.items()}
 
 # Rule defaults (reflectance / index units).
-NDVI_VEGETATED = 0.45          # "NDVI was high" before
-VEG_LOSS_FLOOR = 0.15          # minimum NDVI drop (domain default)
-CONSTRUCTION_NDBI_FLOOR = 0.10 # minimum NDBI rise (SWIR sensors)
+NDVI_VEGETATED = 0.45  # "NDVI was high" before
+VEG_LOSS_FLOOR = 0.15  # minimum NDVI drop (domain default)
+CONSTRUCTION_NDBI_FLOOR = 0.10  # minimum NDBI rise (SWIR sensors)
 CONSTRUCTION_BRIGHT_FLOOR = 0.10  # minimum rise of mean visible reflectance (no SWIR)
 CONSTRUCTION_NDVI_AFTER_MAX = 0.25  # "built" surfaces have low NDVI after
-WATER_FLOOR = 0.20             # minimum |d MNDWI| / |d NDWI|
-WATER_SIGN_MARGIN = 0.05       # index must be clearly on each side of 0
-CLOUD_BRIGHTNESS = 0.30        # mean visible reflectance above which a pixel may be cloud
-CLOUD_WHITENESS = 0.25         # max |band - mean| / mean of visible bands for cloud
-SHADOW_RATIO = 0.70            # all bands darker than this ratio vs the other date
+WATER_FLOOR = 0.20  # minimum |d MNDWI| / |d NDWI|
+WATER_SIGN_MARGIN = 0.05  # index must be clearly on each side of 0
+CLOUD_BRIGHTNESS = 0.30  # mean visible reflectance above which a pixel may be cloud
+CLOUD_WHITENESS = 0.25  # max |band - mean| / mean of visible bands for cloud
+SHADOW_RATIO = 0.70  # all bands darker than this ratio vs the other date
 SHADOW_MAX_BRIGHTNESS = 0.08  # ... and dark (mean of all bands) on the shadowed date
-SHADOW_SPREAD = 1.6            # ... and darkening uniform (max ratio / min ratio below this)
+SHADOW_SPREAD = 1.6  # ... and darkening uniform (max ratio / min ratio below this)
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ class SensorProfile:
     scale: float
     offset: float = 0.0
     nodata: float | None = 0
-    mask_band: str | None = None          # "scl" or "qa"
+    mask_band: str | None = None  # "scl" or "qa"
     indices: tuple[str, ...] = ()
     resolution_m: float | None = None
     notes: str = ""

@@ -49,8 +49,15 @@ def _local_utm(geoms) -> Transformer:
     return Transformer.from_crs("EPSG:4326", CRS.from_epsg(epsg), always_xy=True)
 
 
-def evaluate(detected, truth, *, min_area_m2: float, iou_threshold: float = 0.3,
-             overlap_threshold: float = 0.5, match_type: bool = True) -> EvaluationResult:
+def evaluate(
+    detected,
+    truth,
+    *,
+    min_area_m2: float,
+    iou_threshold: float = 0.3,
+    overlap_threshold: float = 0.5,
+    match_type: bool = True,
+) -> EvaluationResult:
     """Compare detections (ChangeRecords, GeoJSON features or a path) to truth (path/features)."""
     det = _load(detected)
     tru = _load(truth)
@@ -113,7 +120,15 @@ def evaluate(detected, truth, *, min_area_m2: float, iou_threshold: float = 0.3,
     rec_obj = sum(h for h, c in zip(t_hit, counted, strict=False) if c) / n_t if n_t else 1.0
     n_d = sum(1 for n in d_neutral if not n)
     prec_obj = sum(d_ok) / n_d if n_d else 1.0
-    return EvaluationResult(recall_area=recall_area, precision_area=precision_area, recall_object=rec_obj,
-                            precision_object=prec_obj, n_truth=n_t, n_truth_excluded=len(tg) - n_t,
-                            n_detected=n_d, n_detected_ignored=len(dg) - n_d,
-                            matched_truth=int(sum(h for h, c in zip(t_hit, counted, strict=False) if c)), matched_detected=int(sum(d_ok)))
+    return EvaluationResult(
+        recall_area=recall_area,
+        precision_area=precision_area,
+        recall_object=rec_obj,
+        precision_object=prec_obj,
+        n_truth=n_t,
+        n_truth_excluded=len(tg) - n_t,
+        n_detected=n_d,
+        n_detected_ignored=len(dg) - n_d,
+        matched_truth=int(sum(h for h, c in zip(t_hit, counted, strict=False) if c)),
+        matched_detected=int(sum(d_ok)),
+    )

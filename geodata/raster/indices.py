@@ -11,10 +11,12 @@ def safe_divide(num: Array, den: Array, *, fill: float = np.nan, eps: float = 1e
     """``num / den`` as float32, ``fill`` where ``|den| <= eps`` or either input is not finite."""
     num = np.asarray(num, dtype=np.float32)
     den = np.asarray(den, dtype=np.float32)
-    out = np.full(np.broadcast_shapes(num.shape, den.shape), fill, dtype=np.float32)
-    ok = np.abs(den) > eps
-    np.divide(num, den, out=out, where=ok)
-    bad = ~np.isfinite(out) & ok
+    shape = np.broadcast_shapes(num.shape, den.shape)
+    out = np.empty(shape, dtype=np.float32)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        np.divide(num, den, out=out)
+    # fill where the denominator is ~0 or the quotient is not finite (both checks in one mask)
+    bad = (np.abs(den) <= eps) | ~np.isfinite(out)
     if bad.any():
         out[bad] = fill
     return out
@@ -24,7 +26,16 @@ def normalized_difference(a: Array, b: Array, *, fill: float = np.nan) -> Array:
     """(a - b) / (a + b)."""
     a = np.asarray(a, dtype=np.float32)
     b = np.asarray(b, dtype=np.float32)
-    return safe_divide(a - b, a + b, fill=fill)
+    shape = np.broadcast_shapes(a.shape, b.shape)
+    num = np.subtract(a, b, out=np.empty(shape, np.float32))
+    den = np.add(a, b, out=np.empty(shape, np.float32))
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        np.divide(num, den, out=num)
+    bad = np.abs(den, out=den) <= 1e-12
+    bad |= ~np.isfinite(num)
+    if bad.any():
+        num[bad] = fill
+    return num
 
 
 def ndvi(nir: Array, red: Array) -> Array:

@@ -79,9 +79,7 @@ class _World:
         rng = np.random.default_rng([seed, 7])
         pad = 64
         self.cells = (160.0, 56.0, 10.0)
-        self.grids = [
-            _grid(rng, int((height + 2 * pad) / c) + 3, int((width + 2 * pad) / c) + 3) for c in self.cells
-        ]
+        self.grids = [_grid(rng, int((height + 2 * pad) / c) + 3, int((width + 2 * pad) / c) + 3) for c in self.cells]
         self.pad = pad
 
     def cover(self, rows: np.ndarray, cols: np.ndarray):
@@ -108,9 +106,9 @@ def _changes(rng, height, width, pixel_area, min_area_m2, n_changes):
         tries += 1
         u = rng.random()
         if u < 0.12:
-            area_px = mmu_px * rng.uniform(0.55, 0.85)      # just below the MMU
+            area_px = mmu_px * rng.uniform(0.55, 0.85)  # just below the MMU
         elif u < 0.27:
-            area_px = mmu_px * rng.uniform(1.25, 1.6)       # just above
+            area_px = mmu_px * rng.uniform(1.25, 1.6)  # just above
         else:
             area_px = mmu_px * math.exp(rng.uniform(math.log(2.5), math.log(120)))
         aspect = rng.uniform(0.6, 1.6)
@@ -216,10 +214,22 @@ def default_transform(width, height, pixel_size, bounds, crs) -> Affine:
 
 
 def make_scene_pair(
-    out_dir, *, seed: int = 0, width: int = 2048, height: int = 2048, bounds=HANGZHOU_BOUNDS,
-    crs: str = "EPSG:32651", sensor: str = "gf2", pixel_size: float = 4.0, min_area_m2: float = 500.0,
-    shift_px: tuple[int, int] = (0, 1), n_changes: int | None = None, cloud_cover: float = 0.04,
-    obscured_buffer_px: int = 8, block: int = 512, window_cols: int = 4096,
+    out_dir,
+    *,
+    seed: int = 0,
+    width: int = 2048,
+    height: int = 2048,
+    bounds=HANGZHOU_BOUNDS,
+    crs: str = "EPSG:32651",
+    sensor: str = "gf2",
+    pixel_size: float = 4.0,
+    min_area_m2: float = 500.0,
+    shift_px: tuple[int, int] = (0, 1),
+    n_changes: int | None = None,
+    cloud_cover: float = 0.04,
+    obscured_buffer_px: int = 8,
+    block: int = 512,
+    window_cols: int = 4096,
 ) -> ScenePair:
     """Write before.tif / after.tif (4-band B,G,R,NIR uint16, tiled, deflate), truth.geojson
     and clouds.geojson into ``out_dir``; see the module docstring."""
@@ -237,9 +247,22 @@ def make_scene_pair(
     clouds = _clouds(rng, height, width, n_clouds)
     shadow_off = (28.0, 22.0)
     world = _World(seed, height, width)
-    profile = dict(driver="GTiff", width=width, height=height, count=4, dtype="uint16", crs=crs, transform=transform,
-                   nodata=0, tiled=True, blockxsize=block, blockysize=block, compress="deflate", num_threads="all_cpus",
-                   interleave="pixel")
+    profile = dict(
+        driver="GTiff",
+        width=width,
+        height=height,
+        count=4,
+        dtype="uint16",
+        crs=crs,
+        transform=transform,
+        nodata=0,
+        tiled=True,
+        blockxsize=block,
+        blockysize=block,
+        compress="deflate",
+        num_threads="all_cpus",
+        interleave="pixel",
+    )
     paths = [out / "before.tif", out / "after.tif"]
     for date, path in enumerate(paths):
         gain, bias = (1.0, 0.0) if date == 0 else (1.02, 0.003)
@@ -255,8 +278,9 @@ def make_scene_pair(
 
     # truth and clouds in WGS84
     def px_to_crs(g):
-        return shapely.affinity.affine_transform(g, [transform.a, transform.b, transform.d, transform.e,
-                                                     transform.c, transform.f])
+        return shapely.affinity.affine_transform(
+            g, [transform.a, transform.b, transform.d, transform.e, transform.c, transform.f]
+        )
 
     foot = []
     for cy, cx, ry, rx in clouds:
@@ -270,14 +294,33 @@ def make_scene_pair(
         g = shapely.union_all([box(c0, r0, c1, r1) for r0, c0, r1, c1 in ch["rects"]])
         obscured = bool(g.intersects(cloud_zone))
         gw = to_wgs84(px_to_crs(g), crs)
-        feats.append({"type": "Feature", "geometry": mapping(gw), "properties": {
-            "id": i, "change_type": ch["type"], "area_m2": round(geodesic_area_m2(gw), 2), "obscured": obscured,
-            "before": ch["before"], "after": ch["after"]}})
+        feats.append(
+            {
+                "type": "Feature",
+                "geometry": mapping(gw),
+                "properties": {
+                    "id": i,
+                    "change_type": ch["type"],
+                    "area_m2": round(geodesic_area_m2(gw), 2),
+                    "obscured": obscured,
+                    "before": ch["before"],
+                    "after": ch["after"],
+                },
+            }
+        )
     truth = out / "truth.geojson"
     truth.write_text(json.dumps({"type": "FeatureCollection", "features": feats}))
     cl = out / "clouds.geojson"
-    cl.write_text(json.dumps({"type": "FeatureCollection", "features": [
-        {"type": "Feature", "geometry": mapping(to_wgs84(px_to_crs(cloud_union), crs)), "properties": {}}]}))
+    cl.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {"type": "Feature", "geometry": mapping(to_wgs84(px_to_crs(cloud_union), crs)), "properties": {}}
+                ],
+            }
+        )
+    )
     return ScenePair(paths[0], paths[1], truth, cl, min_area_m2, pixel_size, tuple(shift_px), len(changes))
 
 
@@ -288,9 +331,25 @@ def cached_scene_pair(cache_root, *, seed: int, size: int, **kw) -> ScenePair:
     done = d / "done.json"
     if done.exists():
         meta = json.loads(done.read_text())
-        return ScenePair(d / "before.tif", d / "after.tif", d / "truth.geojson", d / "clouds.geojson",
-                         meta["min_area_m2"], meta["pixel_size"], tuple(meta["shift_px"]), meta["n_changes"])
+        return ScenePair(
+            d / "before.tif",
+            d / "after.tif",
+            d / "truth.geojson",
+            d / "clouds.geojson",
+            meta["min_area_m2"],
+            meta["pixel_size"],
+            tuple(meta["shift_px"]),
+            meta["n_changes"],
+        )
     p = make_scene_pair(d, seed=seed, width=size, height=size, **kw)
-    done.write_text(json.dumps({"min_area_m2": p.min_area_m2, "pixel_size": p.pixel_size,
-                                "shift_px": list(p.shift_px), "n_changes": p.n_changes}))
+    done.write_text(
+        json.dumps(
+            {
+                "min_area_m2": p.min_area_m2,
+                "pixel_size": p.pixel_size,
+                "shift_px": list(p.shift_px),
+                "n_changes": p.n_changes,
+            }
+        )
+    )
     return p

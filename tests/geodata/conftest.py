@@ -16,7 +16,9 @@ def write_scene(path, refl, *, crs="EPSG:32651", transform=T0, nodata=0, block=2
     if crs is not None:
         kw["crs"] = crs
     if h >= 16 and w >= 16 and block:
-        kw.update(tiled=True, blockxsize=min(block, 256 if w >= 256 else 16), blockysize=min(block, 256 if h >= 256 else 16))
+        kw.update(
+            tiled=True, blockxsize=min(block, 256 if w >= 256 else 16), blockysize=min(block, 256 if h >= 256 else 16)
+        )
     with rasterio.open(path, "w", **kw) as dst:
         dst.write(data)
     return path

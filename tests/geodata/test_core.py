@@ -45,8 +45,10 @@ def test_sensor_profiles():
 
 def test_masks():
     scl = np.array([[0, 1, 2, 3, 4, 5], [6, 7, 8, 9, 10, 11]])
-    assert masks.scl_invalid(scl).tolist() == [[True, True, False, True, False, False],
-                                               [False, False, True, True, True, True]]
+    assert masks.scl_invalid(scl).tolist() == [
+        [True, True, False, True, False, False],
+        [False, False, True, True, True, True],
+    ]
     qa = np.array([21824, 1 << 3, 1 << 4, 1])  # clear land, cloud, shadow, fill
     assert masks.qa_invalid(qa).tolist() == [False, True, True, True]
     m = np.zeros((9, 9), bool)
@@ -79,8 +81,9 @@ def test_otsu():
 
 def _classify(before, after, fixed=None):
     th = thresholds_from_histograms({}, GF2, fixed)
-    classes, delta, conf, valid = analyze_window((before * 1e4).astype("uint16"), (after * 1e4).astype("uint16"), GF2,
-                                                 thresholds=th)
+    classes, delta, conf, valid = analyze_window(
+        (before * 1e4).astype("uint16"), (after * 1e4).astype("uint16"), GF2, thresholds=th
+    )
     return classes
 
 
@@ -89,9 +92,9 @@ def test_rules_each_type():
     before = paint(before, "vegetation", 5, 5, 15, 15)
     before = paint(before, "soil", 5, 20, 15, 30)
     before = paint(before, "soil", 22, 5, 32, 15)
-    after = paint(before, "soil", 7, 7, 13, 13)          # vegetation loss
-    after = paint(after, "concrete", 7, 22, 13, 28)      # construction
-    after = paint(after, "water", 24, 7, 30, 13)         # water appears
+    after = paint(before, "soil", 7, 7, 13, 13)  # vegetation loss
+    after = paint(after, "concrete", 7, 22, 13, 28)  # construction
+    after = paint(after, "water", 24, 7, 30, 13)  # water appears
     c = _classify(before, after)
     assert (c[8:12, 8:12] == constants.CLASS_VEGETATION_LOSS).all()
     assert (c[8:12, 23:27] == constants.CLASS_CONSTRUCTION).all()
@@ -108,8 +111,8 @@ def test_fixed_threshold_suppresses():
 
 def test_one_pixel_shift_no_edge_false_positives():
     base = field("vegetation", 60, 60, sigma=0.003)
-    base = paint(base, "water", 0, 30, 60, 60)      # vertical vegetation | water edge
-    base = paint(base, "soil", 20, 5, 40, 20)       # soil block inside vegetation
+    base = paint(base, "water", 0, 30, 60, 60)  # vertical vegetation | water edge
+    base = paint(base, "soil", 20, 5, 40, 20)  # soil block inside vegetation
     base = paint(base, "concrete", 45, 35, 55, 50)  # bright block inside water
     for dy, dx in [(0, 1), (1, 0), (1, 1), (-1, 1)]:
         shifted = np.roll(base, (dy, dx), axis=(1, 2))
@@ -130,9 +133,9 @@ def test_estimate_shift():
 
 def test_opening_and_sieve_keep_border():
     c = np.zeros((20, 20), np.uint8)
-    c[5, :] = 2          # 1-pixel line: removed by opening
+    c[5, :] = 2  # 1-pixel line: removed by opening
     c[10:14, 10:14] = 1  # 16 px
-    c[0:2, 0:3] = 3      # small, touches the border
+    c[0:2, 0:3] = 3  # small, touches the border
     o = cleanup.open_classes(c)
     assert o[5].max() == 0 and o[10:14, 10:14].min() == 1
     s = cleanup.sieve(o, 20, keep_border=True)
@@ -174,3 +177,78 @@ def test_plan_tiles_block_aligned():
     assert t[0] == (0, 0, 512, 512)
     assert all(r % 256 == 0 and c % 256 == 0 for r, c, _, _ in t)
     assert sum(h * w for _, _, h, w in t) == 1000 * 1300
+
+
+def test_morph_matches_scipy():
+    from scipy import ndimage
+
+    from geodata.raster import morph
+
+    rng = np.random.default_rng(3)
+    for shape in [(1, 1), (1, 7), (6, 1), (9, 13), (40, 33)]:
+        a = rng.normal(size=shape).astype(np.float32)
+        assert np.array_equal(morph.min3(a), ndimage.minimum_filter(a, 3, mode="nearest"))
+        assert np.array_equal(morph.max3(a), ndimage.maximum_filter(a, 3, mode="nearest"))
+        m = rng.random(shape) < 0.3
+        assert np.array_equal(morph.dilate3(m), ndimage.binary_dilation(m, np.ones((3, 3), bool)))
+        assert np.array_equal(morph.erode3(m), ndimage.minimum_filter(m.astype(np.uint8), 3, mode="nearest") > 0)
+        assert np.array_equal(masks.dilate(m, 2), ndimage.maximum_filter(m.astype(np.uint8), 5, mode="constant") > 0)
+
+
+def _scene_arrays(sensor, seed):
+    """Before/after DN stacks with every kind of change, a shift, clouds, shadow and nodata."""
+    rng = np.random.default_rng(seed)
+    base = field("vegetation", 96, 96, seed=seed)
+    base = paint(base, "water", 0, 60, 96, 96)
+    base = paint(base, "soil", 50, 5, 80, 40)
+    after = np.roll(base, 1, axis=2) + rng.normal(0, 0.004, base.shape).astype(np.float32)
+    after = paint(after, "soil", 10, 10, 30, 30)
+    after = paint(after, "concrete", 55, 10, 70, 30)
+    after = paint(after, "vegetation", 20, 70, 40, 90)
+    after[:, 80:90, 40:60] = 0.55  # cloud
+    after[:, 85:95, 5:20] *= 0.35  # shadow
+    refl_b, refl_a = base, after
+    if sensor in ("sentinel2", "landsat89"):  # add a SWIR band: soil/concrete bright, water dark
+        swir = lambda r: (0.5 * r[2] + 0.2 * r[3]).astype(np.float32)[None]  # noqa: E731
+        refl_b = np.concatenate([base, swir(base)])
+        refl_a = np.concatenate([after, swir(after)])
+    if sensor == "drone_rgb":
+        refl_b, refl_a = base[[2, 1, 0]], after[[2, 1, 0]]
+    prof = sensor_profile(sensor)
+    dn = lambda r: np.clip(np.rint((r - prof.offset) / prof.scale), 1, 65535).astype("uint16")  # noqa: E731
+    if sensor == "drone_rgb":
+        dn = lambda r: np.clip(np.rint(r * 255), 0, 255).astype("uint8")  # noqa: E731
+    rb, ra = dn(refl_b), dn(refl_a)
+    if prof.nodata is not None:
+        rb[:, :3, :5] = prof.nodata
+    return prof, rb, ra
+
+
+@pytest.mark.parametrize("sensor", ["gf2", "sentinel2", "landsat89", "drone_rgb"])
+def test_numba_kernels_match_numpy(sensor):
+    from geodata.raster import _fast
+    from geodata.raster.detect import classify_raw, sample_histograms
+
+    if not _fast.HAVE_NUMBA:
+        pytest.skip("numba not installed")
+    for seed in (0, 1):
+        prof, rb, ra = _scene_arrays(sensor, seed)
+        mb = ma = None
+        if sensor == "landsat89":  # QA band: a cloud square
+            mb = np.zeros(rb.shape[1:], np.uint16)
+            ma = mb.copy()
+            ma[40:50, 40:50] = 1 << 3
+        elif sensor == "sentinel2":
+            mb = np.full(rb.shape[1:], 4, np.uint8)
+            ma = mb.copy()
+            ma[80:90, 40:60] = 9
+        th = thresholds_from_histograms({}, prof, None)
+        a = classify_raw(rb, ra, prof, th, mask_before=mb, mask_after=ma, use_numba=False)
+        b = classify_raw(rb, ra, prof, th, mask_before=mb, mask_after=ma, use_numba=True)
+        assert (a[0] > 0).any()
+        for x, y in zip(a, b, strict=True):
+            assert np.array_equal(x, y, equal_nan=x.dtype.kind == "f")
+        ha, va = sample_histograms(rb, ra, prof, mask_before=mb, mask_after=ma, use_numba=False)
+        hb, vb = sample_histograms(rb, ra, prof, mask_before=mb, mask_after=ma, use_numba=True)
+        assert np.array_equal(va, vb) and ha.keys() == hb.keys()
+        assert all(np.array_equal(ha[k], hb[k]) for k in ha)

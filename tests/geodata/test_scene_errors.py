@@ -75,9 +75,22 @@ def test_unknown_sensor(scene):
 
 def test_huge_header_not_allocated(tmp_path):
     p = tmp_path / "huge.tif"
-    with rasterio.open(p, "w", driver="GTiff", width=200_000, height=200_000, count=4, dtype="uint16",
-                       crs="EPSG:32651", transform=T0, tiled=True, blockxsize=256, blockysize=256,
-                       sparse_ok=True, bigtiff="yes"):
+    with rasterio.open(
+        p,
+        "w",
+        driver="GTiff",
+        width=200_000,
+        height=200_000,
+        count=4,
+        dtype="uint16",
+        crs="EPSG:32651",
+        transform=T0,
+        tiled=True,
+        blockxsize=256,
+        blockysize=256,
+        sparse_ok=True,
+        bigtiff="yes",
+    ):
         pass
     assert p.stat().st_size < 50_000_000
     with pytest.raises(CorruptRasterError, match="header claims 200000x200000"):
@@ -86,9 +99,21 @@ def test_huge_header_not_allocated(tmp_path):
 
 def test_huge_block_refused(tmp_path):
     p = tmp_path / "strip.tif"
-    with rasterio.open(p, "w", driver="GTiff", width=40_000, height=40_000, count=4, dtype="uint16",
-                       crs="EPSG:32651", transform=T0, sparse_ok=True, bigtiff="yes", blockysize=40_000,
-                       compress="deflate"):
+    with rasterio.open(
+        p,
+        "w",
+        driver="GTiff",
+        width=40_000,
+        height=40_000,
+        count=4,
+        dtype="uint16",
+        crs="EPSG:32651",
+        transform=T0,
+        sparse_ok=True,
+        bigtiff="yes",
+        blockysize=40_000,
+        compress="deflate",
+    ):
         pass
     with pytest.raises(CorruptRasterError, match="too large"):
         validate_scene(p, "gf2")
@@ -129,7 +154,9 @@ def test_aligned_view_memoryfile_reprojects():
             d.write(data)
         from rasterio.warp import calculate_default_transform, reproject
 
-        tr, w, h = calculate_default_transform("EPSG:32651", "EPSG:4326", 64, 64, *rasterio.transform.array_bounds(64, 64, T0))
+        tr, w, h = calculate_default_transform(
+            "EPSG:32651", "EPSG:4326", 64, 64, *rasterio.transform.array_bounds(64, 64, T0)
+        )
         with m2.open(**{**prof, "crs": "EPSG:4326", "transform": tr, "width": w, "height": h}) as d:
             out = np.zeros((4, h, w), "uint16")
             reproject(data, out, src_transform=T0, src_crs="EPSG:32651", dst_transform=tr, dst_crs="EPSG:4326")

@@ -1,0 +1,363 @@
+"""Numba kernels for the per-pixel hot path of detection (optional: ``numba`` installed).
+
+``classify_raw`` gives exactly what the numpy path gives (``_reflectance`` -> ``nodata_invalid``
+-> cloud/shadow masks -> ``classify_window``) in two passes over the tile instead of ~100 numpy
+passes with their temporaries: pass 1 computes per pixel the reflectance, nodata, the
+brightness cloud and shadow tests, the six indices and each rule's per-pixel ("naive") test;
+after the cloud dilation (numpy, on the cloud bounding box) pass 2 does the 3x3 robust tests
+and the one-pixel regrow only where a naive test passed. All arithmetic is float32 in the same
+order as numpy, constants are passed as float32 (numpy's weak Python scalars), NaN propagates
+through the 3x3 min/max as with ``np.minimum``; kernels release the GIL.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+try:  # pragma: no cover - exercised when numba is installed
+    from numba import njit
+
+    HAVE_NUMBA = True
+except ImportError:  # pragma: no cover
+    HAVE_NUMBA = False
+
+    def njit(*args, **kwargs):  # type: ignore[no-redef]
+        def wrap(fn):
+            return fn
+
+        return wrap
+
+
+F32 = np.float32
+_KW = dict(cache=True, nogil=True, error_model="numpy")
+
+
+@njit(inline="always", **_KW)
+def _nd(a, b, eps):
+    num = a - b
+    den = a + b
+    q = num / den
+    bad = (abs(den) <= eps) | (not math.isfinite(q))
+    return np.float32(np.nan) if bad else q
+
+
+@njit(inline="always", **_KW)
+def _refl(raw, k, r, c, scale, offset, has_offset):
+    v = np.float32(raw[k, r, c]) * scale
+    if has_offset:
+        v = v + offset
+    return v
+
+
+@njit(inline="always", **_KW)
+def _shadow(t0, t1, t2, t3, t4, o0, o1, o2, o3, o4, present, stotal, sfloor, sratio, sspread):
+    """shadow_by_darkening for one pixel: ``t*`` this date, ``o*`` other date, roles in order
+    (blue, green, red, nir, swir1), ``present`` flags which exist."""
+    p0, p1, p2, p3, p4 = present
+    total = np.float32(0)
+    first = True
+    if p0:
+        total = t0
+        first = False
+    if p1:
+        total = t1 if first else total + t1
+        first = False
+    if p2:
+        total = t2 if first else total + t2
+        first = False
+    if p3:
+        total = t3 if first else total + t3
+        first = False
+    if p4:
+        total = t4 if first else total + t4
+    if not (total < stotal):
+        return False
+    lo = np.float32(np.inf)
+    hi = np.float32(-np.inf)
+    nan = False
+    if p0:
+        q = t0 / max(o0, sfloor)
+        nan |= (o0 != o0) | (q != q)
+        lo = min(lo, q)
+        hi = max(hi, q)
+    if p1:
+        q = t1 / max(o1, sfloor)
+        nan |= (o1 != o1) | (q != q)
+        lo = min(lo, q)
+        hi = max(hi, q)
+    if p2:
+        q = t2 / max(o2, sfloor)
+        nan |= (o2 != o2) | (q != q)
+        lo = min(lo, q)
+        hi = max(hi, q)
+    if p3:
+        q = t3 / max(o3, sfloor)
+        nan |= (o3 != o3) | (q != q)
+        lo = min(lo, q)
+        hi = max(hi, q)
+    if p4:
+        q = t4 / max(o4, sfloor)
+        nan |= (o4 != o4) | (q != q)
+        lo = min(lo, q)
+        hi = max(hi, q)
+    return (not nan) and hi < sratio and hi < sspread * lo
+
+
+@njit(inline="always", **_KW)
+def _load(rb, ra, i, r, c, present, scale, offset, has_offset, has_nodata, nodata, is_float, inv):
+    """Reflectance of band ``i`` at (r, c) on both dates (0 if the role is absent), and the
+    running nodata flag."""
+    if not present:
+        return np.float32(0), np.float32(0), inv
+    u = rb[i, r, c]
+    w = ra[i, r, c]
+    if has_nodata:
+        inv |= (u == nodata) | (w == nodata)
+    if is_float:
+        inv |= (not math.isfinite(u)) | (not math.isfinite(w))
+    vu = np.float32(u) * scale
+    vw = np.float32(w) * scale
+    if has_offset:
+        vu = vu + offset
+        vw = vw + offset
+    return vu, vw, inv
+
+
+@njit(**_KW)
+def pixel_pass(
+    rb,
+    ra,
+    roles,
+    scale,
+    offset,
+    has_offset,
+    has_nodata,
+    nodata,
+    is_float,
+    cloud_test,
+    consts,
+    th,
+    invalid,
+    cloud,
+    vb,
+    va,
+    cb,
+    ca,
+    wb,
+    wa,
+    passing,
+):
+    """roles: band positions in rb/ra of (blue, green, red, nir, swir1), -1 if absent.
+    consts (float32): eps, cloud_brightness, cloud_whiteness, shadow_ratio, shadow_spread,
+    shadow_total_max (max_brightness * n), shadow_floor, ndvi_high, veg_after_max, water_margin,
+    three (3.0), two (2.0). th: thresholds (veg, construction, water) as float32.
+    passing bits: 1 vegetation_loss, 2 construction, 4 water_change (not yet ANDed with valid)."""
+    H = rb.shape[1]
+    W = rb.shape[2]
+    present = (roles[0] >= 0, roles[1] >= 0, roles[2] >= 0, roles[3] >= 0, roles[4] >= 0)
+    i0 = max(roles[0], 0)
+    i1 = max(roles[1], 0)
+    i2 = max(roles[2], 0)
+    i3 = max(roles[3], 0)
+    i4 = max(roles[4], 0)
+    eps = consts[0]
+    cbright = consts[1]
+    cwhite = consts[2]
+    sratio = consts[3]
+    sspread = consts[4]
+    stotal = consts[5]
+    sfloor = consts[6]
+    high = consts[7]
+    vmax = consts[8]
+    m = consts[9]
+    three = consts[10]
+    two = consts[11]
+    tv = th[0]
+    tc = th[1]
+    tw = th[2]
+    has_nir = present[3]
+    has_swir = present[4]
+    for r in range(H):
+        for c in range(W):
+            inv = False
+            b0, a0, inv = _load(
+                rb, ra, i0, r, c, present[0], scale, offset, has_offset, has_nodata, nodata, is_float, inv
+            )
+            b1, a1, inv = _load(
+                rb, ra, i1, r, c, present[1], scale, offset, has_offset, has_nodata, nodata, is_float, inv
+            )
+            b2, a2, inv = _load(
+                rb, ra, i2, r, c, present[2], scale, offset, has_offset, has_nodata, nodata, is_float, inv
+            )
+            b3, a3, inv = _load(
+                rb, ra, i3, r, c, present[3], scale, offset, has_offset, has_nodata, nodata, is_float, inv
+            )
+            b4, a4, inv = _load(
+                rb, ra, i4, r, c, present[4], scale, offset, has_offset, has_nodata, nodata, is_float, inv
+            )
+            invalid[r, c] = inv
+            cl = False
+            mean_b = ((b0 + b1) + b2) / three  # visible mean: cloud test and brightness index
+            mean_a = ((a0 + a1) + a2) / three
+            if cloud_test:
+                if mean_b > cbright:
+                    white = ((abs(b0 - mean_b) + abs(b1 - mean_b)) + abs(b2 - mean_b)) / three
+                    cl |= white < cwhite * mean_b
+                if mean_a > cbright:
+                    white = ((abs(a0 - mean_a) + abs(a1 - mean_a)) + abs(a2 - mean_a)) / three
+                    cl |= white < cwhite * mean_a
+                if not cl:
+                    cl = _shadow(a0, a1, a2, a3, a4, b0, b1, b2, b3, b4, present, stotal, sfloor, sratio, sspread)
+                if not cl:
+                    cl = _shadow(b0, b1, b2, b3, b4, a0, a1, a2, a3, a4, present, stotal, sfloor, sratio, sspread)
+            cloud[r, c] = cl
+            # indices
+            if has_nir:
+                v0 = _nd(b3, b2, eps)
+                v1 = _nd(a3, a2, eps)
+            else:
+                v0 = (two * b1 - b2) - b0
+                v1 = (two * a1 - a2) - a0
+            if has_swir:
+                c0 = _nd(b4, b3, eps)
+                c1 = _nd(a4, a3, eps)
+            else:
+                c0 = mean_b
+                c1 = mean_a
+            vb[r, c] = v0
+            va[r, c] = v1
+            cb[r, c] = c0
+            ca[r, c] = c1
+            bits = 0
+            if ((v0 - v1) > tv) & (v0 >= high):
+                bits |= 1
+            if ((c1 - c0) > tc) & (v1 < v0) & (v1 < vmax):
+                bits |= 2
+            if has_swir or has_nir:
+                if has_swir:
+                    w0 = _nd(b1, b4, eps)
+                    w1 = _nd(a1, a4, eps)
+                else:
+                    w0 = _nd(b1, b3, eps)
+                    w1 = _nd(a1, a3, eps)
+                wb[r, c] = w0
+                wa[r, c] = w1
+                if (((w1 > m) & (w0 < -m)) | ((w0 > m) & (w1 < -m))) & (abs(w1 - w0) > tw):
+                    bits |= 4
+            passing[r, c] = bits
+
+
+@njit(inline="always", **_KW)
+def _min_max3(a, r, c, H, W):
+    """3x3 (min, max) at (r, c), nearest edges, NaN if any neighbour is NaN (branch-free)."""
+    r0 = max(r - 1, 0)
+    r2 = min(r + 1, H - 1)
+    c0 = max(c - 1, 0)
+    c2 = min(c + 1, W - 1)
+    mn = a[r, c]
+    mx = mn
+    nan = False
+    for rr in (r0, r, r2):
+        for cc in (c0, c, c2):
+            v = a[rr, cc]
+            nan |= v != v
+            mn = min(mn, v)
+            mx = max(mx, v)
+    if nan:
+        return np.float32(np.nan), np.float32(np.nan)
+    return mn, mx
+
+
+@njit(inline="always", **_KW)
+def _score(rule, r, c, vb, va, cb, ca, wb, wa, H, W, high, m, t):
+    """(is_core, score) of ``rule`` (0 veg, 1 construction, 2 water) at (r, c)."""
+    if rule == 0:
+        mn, mx = _min_max3(vb, r, c, H, W)
+        s = mn - va[r, c]
+        return (mn >= high) and (s > t), s
+    if rule == 1:
+        mn, mx = _min_max3(cb, r, c, H, W)
+        s = ca[r, c] - mx
+        return s > t, s
+    mn, mx = _min_max3(wb, r, c, H, W)
+    w1 = wa[r, c]
+    appear = (w1 > m) and (mx < -m)
+    vanish = (mn > m) and (w1 < -m)
+    if appear:
+        s = w1 - mx
+    elif vanish:
+        s = mn - w1
+    else:
+        s = np.float32(-9)
+    return (appear or vanish) and (s > t), s
+
+
+@njit(**_KW)
+def rules_pass(vb, va, cb, ca, wb, wa, passing, valid, consts, th, classes, delta, conf):
+    """Robust 3x3 tests where a naive test passed (and the pixel is valid), then the regrow and
+    the class/delta/confidence rasters; rule order vegetation < construction < water."""
+    H = vb.shape[0]
+    W = vb.shape[1]
+    high = consts[7]
+    m = consts[9]
+    half = np.float32(0.5)
+    core = np.zeros((H, W), np.uint8)
+    any_pass = False
+    for r in range(H):
+        for c in range(W):
+            p = passing[r, c]
+            if p == 0:
+                continue
+            if not valid[r, c]:
+                passing[r, c] = 0
+                continue
+            any_pass = True
+            bits = 0
+            for rule in range(3):
+                if p & (1 << rule):
+                    ok, s = _score(rule, r, c, vb, va, cb, ca, wb, wa, H, W, high, m, th[rule])
+                    if ok:
+                        bits |= 1 << rule
+            core[r, c] = bits
+    if not any_pass:
+        return
+    for r in range(H):
+        for c in range(W):
+            p = passing[r, c]
+            if p == 0:
+                continue
+            for rule in range(3):
+                bit = 1 << rule
+                if not (p & bit):
+                    continue
+                r0 = max(r - 1, 0)
+                r2 = min(r + 1, H - 1)
+                c0 = max(c - 1, 0)
+                c2 = min(c + 1, W - 1)
+                acc = 0
+                for rr in (r0, r, r2):
+                    for cc in (c0, c, c2):
+                        acc |= core[rr, cc]
+                near = (acc & bit) != 0
+                if not near:
+                    continue
+                classes[r, c] = rule + 1
+                if rule == 0:
+                    delta[r, c] = va[r, c] - vb[r, c]
+                elif rule == 1:
+                    delta[r, c] = ca[r, c] - cb[r, c]
+                else:
+                    delta[r, c] = wa[r, c] - wb[r, c]
+                if core[r, c] & bit:
+                    t = th[rule]
+                    ok, s = _score(rule, r, c, vb, va, cb, ca, wb, wa, H, W, high, m, t)
+                    x = (s - t) / th[3 + rule]
+                    if x < 0:
+                        x = np.float32(0)
+                    elif x > 1:
+                        x = np.float32(1)
+                    conf[r, c] = half + half * x
+                else:
+                    conf[r, c] = np.float32(0)
