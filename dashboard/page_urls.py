@@ -1,3 +1,7 @@
-"""URLs (filled in by the app)."""
+"""The dashboard page, mounted at /dashboard/."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from . import views
+
+urlpatterns = [path("", views.dashboard, name="dashboard")]

@@ -1,0 +1,308 @@
+/* Supervision dashboard: choropleth with drill-down, server-binned heat map, case list, rankings. */
+(function (root) {
+  "use strict";
+  var esc = function (s) { return s === null || s === undefined ? "" : GridGov.escape(s); };
+  var NEXT = {city: "district", district: "township", township: "grid"};
+  var RAMPS = {
+    bad: ["#fff5eb", "#fdd0a2", "#fd8d3c", "#d94801", "#7f2704"],   // more is worse
+    good: ["#f7fcf5", "#c7e9c0", "#74c476", "#238b45", "#00441b"]   // more is better
+  };
+  var STATUS_COLOURS = {reported: "#888", verified: "#1f78b4", dispatched: "#6a3d9a", rectifying: "#ff7f00",
+    submitted: "#b2df8a", accepted: "#33a02c", rejected: "#bbb", duplicate: "#ccc"};
+
+  function qs(params) {
+    return Object.keys(params).filter(function (k) { return params[k] !== "" && params[k] !== null && params[k] !== undefined; })
+      .map(function (k) { return encodeURIComponent(k) + "=" + encodeURIComponent(params[k]); }).join("&");
+  }
+  function getJSON(url) {
+    return fetch(url, {credentials: "same-origin"}).then(function (r) {
+      return r.json().then(function (b) { if (!r.ok) throw b; return b; });
+    });
+  }
+
+  function start(opts) {
+    var map = GridGov.createMap("map", opts);
+    var el = document.getElementById("map");
+    var form = document.getElementById("filters");
+    // The drill-down path: [{code, name, level}], the last entry is the area shown.
+    var path = [opts.root];
+    var state = {page: 1, caseArea: null, seq: 0};
+    var choro = null, heat = null, casesLayer = L.layerGroup(), legend = null, tiles = {};
+    var show = {choropleth: true, heat: true, cases: false};
+
+    function filters() {
+      var f = {};
+      ["since", "until", "category", "source", "status", "district"].forEach(function (k) { f[k] = form.elements[k].value; });
+      return f;
+    }
+    function metric() { return form.elements.metric.value; }
+    function current() { return path[path.length - 1]; }
+    function childLevel() {
+      var cur = current();
+      if (cur.level === "scope") return "district";
+      return NEXT[cur.level] || "grid";
+    }
+
+    function crumbs() {
+      var nav = document.getElementById("crumbs");
+      nav.innerHTML = path.map(function (p, i) {
+        return i === path.length - 1 ? "<b data-level='" + esc(p.level) + "'>" + esc(p.name) + "</b>"
+          : "<a href='#' data-i='" + i + "'>" + esc(p.name) + "</a>";
+      }).join(" › ");
+      nav.querySelectorAll("a").forEach(function (a) {
+        a.addEventListener("click", function (e) {
+          e.preventDefault();
+          path = path.slice(0, +a.dataset.i + 1);
+          refresh(true);
+        });
+      });
+    }
+
+    function classes(values) {
+      var v = values.filter(function (x) { return x !== null; }).sort(function (a, b) { return a - b; });
+      if (!v.length) return [];
+      var lo = v[0], hi = v[v.length - 1];
+      if (hi === lo) return [lo];
+      var out = [];
+      for (var i = 0; i < 5; i++) out.push(lo + (hi - lo) * i / 5);
+      return out;
+    }
+    function fmt(value, m) {
+      if (value === null || value === undefined) return "—";
+      if (m === "closure_rate") return (value * 100).toFixed(1) + "%";
+      if (m === "mean_days") return value.toFixed(1) + " 天";
+      return String(Math.round(value * 100) / 100);
+    }
+    function colour(value, breaks, ramp) {
+      if (value === null || value === undefined) return "#eeeeee";
+      var i = 0;
+      while (i + 1 < breaks.length && value >= breaks[i + 1]) i++;
+      return ramp[i];
+    }
+
+    function drawLegend(breaks, ramp, m) {
+      if (legend) map.removeControl(legend);
+      legend = L.control({position: "bottomright"});
+      legend.onAdd = function () {
+        var div = L.DomUtil.create("div", "dash-legend");
+        div.setAttribute("data-testid", "legend");
+        var rows = breaks.map(function (b, i) {
+          var to = i + 1 < breaks.length ? " – " + fmt(breaks[i + 1], m) : " 以上";
+          return "<div><i style='background:" + ramp[i] + "'></i>" + fmt(b, m) + to + "</div>";
+        });
+        div.innerHTML = "<b>" + esc(opts.metricLabels[m]) + "</b>" + (rows.join("") || "<div>无数据</div>") +
+          "<div><i style='background:#eee'></i>无案件</div>";
+        return div;
+      };
+      legend.addTo(map);
+    }
+
+    function loadChoropleth(fit) {
+      var cur = current(), level = childLevel(), m = metric(), seq = ++state.seq;
+      var params = Object.assign({level: level, metric: m, format: "geojson"}, filters());
+      if (cur.code && cur.level !== "city" && cur.level !== "scope") params.parent = cur.code;
+      el.dataset.loading = "1";
+      return getJSON(opts.api + "aggregate/?" + qs(params)).then(function (fc) {
+        if (seq !== state.seq) return;
+        if (choro) map.removeLayer(choro);
+        var breaks = classes(fc.features.map(function (f) { return f.properties.value; }));
+        var ramp = m === "closure_rate" ? RAMPS.good : RAMPS.bad;
+        choro = GridGov.geoJSON(fc, {
+          style: function (f) {
+            return {color: "#444", weight: level === "grid" ? 0.5 : 1, fillOpacity: 0.6,
+                    fillColor: colour(f.properties.value, breaks, ramp), className: "dash-area"};
+          },
+          onEachFeature: function (f, layer) {
+            var p = f.properties;
+            layer.bindTooltip("<b>" + esc(p.name) + "</b> " + esc(p.code) + "<br>案件 " + p.count + " · 超期 " + p.overdue +
+              " · 结案率 " + fmt(p.closure_rate, "closure_rate") + " · 平均 " + fmt(p.mean_days, "mean_days"), {sticky: true});
+            layer.on("click", function () { areaClicked(p.code, p.name, level); });
+            if (layer._path === undefined) layer.options.className = "dash-area";
+          }
+        });
+        if (show.choropleth) choro.addTo(map);
+        choro.eachLayer(function (l) { if (l._path) l._path.setAttribute("data-code", l.feature.properties.code); });
+        drawLegend(breaks, ramp, m);
+        el.dataset.level = level;
+        el.dataset.features = fc.features.length;
+        if (fit && fc.features.length) map.fitBounds(choro.getBounds());
+        el.dataset.loading = "";
+      }).catch(function (err) { el.dataset.loading = ""; showError(err); });
+    }
+
+    function areaClicked(code, name, level) {
+      listCases(code, name, 1);
+      if (level !== "grid") {
+        path.push({code: code, name: name, level: level});
+        refresh(true);
+      }
+    }
+
+    function showError(err) {
+      var box = document.getElementById("cases");
+      box.classList.add("error");
+      box.textContent = (err && err.message) || "请求失败";
+    }
+
+    function loadHeat() {
+      if (!show.heat) { if (heat) map.removeLayer(heat); return; }
+      var b = map.getBounds(), sw = GridGov.fromMap(b.getSouthWest()), ne = GridGov.fromMap(b.getNorthEast());
+      var clamp = function (v, lo, hi) { return Math.max(lo, Math.min(hi, v)); };
+      var bbox = [clamp(sw.lon, -180, 180), clamp(sw.lat, -85, 85), clamp(ne.lon, -180, 180), clamp(ne.lat, -85, 85)]
+        .map(function (v) { return v.toFixed(5); }).join(",");
+      var zoom = Math.max(3, Math.min(18, map.getZoom()));
+      var params = Object.assign({bbox: bbox, zoom: zoom}, filters());
+      var cur = current();
+      if (cur.code && cur.level !== "city" && cur.level !== "scope") params.area = cur.code;
+      getJSON(opts.api + "heat/?" + qs(params)).then(function (res) {
+        var pts = res.points.map(function (p) { var ll = GridGov.toMap(p[1], p[0]); return [ll.lat, ll.lng, p[2]]; });
+        if (heat) map.removeLayer(heat);
+        heat = L.heatLayer(pts, {radius: 22, blur: 18, max: Math.max(1, res.max * 0.6), minOpacity: 0.3});
+        if (show.heat) heat.addTo(map);
+        el.dataset.heatBins = res.points.length;
+        el.dataset.heatTotal = res.total;
+      }).catch(showError);
+    }
+
+    function listCases(code, name, page) {
+      state.caseArea = {code: code, name: name};
+      state.page = page;
+      var params = Object.assign({area: code, page: page}, filters());
+      getJSON(opts.api + "cases/?" + qs(params)).then(function (res) {
+        document.getElementById("cases-title").textContent = "案件 · " + name;
+        var box = document.getElementById("cases");
+        box.classList.remove("muted", "error");
+        if (!res.results.length) { box.innerHTML = "<p>无案件</p>"; }
+        else {
+          box.innerHTML = "<table><tr><th>编号</th><th>类别</th><th>状态</th><th>上报</th></tr>" + res.results.map(function (c) {
+            return "<tr class='" + (c.overdue ? "overdue" : "") + "'><td><a href='/patrol/" + c.id + "/'>" + c.id + "</a></td><td>" +
+              esc(c.category_name) + "</td><td>" + esc(c.status_label) + (c.overdue ? " <b>超期</b>" : "") + "</td><td>" +
+              esc(String(c.reported_at).slice(0, 10)) + "</td></tr>";
+          }).join("") + "</table>";
+        }
+        box.dataset.count = res.results.length;
+        document.getElementById("page").textContent = res.page;
+        document.getElementById("prev").disabled = res.page <= 1;
+        document.getElementById("next").disabled = !res.has_next;
+        casesLayer.clearLayers();
+        res.results.forEach(function (c) {
+          L.circleMarker(GridGov.toMap(c.lon, c.lat), {radius: 5, weight: 1, color: "#222",
+            fillColor: STATUS_COLOURS[c.status] || "#000", fillOpacity: 0.9})
+            .bindTooltip("#" + c.id + " " + esc(c.category_name) + " · " + esc(c.status_label)).addTo(casesLayer);
+        });
+      }).catch(showError);
+    }
+
+    function exportLinks() {
+      var f = filters(), cur = current();
+      if (cur.code && cur.level !== "city" && cur.level !== "scope") f.area = cur.code;
+      if (state.caseArea) f.area = state.caseArea.code;
+      document.getElementById("export-csv").href = opts.api + "export/?" + qs(Object.assign({format: "csv"}, f));
+      document.getElementById("export-xlsx").href = opts.api + "export/?" + qs(Object.assign({format: "xlsx"}, f));
+      var month = document.getElementById("report-month").value;
+      document.getElementById("report-html").href = opts.reports + month + ".html";
+      document.getElementById("report-pdf").href = opts.reports + month + ".pdf";
+    }
+
+    function loadRanking() {
+      var cur = current();
+      var level = cur.level === "city" || cur.level === "scope" ? "district" : "township";
+      var month = document.getElementById("rank-month").value, order = document.getElementById("rank-order").value;
+      if (!month) return;
+      getJSON(opts.api + "ranking/?" + qs({level: level, period: month, order: order})).then(function (res) {
+        var rows = res.results.slice(0, 30).map(function (r) {
+          var ch = r.rank_change > 0 ? "<span class='up'>↑" + r.rank_change + "</span>"
+            : r.rank_change < 0 ? "<span class='down'>↓" + (-r.rank_change) + "</span>" : "—";
+          var v = r.metrics[order];
+          var shown = v === null ? "—" : (order.indexOf("rate") >= 0 ? (v * 100).toFixed(1) + "%" : v);
+          return "<tr><td>" + r.rank + "</td><td>" + ch + "</td><td>" + esc(r.name) + "</td><td>" + shown + "</td><td>" + r.metrics.count + "</td></tr>";
+        }).join("");
+        document.getElementById("ranking").innerHTML = "<table><tr><th>名次</th><th>变化</th><th>区域</th><th>" +
+          esc(opts.rankLabels[order]) + "</th><th>案件</th></tr>" + rows + "</table>";
+      }).catch(showError);
+    }
+
+    function refresh(fit) {
+      crumbs();
+      exportLinks();
+      loadChoropleth(fit).then(loadHeat);
+      loadRanking();
+    }
+
+    // A district filter is a drill-down to that district.
+    form.addEventListener("change", function (e) {
+      if (e.target.name === "district") {
+        var opt = e.target.selectedOptions[0];
+        path = [path[0]];
+        if (e.target.value && path[0].code !== e.target.value) path.push({code: e.target.value, name: opt.textContent, level: "district"});
+        refresh(true);
+        return;
+      }
+      refresh(false);
+      if (state.caseArea) listCases(state.caseArea.code, state.caseArea.name, 1);
+    });
+    document.querySelectorAll("[data-layer]").forEach(function (box) {
+      box.addEventListener("change", function () {
+        var name = box.dataset.layer;
+        show[name] = box.checked;
+        var layer = name === "choropleth" ? choro : name === "heat" ? heat : casesLayer;
+        if (name === "heat" && box.checked) { loadHeat(); return; }
+        if (layer) { if (box.checked) layer.addTo(map); else map.removeLayer(layer); }
+      });
+    });
+    document.querySelectorAll("[data-tiles]").forEach(function (box) {
+      box.addEventListener("change", function () {
+        var name = box.dataset.tiles;
+        if (!tiles[name]) {
+          var style = {control: {color: "#2b8a3e", weight: 1, fillOpacity: 0.15, fill: true}};
+          var s = name === "red-line" ? {color: "#d00", weight: 1.5, fill: true, fillOpacity: 0.2}
+            : name === "grid-cells" ? {color: "#c77d1a", weight: 0.6, fill: false}
+            : name === "control-units" ? function (p) {
+              var c = {"1": "#2b8a3e", "2": "#c92a2a", "3": "#e6b800"}[String(p.category || "").slice(0, 1)] || "#2b8a3e";
+              return {color: c, weight: 1, fill: true, fillOpacity: 0.15};
+            } : style.control;
+          tiles[name] = GridGov.tileLayer(opts.tileUrl, name, s, {minZoom: name === "grid-cells" ? 11 : 0});
+        }
+        if (box.checked) tiles[name].addTo(map); else map.removeLayer(tiles[name]);
+      });
+    });
+    // Imagery candidates (疑似违规图斑) come as GeoJSON from the imagery app, already scoped.
+    var geojsonLayers = {};
+    document.querySelectorAll("[data-geojson]").forEach(function (box) {
+      box.addEventListener("change", function () {
+        var url = box.dataset.geojson;
+        if (!box.checked) { if (geojsonLayers[url]) map.removeLayer(geojsonLayers[url]); return; }
+        if (geojsonLayers[url]) { geojsonLayers[url].addTo(map); return; }
+        getJSON(url).then(function (fc) {
+          geojsonLayers[url] = GridGov.geoJSON(fc, {
+            style: {color: "#7b2cbf", weight: 2, fillOpacity: 0.35},
+            onEachFeature: function (f, l) {
+              var p = f.properties || {};
+              l.bindTooltip("遥感图斑 #" + esc(f.id || p.id) + " " + esc(p.change_type_label || p.change_type || "") +
+                " " + esc(p.status_label || p.status || ""));
+            }
+          });
+          if (box.checked) geojsonLayers[url].addTo(map);
+          el.dataset.candidates = (fc.features || []).length;
+        }).catch(showError);
+      });
+    });
+    document.getElementById("prev").addEventListener("click", function () {
+      if (state.caseArea) listCases(state.caseArea.code, state.caseArea.name, state.page - 1);
+    });
+    document.getElementById("next").addEventListener("click", function () {
+      if (state.caseArea) listCases(state.caseArea.code, state.caseArea.name, state.page + 1);
+    });
+    document.getElementById("report-month").addEventListener("change", exportLinks);
+    document.getElementById("rank-month").addEventListener("change", loadRanking);
+    document.getElementById("rank-order").addEventListener("change", loadRanking);
+    casesLayer.addTo(map);
+    map.removeLayer(casesLayer);
+    var timer = null;
+    map.on("moveend", function () { clearTimeout(timer); timer = setTimeout(loadHeat, 250); });
+    root.dashboardMap = map;
+    refresh(true);
+  }
+
+  root.GridGovDashboard = {start: start};
+})(window);
