@@ -17,6 +17,7 @@ db: deps
 
 migrate: db
 	@$(PY) manage.py migrate --noinput -v 0
+	@$(PY) manage.py createcachetable
 	@$(PY) manage.py collectstatic --noinput -v 0
 
 demo: migrate
@@ -40,7 +41,7 @@ bench: migrate
 	@scripts/bench.sh $(B)
 
 # Load, faults, hostile input, permissions and the offline client against gunicorn on loopback.
-reliability: migrate
+reliability: deps
 	@$(PY) -m reliability $(R)
 
 backup: db

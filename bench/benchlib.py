@@ -63,7 +63,11 @@ def bench_database_url(scale: int = 100_000) -> str:
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
     env = {**os.environ, "DATABASE_URL": url, "DEBUG": "1"}
-    for args in (["migrate", "--noinput", "-v", "0"], ["load_demo", "--scale", str(scale), "--no-accounts", "-v", "0"]):
+    for args in (
+        ["migrate", "--noinput", "-v", "0"],
+        ["createcachetable"],
+        ["load_demo", "--scale", str(scale), "--no-accounts", "-v", "0"],
+    ):
         subprocess.run(
             [sys.executable, "manage.py", *args], cwd=root, env=env, check=True, stdout=sys.stderr, stderr=sys.stderr
         )

@@ -31,8 +31,10 @@ def peak(size: int) -> float:
     code = CHILD.format(root=str(ROOT), before=str(p.before), after=str(p.after))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     data = json.loads(out.stdout.strip().splitlines()[-1])
-    print(f"{size}x{size} ({size * size / 1e6:.0f} Mpix): peak {data['peak_mb']:.0f} MB, {data['n']} changes",
-          file=sys.stderr)
+    print(
+        f"{size}x{size} ({size * size / 1e6:.0f} Mpix): peak {data['peak_mb']:.0f} MB, {data['n']} changes",
+        file=sys.stderr,
+    )
     return data["peak_mb"]
 
 

@@ -31,7 +31,7 @@ def healthz(request):
 
 
 class AdminAreaSerializer(GeoFeatureModelSerializer):
-    parent = serializers.CharField(source="parent.code", default=None, read_only=True)
+    parent = serializers.CharField(source="parent.code", default=None, read_only=True, allow_null=True)
 
     class Meta:
         model = AdminArea

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError
 from django.http import Http404
 from rest_framework import exceptions as drf_exceptions
 from rest_framework.response import Response
@@ -86,6 +87,12 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
         return Response(
             {"error": "invalid", "field": _first_field(detail), "message": _flatten(detail), "errors": detail},
             status=400,
+        )
+    if isinstance(exc, DataError):
+        # A value PostgreSQL cannot take (out of range, bad encoding) that validation let through.
+        message = str(exc).splitlines()[0][:200]
+        return Response(
+            {"error": "invalid", "field": None, "message": f"参数值无效 / invalid value: {message}"}, status=400
         )
     if isinstance(exc, Http404):
         exc = drf_exceptions.NotFound()

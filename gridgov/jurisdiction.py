@@ -26,7 +26,8 @@ class Scope:
     def q(self, *, district: str | None = "district", township: str | None = "township") -> Q:
         """A filter for objects that carry a district and/or township foreign key."""
         if self.everything:
-            return Q()
+            # Not the empty Q(): that one vanishes when OR-ed with another condition.
+            return ~Q(pk__in=[])
         q = Q(pk__in=[])
         if district:
             q |= Q(**{f"{district}__in": self.district_ids})

@@ -17,3 +17,31 @@ class ChineseFirstMiddleware:
     def __call__(self, request):
         request.META.pop("HTTP_ACCEPT_LANGUAGE", None)
         return self.get_response(request)
+
+
+class RejectNulMiddleware:
+    """Answer 400 to a query-string parameter that holds a NUL byte.
+
+    PostgreSQL text cannot hold U+0000, so such a value would otherwise reach the database as
+    a DataError (a 500) from whichever filter happens to use it. Checked once, here, for every
+    page and endpoint; the body names the parameter.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        for name, values in request.GET.lists():
+            if "\x00" in name or any("\x00" in v for v in values):
+                from django.http import JsonResponse
+
+                field = name.replace("\x00", "\\x00")
+                return JsonResponse(
+                    {
+                        "error": "invalid",
+                        "field": field,
+                        "message": f"参数 {field} 含有 NUL 字符 / '{field}' must not contain a NUL byte",
+                    },
+                    status=400,
+                )
+        return self.get_response(request)

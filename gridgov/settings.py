@@ -62,6 +62,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "gridgov.middleware.ChineseFirstMiddleware",
+    "gridgov.middleware.RejectNulMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -116,6 +117,15 @@ DATABASES = {
 GRIDGOV_PREPARED_STATEMENTS = env_bool("DB_PREPARED_STATEMENTS", True)
 # Parallel test runs (several checkouts or helpers against one cluster) need distinct test DBs.
 DATABASES["default"]["TEST"] = {"NAME": os.environ.get("GRIDGOV_TEST_DB", "test_gridgov")}
+
+# One cache for every gunicorn worker (login throttling counts across workers); in PostgreSQL,
+# so it needs nothing more than the database. `make migrate` runs createcachetable.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "gridgov_cache",
+    }
+}
 
 AUTH_USER_MODEL = "gridgov.User"
 AUTH_PASSWORD_VALIDATORS = [

@@ -1,0 +1,186 @@
+"""R3, hostile input: schemathesis over /api/schema/, and a corpus of bad files through every
+upload endpoint (a clear 4xx each, nothing left in the database or under MEDIA_ROOT)."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import psycopg
+import requests
+
+from . import corpus
+from .cluster import ROOT
+from .load import Result, token
+
+ST = str(ROOT / ".venv" / "bin" / "st")
+
+# Upload endpoints the issues name; those missing from the schema are reported as absent.
+NAMED_UPLOADS = [
+    ("/api/patrol/photos/", "photo"),
+    ("/api/zoning/import/", "file"),
+    ("/api/zoning/analyze/", "file"),
+]
+IGNORED_TABLES = {"django_session", "authtoken_token", "django_admin_log"}
+
+
+def schemathesis(base: str, *, tok: str, max_examples: int, max_time: int) -> tuple[bool, str]:
+    """Run the schemathesis CLI: no 5xx, no response contradicting the schema. Return (ok, summary)."""
+    cmd = [
+        ST,
+        "run",
+        f"{base}/api/schema/",
+        "--checks",
+        "not_a_server_error,response_schema_conformance",
+        "--phases",
+        "examples,coverage,fuzzing",
+        "-n",
+        str(max_examples),
+        "--max-time",
+        str(max_time),
+        "-w",
+        "2",
+        "--seed",
+        "7",
+        "-H",
+        f"Authorization: Token {tok}",
+        "--exclude-path",
+        "/api/auth/token/",  # throttled on purpose; R4 covers it
+        "--request-timeout",
+        "30",
+        "--generation-database",
+        "none",
+        "--no-color",
+    ]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=max_time + 120)
+    text = out.stdout + out.stderr
+    failures = re.findall(r"^_+ (\w+ \S+) _+$", text, flags=re.M)
+    codes = re.findall(r"❌ (ST\d+ [^:]+): (\d+)", text)
+    ops = re.search(r"Tested: (\d+)", text)
+    log = Path(os.environ.get("TMPDIR", "/tmp")) / "gridgov-reliability-schemathesis.log"
+    log.write_text(text)
+    if out.returncode != 0:
+        print(f"# R3 schemathesis failures (full output in {log}):", file=sys.stderr)
+        for block in re.split(r"\n(?=_+ \w+ \S+ _+\n)", text):
+            if block.startswith("_"):
+                print("#   " + "\n#   ".join(block.strip().splitlines()[:14]), file=sys.stderr)
+    summary = f"schemathesis_ops={ops.group(1) if ops else '?'} schemathesis_failures={len(failures)}" + (
+        f"({','.join(f.replace(' ', '_') for f in failures)})" if failures else ""
+    )
+    if codes:
+        summary += " " + ",".join(f"{c.split()[0]}x{n}" for c, n in codes)
+    return out.returncode == 0, summary
+
+
+def upload_endpoints(base: str) -> tuple[list[tuple[str, str]], list[str]]:
+    """Every multipart endpoint of the schema (with its file field), and the named ones absent."""
+    import yaml
+
+    schema = yaml.safe_load(requests.get(f"{base}/api/schema/", timeout=30).text)
+    found: dict[str, str] = {}
+    for path, ops in schema.get("paths", {}).items():
+        post = ops.get("post") or {}
+        content = (post.get("requestBody") or {}).get("content", {})
+        form = content.get("multipart/form-data")
+        if not form:
+            continue
+        ref = form.get("schema", {})
+        if "$ref" in ref:
+            ref = schema["components"]["schemas"][ref["$ref"].rsplit("/", 1)[-1]]
+        fields = [n for n, p in ref.get("properties", {}).items() if p.get("format") == "binary"]
+        if fields and "{" not in path:
+            found[path] = fields[0]
+    absent = [p for p, _ in NAMED_UPLOADS if p not in found]
+    return sorted(found.items()), absent
+
+
+def snapshot(database_url: str, media_root: str) -> tuple[dict[str, int], set[str]]:
+    with psycopg.connect(database_url.replace("postgres://", "postgresql://")) as conn:
+        tables = [
+            r[0]
+            for r in conn.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename"
+            ).fetchall()
+            if r[0] not in IGNORED_TABLES
+        ]
+        counts = {t: conn.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables}
+    files = {str(p.relative_to(media_root)) for p in Path(media_root).rglob("*") if p.is_file()}
+    return counts, files
+
+
+def _send(session: requests.Session, url: str, field: str, filename: str, ctype: str, data) -> int | str:
+    if callable(data):  # streamed: a multipart body built on the fly with a Content-Length
+        boundary = uuid.uuid4().hex
+        head = (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{field}"; filename="{filename}"\r\n'
+            f"Content-Type: {ctype}\r\n\r\n"
+        ).encode()
+        tail = f"\r\n--{boundary}--\r\n".encode()
+
+        def body():
+            yield head
+            yield from data()
+            yield tail
+
+        try:
+            r = session.post(
+                url,
+                data=body(),
+                headers={
+                    "Content-Type": f"multipart/form-data; boundary={boundary}",
+                    "Content-Length": str(len(head) + corpus.BIG_BYTES + len(tail)),
+                },
+                timeout=300,
+            )
+        except requests.ConnectionError:
+            return "reset"  # the server refused before reading it all: acceptable, nothing stored
+        return r.status_code
+    r = session.post(url, files={field: (filename, data, ctype)}, timeout=120)
+    return r.status_code
+
+
+def run_corpus(base: str, *, tok: str, database_url: str, media_root: str) -> tuple[bool, str, list[str]]:
+    endpoints, absent = upload_endpoints(base)
+    session = requests.Session()
+    session.headers["Authorization"] = f"Token {tok}"
+    bad: list[str] = []
+    sent = 0
+    before = snapshot(database_url, media_root)
+    bad_files = corpus.files()
+    for name, filename, ctype, data in bad_files:
+        for path, field in endpoints:
+            status = _send(session, base + path, field, filename, ctype, data)
+            sent += 1
+            if not (status == "reset" or (isinstance(status, int) and 400 <= status < 500)):
+                bad.append(f"{name}->{path}={status}")
+    after = snapshot(database_url, media_root)
+    rows = {t: after[0].get(t, 0) - n for t, n in before[0].items() if after[0].get(t, 0) != n}
+    new_files = sorted(after[1] - before[1])
+    escaped = [p for p in ("/tmp/gridgov-zip-slip.txt", "/etc/gridgov-abs.txt") if Path(p).exists()]
+    if rows:
+        bad.append(f"rows_left={rows}")
+    if new_files:
+        bad.append(f"files_left={new_files[:3]}")
+    if escaped:
+        bad.append(f"zip_slip_escaped={escaped}")
+    summary = (
+        f"upload_endpoints={len(endpoints)} bad_files={len(bad_files)} sent={sent} "
+        f"not_4xx={len([b for b in bad if '->' in b])} "
+        f"rows_left={sum(abs(v) for v in rows.values())} files_left={len(new_files)}"
+        + "".join(f" skipped(absent)={p}" for p in absent)
+    )
+    return not bad, summary, bad
+
+
+def run_hostile(*, base: str, database_url: str, media_root: str, quick: bool = False) -> Result:
+    tok = token(base, "city_supervisor")
+    c_ok, c_summary, c_bad = run_corpus(base, tok=tok, database_url=database_url, media_root=media_root)
+    for b in c_bad:
+        print(f"# R3 corpus: {b}", file=sys.stderr)
+    s_ok, s_summary = schemathesis(base, tok=tok, max_examples=5 if quick else 25, max_time=40 if quick else 150)
+    ok = c_ok and s_ok
+    return Result(line=f"R3 hostile {s_summary} {c_summary} {'PASS' if ok else 'FAIL'}", ok=ok)

@@ -1,0 +1,457 @@
+"""R4, permissions: every endpoint and page x every role x inside/outside jurisdiction.
+
+`prepare()` runs in a Django process pointed at the server's database and builds committed
+fixtures through the services (real audit trails): cases inside the demo officer's township and
+outside 西湖区, one fresh case per transition cell in a source state of the action. `check()` then
+walks reliability/access.py and patrol/transitions.py over HTTP and compares every answer with
+the table. Also: CSRF on session writes, upload limits, personal data on public pages and
+Open311, audit rows immutable in the database, and login throttling (last: it uses up the quota).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import random
+import re
+import sys
+import uuid
+from dataclasses import dataclass, field
+
+import psycopg
+import requests
+
+from . import access
+from .access import ANONYMOUS, ROLES, Case, Who
+
+PASSWORD = os.environ.get("DEMO_PASSWORD", "gridgov-demo")
+PERSONAL_PHONE = "13912345678"
+OTHER_UNIT_USER = "rel_other_unit"
+
+
+def configure_django(database_url: str, media_root: str) -> None:
+    """Point this process's Django at the server's database (the harness only; tests have theirs)."""
+    os.environ["DATABASE_URL"] = database_url
+    os.environ["MEDIA_ROOT"] = media_root
+    os.environ.setdefault("DEBUG", "1")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gridgov.settings")
+    import django
+
+    django.setup()
+
+
+def _jpeg() -> bytes:
+    from PIL import Image
+
+    rng = random.Random()
+    img = Image.frombytes("RGB", (32, 32), rng.randbytes(32 * 32 * 3))
+    out = io.BytesIO()
+    img.save(out, format="JPEG")
+    return out.getvalue()
+
+
+@dataclass
+class Fixtures:
+    who: dict[str, Who]
+    inside: Case  # in 330106001, reported by the demo officer, unit = the demo unit
+    outside: Case  # another district, reported by the city supervisor, another unit
+    published: Case
+    photo_private: str  # photo of `inside` only
+    photo_outside: str  # photo of `outside` only
+    photo_public: str
+    cell_inside: str
+    cell_outside: str
+    transition_cases: dict[tuple[str, str, str], Case] = field(default_factory=dict)  # (action, role, where)
+    dup_original: dict[str, int] = field(default_factory=dict)
+    unit_ids: dict[str, int] = field(default_factory=dict)
+
+
+def _case(issue) -> Case:
+    issue.refresh_from_db()
+    return Case(
+        id=issue.pk,
+        district_code=issue.district.code if issue.district_id else "",
+        township_code=issue.township.code if issue.township_id else "",
+        reporter_id=issue.reporter_id,
+        responsible_unit_id=issue.responsible_unit_id,
+        grid_cell_id=issue.grid_cell_id,
+        public=issue.is_public or issue.source == "citizen",
+    )
+
+
+def _who(user) -> Who:
+    from gridgov.models import AdminArea, GridAssignment
+
+    codes = list(user.scope.values_list("code", "level"))
+    districts = {c for c, lvl in codes if lvl == "district"}
+    townships = {c for c, lvl in codes if lvl == "township"}
+    townships |= set(AdminArea.objects.filter(parent__code__in=districts).values_list("code", flat=True))
+    return Who(
+        username=user.username,
+        user_id=user.pk,
+        role=user.role,
+        is_staff=user.is_staff,
+        everything=user.is_superuser or any(lvl == "city" for _, lvl in codes),
+        district_codes=frozenset(districts),
+        township_codes=frozenset(townships),
+        organization_id=user.organization_id,
+        cell_ids=frozenset(GridAssignment.objects.filter(user=user).values_list("cell_id", flat=True)),
+    )
+
+
+def prepare() -> Fixtures:
+    """Build committed fixtures through the services (call with database access allowed)."""
+    from django.contrib.gis.geos import Point
+
+    from gridgov.models import GridAssignment, GridCell, Organization, Role, User
+    from patrol import services
+    from patrol.transitions import TRANSITIONS, USER_ACTIONS
+
+    users = {u.username: u for u in User.objects.filter(username__in=ROLES[1:])}
+    city, officer, unit_user = users["city_supervisor"], users["officer"], users["responsible_unit"]
+    in_cell = GridCell.objects.filter(assignments__user=officer).order_by("code").first()
+    out_cell = GridCell.objects.exclude(township__parent__code="330106").order_by("code").first()
+    out_unit = Organization.objects.filter(area__in=[out_cell.township_id, out_cell.township.parent_id]).first()
+    other, _ = User.objects.get_or_create(
+        username=OTHER_UNIT_USER, defaults={"role": Role.RESPONSIBLE_UNIT, "organization": out_unit}
+    )
+    where = {
+        "in": dict(cell=in_cell, reporter=officer, unit=unit_user.organization, unit_user=unit_user),
+        "out": dict(cell=out_cell, reporter=city, unit=out_unit, unit_user=other),
+    }
+    photo, _ = services.photo_store(data=_jpeg(), uploaded_by=officer)
+
+    def report(w: str, *, description: str = "权限矩阵测试（合成）", photos=()):
+        cell = where[w]["cell"]
+        pt = cell.geom.point_on_surface
+        issue, _ = services.issue_report(
+            reporter=where[w]["reporter"],
+            point=Point(pt.x, pt.y, srid=4326),
+            category="other",
+            description=description,
+            client_uuid=uuid.uuid4(),
+            photo_hashes=list(photos),
+        )
+        return issue
+
+    def walk(issue, w: str, state: str, original_id: int | None = None):
+        steps = {
+            "reported": [],
+            "verified": ["verify"],
+            "dispatched": ["verify", "dispatch"],
+            "rectifying": ["verify", "dispatch", "start_rectification"],
+            "submitted": ["verify", "dispatch", "start_rectification", "submit_rectification"],
+            "accepted": ["verify", "dispatch", "start_rectification", "submit_rectification", "accept"],
+        }[state]
+        for action in steps:
+            actor = where[w]["unit_user"] if action in ("start_rectification", "submit_rectification") else city
+            params = {"unit": where[w]["unit"].pk, "photo_hashes": [photo.sha256]}
+            services.issue_transition(issue_id=issue.pk, action=action, actor=actor, params=params)
+        return issue
+
+    inside_photo, _ = services.photo_store(data=_jpeg(), uploaded_by=officer)
+    outside_photo, _ = services.photo_store(data=_jpeg(), uploaded_by=city)
+    public_photo, _ = services.photo_store(data=_jpeg(), uploaded_by=officer)
+    inside = walk(report("in", photos=[inside_photo.sha256]), "in", "dispatched")
+    outside = walk(report("out", photos=[outside_photo.sha256]), "out", "dispatched")
+    published = walk(
+        report("in", description=f"联系人张三 电话 {PERSONAL_PHONE}（合成）", photos=[public_photo.sha256]),
+        "in",
+        "verified",
+    )
+    services.issue_transition(issue_id=published.pk, action="publish", actor=city, params={})
+
+    fx = Fixtures(
+        who={u: _who(users[u]) for u in ROLES[1:]} | {ANONYMOUS: Who(username=ANONYMOUS)},
+        inside=_case(inside),
+        outside=_case(outside),
+        published=_case(published),
+        photo_private=inside_photo.sha256,
+        photo_outside=outside_photo.sha256,
+        photo_public=public_photo.sha256,
+        cell_inside=in_cell.code,
+        cell_outside=out_cell.code,
+        unit_ids={w: where[w]["unit"].pk for w in where},
+    )
+    for w in where:
+        fx.dup_original[w] = report(w).pk
+    for action in USER_ACTIONS:
+        source = TRANSITIONS[action].sources[0]
+        for role in ROLES:
+            for w in where:
+                fx.transition_cases[(action, role, w)] = _case(walk(report(w), w, source))
+    assert GridAssignment.objects.filter(user=officer).exists()
+    return fx
+
+
+# --- HTTP -------------------------------------------------------------------------------------
+
+
+def token_for(base: str, username: str) -> str:
+    r = requests.post(f"{base}/api/auth/token/", json={"username": username, "password": PASSWORD}, timeout=30)
+    r.raise_for_status()
+    return r.json()["token"]
+
+
+def session_login(base: str, username: str) -> requests.Session:
+    s = requests.Session()
+    s.get(f"{base}/accounts/login/", timeout=30)
+    r = s.post(
+        f"{base}/accounts/login/",
+        data={"username": username, "password": PASSWORD, "csrfmiddlewaretoken": s.cookies.get("csrftoken", "")},
+        headers={"Referer": f"{base}/accounts/login/"},
+        timeout=30,
+        allow_redirects=False,
+    )
+    if r.status_code != 302:
+        raise RuntimeError(f"login of {username} failed: {r.status_code}")
+    return s
+
+
+@dataclass
+class Tally:
+    checked: int = 0
+    failed: list[str] = field(default_factory=list)
+
+    def cell(self, label: str, want, got) -> None:
+        self.checked += 1
+        if want != got:
+            self.failed.append(f"{label}: want {want} got {got}")
+
+
+def check(base: str, fx: Fixtures, *, database_url: str, throttle: bool = True) -> Tally:
+    t = Tally()
+    api: dict[str, requests.Session] = {}
+    pages: dict[str, requests.Session] = {}
+    for role in ROLES:
+        s = requests.Session()
+        if role != ANONYMOUS:
+            s.headers["Authorization"] = f"Token {token_for(base, role)}"
+            pages[role] = session_login(base, role)
+        else:
+            pages[role] = requests.Session()
+        api[role] = s
+
+    def fill(path: str, case: Case | None) -> str:
+        return path.format(
+            case=case.id if case else "",
+            cell=fx.cell_inside if case is fx.inside else fx.cell_outside,
+            photo=fx.photo_private if case is fx.inside else fx.photo_outside,
+            public_case=fx.published.id,
+        )
+
+    for ep in access.ENDPOINTS:
+        object_bound = any(p in ep.path for p in ("{case}", "{cell}", "{photo}")) or ep.rule == "case_list"
+        for role in ROLES:
+            who = fx.who[role]
+            sess = api[role] if ep.kind == "api" else pages[role]
+            for where, case in (("in", fx.inside), ("out", fx.outside)) if object_bound else (("-", None),):
+                url = base + fill(ep.path, case)
+                label = f"{ep.method} {ep.path} {role} {where}"
+                if ep.method == "GET":
+                    r = sess.get(url, timeout=60, allow_redirects=False)
+                elif ep.body == "photo":
+                    r = sess.post(url, files={"photo": ("p.jpg", _jpeg(), "image/jpeg")}, timeout=60)
+                else:
+                    pt = _point_of(base, fx.cell_inside if where != "out" else fx.cell_outside)
+                    r = sess.post(
+                        url,
+                        json={
+                            "client_uuid": str(uuid.uuid4()),
+                            "lat": pt[1],
+                            "lon": pt[0],
+                            "category": "other",
+                            "description": "权限矩阵（合成）",
+                        },
+                        timeout=60,
+                    )
+                if ep.rule == "case_list":
+                    want = access.expected(ep.rule, ep.kind, who, case=case)
+                    if isinstance(want, int):
+                        t.cell(label, want, r.status_code)
+                    else:
+                        ids = {f["id"] for f in r.json().get("features", [])} if r.status_code == 200 else set()
+                        got = "contains" if case.id in ids else ("excludes" if r.status_code == 200 else r.status_code)
+                        t.cell(label, want, got)
+                    continue
+                photo_cases = [case] if "{photo}" in ep.path else ()
+                cell_ok = ep.rule == "cell" and (
+                    who.everything
+                    or (fx.inside.township_code if where == "in" else fx.outside.township_code) in who.township_codes
+                )
+                want = access.expected(
+                    ep.rule,
+                    ep.kind,
+                    who,
+                    case=case if ep.rule != "public_case" or "{case}" in ep.path else fx.published,
+                    photo_cases=photo_cases,
+                    cell_in_scope=cell_ok,
+                    created=ep.expect_created and not who.anonymous,
+                )
+                got = r.status_code
+                if want == 201 and got == 200 and ep.body == "photo":
+                    got = 201  # an identical photo already stored answers 200: same contract
+                t.cell(label, want, got)
+        # the published photo is public to all
+    for role in ROLES:
+        r = api[role].get(f"{base}/api/patrol/photos/{fx.photo_public}/", timeout=30)
+        t.cell(f"GET photo(published) {role}", 200, r.status_code)
+
+    # Transitions: every user action x role x inside/outside, from patrol/transitions.py.
+    from patrol.transitions import USER_ACTIONS
+
+    for action in USER_ACTIONS:
+        for role in ROLES:
+            for where in ("in", "out"):
+                case = fx.transition_cases[(action, role, where)]
+                body = {"action": action, "note": "矩阵（合成）"}
+                if action == "dispatch":
+                    body["unit"] = fx.unit_ids[where]
+                if action in ("submit_rectification", "accept", "fail"):
+                    body["photo_hashes"] = [fx.photo_private]
+                if action == "mark_duplicate":
+                    body["duplicate_of"] = fx.dup_original[where]
+                if action == "set_deadline":
+                    body["deadline"] = "2031-01-10T18:00:00+08:00"
+                r = api[role].post(f"{base}/api/patrol/issues/{case.id}/transition/", json=body, timeout=60)
+                want = access.transition_expected(action, fx.who[role], case)
+                t.cell(f"transition {action} {role} {where}", want, r.status_code)
+
+    _csrf(base, fx, pages, t)
+    _upload_limit(base, api, t)
+    _personal_data(base, fx, t)
+    _audit_immutable(database_url, t)
+    if throttle:
+        _login_throttle(base, t)
+    return t
+
+
+_POINTS: dict[str, tuple[float, float]] = {}
+
+
+def _point_of(base: str, cell_code: str) -> tuple[float, float]:
+    if cell_code not in _POINTS:
+        from gridgov.models import GridCell
+
+        pt = GridCell.objects.get(code=cell_code).geom.point_on_surface
+        _POINTS[cell_code] = (pt.x, pt.y)
+    return _POINTS[cell_code]
+
+
+def _csrf(base: str, fx: Fixtures, pages, t: Tally) -> None:
+    """Session-authenticated writes need the CSRF token; with it the same request succeeds."""
+    s = pages["officer"]
+    lon, lat = _point_of(base, fx.cell_inside)
+    body = {
+        "client_uuid": str(uuid.uuid4()),
+        "lat": lat,
+        "lon": lon,
+        "category": "other",
+        "description": "CSRF（合成）",
+    }
+    r = s.post(f"{base}/api/patrol/issues/", json=body, timeout=30)
+    t.cell("csrf api report without token", 403, r.status_code)
+    r = s.post(
+        f"{base}/api/patrol/issues/",
+        json=body,
+        timeout=30,
+        headers={"X-CSRFToken": s.cookies.get("csrftoken", ""), "Referer": base + "/m/"},
+    )
+    t.cell("csrf api report with token", 201, r.status_code)
+    sup = pages["city_supervisor"]
+    r = sup.post(
+        f"{base}/patrol/{fx.inside.id}/act/",
+        data={"action": "set_deadline", "deadline": "2031-01-01"},
+        timeout=30,
+        allow_redirects=False,
+    )
+    t.cell("csrf page act without token", 403, r.status_code)
+    r = sup.post(f"{base}/api/patrol/issues/{fx.inside.id}/transition/", json={"action": "publish"}, timeout=30)
+    t.cell("csrf api transition without token", 403, r.status_code)
+    r = sup.post(f"{base}/accounts/logout/", timeout=30, allow_redirects=False)
+    t.cell("csrf logout without token", 403, r.status_code)
+
+
+def _upload_limit(base: str, api, t: Tally) -> None:
+    big = b"\xff\xd8\xff\xe0" + os.urandom(11 * 1024 * 1024)  # over the 10 MB photo limit
+    r = api["officer"].post(f"{base}/api/patrol/photos/", files={"photo": ("big.jpg", big, "image/jpeg")}, timeout=120)
+    t.cell("upload photo 11MB", 413, r.status_code)
+
+
+def _personal_data(base: str, fx: Fixtures, t: Tally) -> None:
+    """Public pages and Open311 must not show names, usernames, phones or contact data."""
+    from gridgov.models import User
+
+    secrets_ = {PERSONAL_PHONE}
+    for u in User.objects.filter(username__in=ROLES[1:]):
+        # Names and phones (usernames of the demo accounts are role words such as "officer",
+        # which the pages use as labels, so they are not a signal).
+        secrets_ |= {u.display_name, u.first_name} | ({u.phone} if u.phone else set())
+    secrets_.discard("")
+    urls = [
+        "/",
+        "/open311/v2/requests.json",
+        "/open311/v2/requests.xml",
+        f"/open311/v2/requests/{fx.published.id}.json",
+        f"/open311/v2/requests/{fx.published.id}.xml",
+        "/open311/v2/services.json",
+    ]
+    for path in urls:
+        r = requests.get(base + path, timeout=30)
+        text = r.text
+        leaked = sorted(s for s in secrets_ if s and s in text)
+        phones = re.findall(r"(?<!\d)1[3-9]\d{9}(?!\d)", text)
+        t.cell(
+            f"personal data on {path}",
+            "none",
+            "none"
+            if not leaked and not phones and r.status_code == 200
+            else f"status={r.status_code} leaked={leaked[:3]} phones={phones[:3]}",
+        )
+
+
+def _audit_immutable(database_url: str, t: Tally) -> None:
+    for verb, sql in [
+        ("UPDATE", "UPDATE patrol_issueevent SET note = 'tampered' WHERE id = (SELECT min(id) FROM patrol_issueevent)"),
+        ("DELETE", "DELETE FROM patrol_issueevent WHERE id = (SELECT min(id) FROM patrol_issueevent)"),
+    ]:
+        with psycopg.connect(database_url.replace("postgres://", "postgresql://")) as conn:
+            try:
+                cur = conn.execute(sql)
+                got = f"allowed ({cur.rowcount} rows)"
+            except psycopg.Error:
+                got = "refused"
+            conn.rollback()
+        t.cell(f"audit {verb} in the database", "refused", got)
+
+
+def _login_throttle(base: str, t: Tally, rate: int = 20) -> None:
+    """The "login" scope allows `rate` attempts a minute per client, across all workers."""
+    codes = []
+    for _ in range(rate * 3):
+        r = requests.post(f"{base}/api/auth/token/", json={"username": "officer", "password": "wrong"}, timeout=30)
+        codes.append(r.status_code)
+    passed = sum(1 for c in codes if c != 429)
+    t.cell("login throttle 429 appears", True, 429 in codes)
+    t.cell(f"login throttle attempts let through <= {rate}", True, passed <= rate)
+    if passed > rate:
+        t.failed[-1] += f" (let through {passed} of {len(codes)}: the throttle counts per worker process)"
+
+
+def run_matrix(*, base: str, database_url: str, media_root: str):
+    from .load import Result
+
+    configure_django(database_url, media_root)
+    fx = prepare()
+    tally = check(base, fx, database_url=database_url)
+    missing = access.unlisted()
+    ok = not tally.failed and not missing
+    for f in tally.failed:
+        print(f"# R4 failed cell: {f}", file=sys.stderr)
+    if missing:
+        print(f"# R4 routes not in reliability/access.py yet: {' '.join(missing)}", file=sys.stderr)
+    line = (
+        f"R4 permissions cells={tally.checked} failed={len(tally.failed)} roles={len(ROLES)} "
+        f"endpoints={len(access.ENDPOINTS)} unlisted_routes={len(missing)} {'PASS' if ok else 'FAIL'}"
+    )
+    return Result(line=line, ok=ok)
