@@ -28,6 +28,7 @@ from gridgov.geo import parse_bbox
 from gridgov.jurisdiction import user_scope
 from gridgov.models import AdminArea, AreaLevel, GridCell, Role
 from patrol.models import CLOSED_STATUSES, OPEN_STATUSES, Category, Issue, Priority, Source, Status
+from patrol.models import overdue_q as patrol_overdue_q
 
 LEVELS = ("district", "township", "grid")
 METRICS = ("count", "overdue", "closure_rate", "mean_days")
@@ -212,8 +213,8 @@ def area_q(code: str) -> Q:
 
 
 def overdue_q(now: dt.datetime | None = None) -> Q:
-    """Open (not closed, rejected or a duplicate) and past its deadline."""
-    return Q(status__in=OPEN_STATUSES, deadline__lt=now or timezone.now())
+    """Overdue as patrol defines it (past the deadline while the unit has the work)."""
+    return patrol_overdue_q(now)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -96,6 +96,17 @@ CLOSED_STATUSES = [Status.REJECTED, Status.DUPLICATE, Status.ACCEPTED]
 CLOCK_STATUSES = [Status.DISPATCHED, Status.RECTIFYING]
 
 
+def overdue_q(now=None) -> Q:
+    """超期: past its deadline while the responsible unit has the work (交办/整改中).
+
+    The one definition of overdue: escalation (督办), the red "my tasks", the dashboard's
+    counts and rankings all use it.
+    """
+    from django.utils import timezone
+
+    return Q(status__in=CLOCK_STATUSES, deadline__lt=now or timezone.now())
+
+
 class Photo(models.Model):
     """An uploaded photo, keyed by the SHA-256 of the uploaded bytes (a retry stores nothing new).
 
@@ -249,7 +260,7 @@ class Issue(models.Model):
     def is_overdue(self) -> bool:
         from django.utils import timezone
 
-        return bool(self.deadline and self.status in CLOCK_STATUSES and self.deadline < timezone.now())
+        return bool(self.deadline and self.status in CLOCK_STATUSES and self.deadline < timezone.now())  # = overdue_q
 
 
 class IssueEvent(models.Model):
