@@ -9,6 +9,12 @@ import sys
 from pathlib import Path
 
 EN = {
+    "监管驾驶舱": "Dashboard",
+    "案件闭环": "Cases",
+    "移动巡查": "Mobile patrol",
+    "三线一单": "Zoning",
+    "智能研判": "Site analysis",
+    "遥感监管": "Imagery",
     "网格核心": "Grid core",
     "市": "City",
     "区县": "District/county",
