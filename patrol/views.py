@@ -42,6 +42,15 @@ def issue_list(request):
     )
 
 
+def _imagery_candidate(issue, user):
+    """The imagery change candidate a case came from, for users who may see imagery."""
+    if issue.source != "imagery":
+        return None
+    from geodata.selectors import can_review, candidate_for_issue
+
+    return candidate_for_issue(issue) if can_review(user) else None
+
+
 @login_required
 def issue_detail(request, pk: int):
     try:
@@ -73,6 +82,7 @@ def issue_detail(request, pk: int):
                 point=issue.point, category=issue.category_id, exclude_id=issue.pk
             ),
             "photo_actions": {"submit_rectification", "accept", "fail"},
+            "candidate": _imagery_candidate(issue, request.user),
         },
     )
 

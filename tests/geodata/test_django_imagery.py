@@ -155,6 +155,18 @@ def test_confirm_creates_imagery_case_linked_both_ways(job, analyst):
     assert q[0]["confirmed"] == 1 and q[0]["precision"] == 1.0
 
 
+def test_case_page_links_back_to_its_candidate(job, analyst, client):
+    c = job.candidates.first()
+    issue = services.candidate_confirm(candidate=c, user=analyst)
+    client.force_login(analyst)
+    page = client.get(f"/patrol/{issue.pk}/").content.decode()
+    assert 'data-testid="candidate-link"' in page and f"#candidate-{c.pk}" in page
+    assert f"/imagery/chips/{c.pk}/before.png" in page
+    officer = User.objects.get(username="officer")  # not an imagery reviewer: no link
+    client.force_login(officer)
+    assert "candidate-link" not in client.get(f"/patrol/{issue.pk}/").content.decode()
+
+
 def test_review_needs_a_reviewer_role(job):
     planner = User.objects.get(username="planner")
     with pytest.raises(Forbidden):
