@@ -9,16 +9,45 @@ here: their table is patrol/transitions.py, read by `transition_expected()`.
 Rules:
 - ``public``      anyone, 200.
 - ``auth``        any signed-in account, 200 (201 for a create); anonymous: API 403, page 302 to login.
+- ``auth_hidden`` any signed-in account, 200; anonymous 404, exactly like a missing object (zoning
+                  history and versions name the people who changed a unit; the list is public).
 - ``staff``       staff accounts only (Django admin); others 302 to the admin login.
+- ``roles:<set>`` accounts whose role is in ``ROLE_SETS[<set>]`` (or superusers): 200 (201 for a
+                  create); other accounts 403; anonymous: API 403, page 302. The sets:
+                  ``planner`` (zoning writes: create, edit, delete, revert, import),
+                  ``imagery_reviewer`` (imagery reads and the review page: analysts and supervisors),
+                  ``imagery_jobs`` (start and cancel detection jobs: analysts, city and district).
 - ``case``        a case the user can see (`visible`): 200, else 404 exactly as a missing case;
                   anonymous: API 403, page 302.
 - ``case_list``   a listing: contains the case iff the user can see it.
 - ``cell``        a grid cell in the user's scope: 200, else 404 (anonymous too).
 - ``photo``       a photo of a published case: anyone; otherwise users who can see one of its cases.
 - ``public_case`` Open311: published (or citizen) cases 200; anything else 404.
+- ``candidate``   an imagery change candidate: ``imagery_reviewer`` roles and the candidate's area in
+                  their scope 200 (201 for confirm), out of scope 404 as a missing one; other accounts
+                  and anonymous 403.
+- ``imagery_list`` a listing of imagery data by area (candidates, per-cell summaries): other accounts
+                  and anonymous 403; a reviewer's answer contains the object iff it is in scope.
+- ``chip``        the PNG of a candidate (a page): reviewer and in scope 200; anonymous 302; anyone
+                  else 404, as for a missing candidate.
+- ``scoped_list`` dashboard data (lists, aggregates, heat bins, rankings, exports): any signed-in
+                  account (anonymous 403); the answer counts the case iff `dashboard_visible`.
+- ``scoped_areas`` the monthly report: any signed-in account (anonymous 403); it shows the case's
+                  area iff the area is in the user's scope.
 
 Visibility of a case (`visible`): its district or township is in the user's scope, or the user
-reported it, or it is assigned to the user's unit (issue 4: "scoped to the user").
+reported it, or it is assigned to the user's unit (issue 4: "scoped to the user"). On the
+dashboard (`dashboard_visible`, dashboard/selectors.py) only the scope counts, and a responsible
+unit sees only the cases assigned to it: the dashboard is a supervision tool.
+
+Writes. A row with a ``body`` sends a request that is valid for the allowed roles, and the
+allowed roles' cell is a real write: the planner edits a demo unit and reverts the edit, the
+import is a dry run, and the matrix builds one fresh object per cell where a write uses one up
+(candidates to confirm or dismiss, jobs to cancel; jobs left queued are cancelled at the end, as
+no worker runs them). Where a real write would damage shared data the row is a ``probe``: the
+body passes the permission check and then stops at validation (a unit create on top of the demo
+units, which cover the whole city; a delete with a stale base version). Allowed roles then expect
+``PERMITTED`` (a 2xx, or a 4xx other than 401/403/404/405), everyone else the refusal of the rule.
 """
 
 from __future__ import annotations
@@ -26,6 +55,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 ANONYMOUS = "anonymous"
+# The demo accounts, one per role (their usernames); `Who.role` holds the role value.
 ROLES = [
     ANONYMOUS,
     "city_supervisor",
@@ -34,22 +64,58 @@ ROLES = [
     "officer",
     "planner",
     "responsible_unit",
+    "imagery_analyst",
 ]
+
+# Role values (gridgov.models.Role) of the `roles:<set>` rules. Written out here, not imported
+# from the apps, so that a change in an app's own list shows up as failed cells.
+ROLE_SETS: dict[str, frozenset[str]] = {
+    # zoning/services.py `can_edit`: "Planners and superusers edit zoning; everyone else reads."
+    "planner": frozenset({"zoning_planner"}),
+    # geodata/services.py REVIEW_ROLES: imagery review is for analysts and supervisors.
+    "imagery_reviewer": frozenset({"imagery_analyst", "city_supervisor", "district_supervisor", "township_supervisor"}),
+    # geodata/services.py JOB_ROLES: township supervisors review but do not start or cancel jobs.
+    "imagery_jobs": frozenset({"imagery_analyst", "city_supervisor", "district_supervisor"}),
+}
+
+# The answer of an allowed role to a `probe` row: past the permission check (see the docstring).
+PERMITTED = "permitted"
+OBJECT_PLACEHOLDERS = ("{case}", "{cell}", "{photo}", "{candidate}")
+LIST_RULES = ("case_list", "imagery_list", "scoped_list", "scoped_areas")
+
+
+def permitted(status: int) -> bool:
+    return 200 <= status < 300 or (400 <= status < 500 and status not in (401, 403, 404, 405))
 
 
 @dataclass(frozen=True)
 class Endpoint:
     method: str
-    path: str  # placeholders: {case} {cell} {photo} {public_case}
+    # placeholders: {case} {cell} {photo} {public_case} {unit} {candidate} {job} and, from the
+    # case of the cell, {since} {until} {month} {bbox} (a window that holds only that case)
+    path: str
     rule: str
-    kind: str  # "api" | "page"
+    # "api" (token client; anonymous 403), "page" (browser session; anonymous 302 to the login)
+    # or "document" (browser session, a download such as the monthly report; anonymous 403)
+    kind: str
     app: str
-    body: str | None = None  # "report" | "photo" for the write endpoints
+    # "report" | "photo" | "unit_create" | "unit_edit" | "unit_delete" | "unit_revert" | "import"
+    # | "analyze" | "analysis_report" | "dismiss" | "job" | "empty" for the write endpoints
+    body: str | None = None
     expect_created: bool = False
     name: str = ""  # the URL route name: how coverage is counted
+    probe: bool = False  # allowed roles' request stops at validation: expect PERMITTED
+
+    @property
+    def object_bound(self) -> bool:
+        """Checked inside and outside the caller's jurisdiction (one object each)."""
+        return any(p in self.path for p in OBJECT_PLACEHOLDERS) or self.rule in LIST_RULES
 
 
 E = Endpoint
+PLANNER, REVIEWER, JOBS = "roles:planner", "roles:imagery_reviewer", "roles:imagery_jobs"
+ZU, GD, DB = "/api/zoning/units/", "/api/geodata/", "/api/dashboard/"
+WINDOW = "since={since}&until={until}"  # the reporting time of one case, to 1 ms
 ENDPOINTS: list[Endpoint] = [
     # grid core
     E("GET", "/healthz", "public", "api", "gridgov", name="healthz"),
@@ -61,6 +127,11 @@ ENDPOINTS: list[Endpoint] = [
     E("GET", "/", "public", "page", "gridgov", name="home"),
     E("GET", "/accounts/login/", "public", "page", "gridgov", name="login"),
     E("GET", "/admin/", "staff", "page", "gridgov", name="admin:index"),
+    # Vector tiles feed the public home map (boundaries, grid outlines) and every other map;
+    # zoning layers are published planning data like the OGC API below.
+    E("GET", "/tiles/admin-areas/9/426/210.pbf", "public", "api", "gridgov", name="tile"),
+    E("GET", "/tiles/grid-cells/14/13658/6746.pbf", "public", "api", "gridgov", name="tile"),
+    E("GET", "/tiles/control-units/12/3414/1686.pbf", "public", "api", "gridgov", name="tile"),
     # patrol API
     E("GET", "/api/patrol/categories/", "public", "api", "patrol", name="patrol-categories"),
     E("GET", "/api/patrol/issues/", "case_list", "api", "patrol", name="patrol-issues"),
@@ -81,6 +152,85 @@ ENDPOINTS: list[Endpoint] = [
     E("GET", "/open311/v2/requests.json", "public", "api", "patrol", name="open311-requests"),
     E("GET", "/open311/v2/requests/{public_case}.json", "public_case", "api", "patrol", name="open311-request"),
     E("GET", "/open311/v2/requests/{case}.xml", "public_case", "api", "patrol", name="open311-request"),
+    # zoning API. zoning/selectors.py: "三线一单 results are public, so the lists and the
+    # point/polygon lookups are open to everyone; version history, which names the people who
+    # changed a unit, needs a signed-in account". Writes: planners only (zoning/services.py).
+    # The order matters: the planner edits a unit, then reverts that edit. The import is a dry run.
+    E("GET", ZU + "?district=330106", "public", "api", "zoning", name="zoning-units"),
+    E("POST", ZU, PLANNER, "api", "zoning", body="unit_create", probe=True, name="zoning-units"),
+    E("GET", ZU + "{unit}/", "public", "api", "zoning", name="zoning-unit"),
+    E("PATCH", ZU + "{unit}/", PLANNER, "api", "zoning", body="unit_edit", name="zoning-unit"),
+    E("DELETE", ZU + "{unit}/", PLANNER, "api", "zoning", body="unit_delete", probe=True, name="zoning-unit"),
+    E("GET", ZU + "{unit}/history/", "auth_hidden", "api", "zoning", name="zoning-unit-history"),
+    E("GET", ZU + "{unit}/versions/1/", "auth_hidden", "api", "zoning", name="zoning-unit-version"),
+    E("POST", ZU + "{unit}/revert/", PLANNER, "api", "zoning", body="unit_revert", name="zoning-unit-revert"),
+    E("GET", "/api/zoning/zones/?layer=red_line", "public", "api", "zoning", name="zoning-zones"),
+    E("POST", "/api/zoning/analyze/", "public", "api", "zoning", body="analyze", name="zoning-analyze"),
+    E("GET", "/api/zoning/analyze/rules/", "public", "api", "zoning", name="zoning-rules"),
+    E("POST", "/api/zoning/import/", PLANNER, "api", "zoning", body="import", name="zoning-import"),
+    E("GET", "/api/zoning/export/?format=geojson&crs=4326", "public", "api", "zoning", name="zoning-export"),
+    # zoning pages: the editor is for signed-in users (planners save, others view); the site
+    # analysis page and its printable report are open like the analysis API.
+    E("GET", "/zoning/editor/", "auth", "page", "zoning", name="zoning-editor"),
+    E("GET", "/zoning/analyze/", "public", "page", "zoning", name="zoning-analyze-page"),
+    E("POST", "/zoning/analyze/report/", "public", "page", "zoning", body="analysis_report", name="zoning-report"),
+    # OGC API – Features: open, so that QGIS and GDAL read it without an account (issue 3).
+    E("GET", "/ogc/", "public", "api", "zoning", name="ogc-landing"),
+    E("GET", "/ogc/conformance", "public", "api", "zoning", name="ogc-conformance"),
+    E("GET", "/ogc/api", "public", "api", "zoning", name="ogc-api"),
+    E("GET", "/ogc/collections", "public", "api", "zoning", name="ogc-collections"),
+    E("GET", "/ogc/collections/control-units", "public", "api", "zoning", name="ogc-collection"),
+    E("GET", "/ogc/collections/control-units/items?limit=5", "public", "api", "zoning", name="ogc-items"),
+    E("GET", "/ogc/collections/control-units/items/{unit}", "public", "api", "zoning", name="ogc-item"),
+    # imagery (geodata): reads for reviewers, candidates by the area of their grid cell; jobs and
+    # scenes are not area-bound (geodata/selectors.py). Confirming opens a patrol case (201).
+    E("GET", GD + "candidates/?job={job}&page_size=500", "imagery_list", "api", "geodata", name="geodata-candidates"),
+    E("GET", GD + "candidates/{candidate}/", "candidate", "api", "geodata", name="geodata-candidate"),
+    E(
+        "POST",
+        GD + "candidates/{candidate}/confirm/",
+        "candidate",
+        "api",
+        "geodata",
+        body="empty",
+        expect_created=True,
+        name="geodata-candidate-confirm",
+    ),
+    E(
+        "POST",
+        GD + "candidates/{candidate}/dismiss/",
+        "candidate",
+        "api",
+        "geodata",
+        body="dismiss",
+        name="geodata-candidate-dismiss",
+    ),
+    E("GET", GD + "grid-summary/?job={job}", "imagery_list", "api", "geodata", name="geodata-grid-summary"),
+    E("GET", GD + "quality/", REVIEWER, "api", "geodata", name="geodata-quality"),
+    E("GET", GD + "scenes/", REVIEWER, "api", "geodata", name="geodata-scenes"),
+    E("GET", GD + "jobs/", REVIEWER, "api", "geodata", name="geodata-jobs"),
+    E("POST", GD + "jobs/", JOBS, "api", "geodata", body="job", expect_created=True, name="geodata-jobs"),
+    E("GET", GD + "jobs/{job}/", REVIEWER, "api", "geodata", name="geodata-job"),
+    E("POST", GD + "jobs/{job}/cancel/", JOBS, "api", "geodata", body="empty", name="geodata-job-cancel"),
+    E("GET", "/imagery/", REVIEWER, "page", "geodata", name="geodata-review"),
+    E("GET", "/imagery/chips/{candidate}/before.png", "chip", "page", "geodata", name="geodata-chip"),
+    # dashboard (issue 6: "Everything is limited to the user's jurisdiction"; "A user out of
+    # scope sees nothing outside their jurisdiction"): any signed-in account, data by scope.
+    E("GET", "/dashboard/", "auth", "page", "dashboard", name="dashboard"),
+    E("GET", DB + "cases/?" + WINDOW, "scoped_list", "api", "dashboard", name="dashboard-cases"),
+    E("GET", DB + "aggregate/?level=grid&" + WINDOW, "scoped_list", "api", "dashboard", name="dashboard-aggregate"),
+    E("GET", DB + "heat/?zoom=16&bbox={bbox}&" + WINDOW, "scoped_list", "api", "dashboard", name="dashboard-heat"),
+    E(
+        "GET",
+        DB + "ranking/?level=township&period={month}",
+        "scoped_list",
+        "api",
+        "dashboard",
+        name="dashboard-ranking",
+    ),
+    E("GET", DB + "export/?format=csv&" + WINDOW, "scoped_list", "api", "dashboard", name="dashboard-export"),
+    # A document for the browser: anonymous gets 403, not a login redirect (dashboard/views.py).
+    E("GET", "/reports/monthly/{month}.html", "scoped_areas", "document", "dashboard", name="dashboard-monthly-report"),
 ]
 
 
@@ -133,6 +283,7 @@ class Who:
     township_codes: frozenset[str] = frozenset()
     organization_id: int | None = None
     cell_ids: frozenset[int] = frozenset()  # grid cells the user is assigned to
+    superuser: bool = False
 
     @property
     def anonymous(self) -> bool:
@@ -148,6 +299,8 @@ class Case:
     responsible_unit_id: int | None
     grid_cell_id: int | None
     public: bool = False
+    reported_at: str = ""  # ISO 8601, local time (the month of the monthly views is its [:7])
+    point: tuple[float, float] | None = None  # lon, lat
 
 
 def in_scope(who: Who, case: Case) -> bool:
@@ -164,6 +317,19 @@ def visible(who: Who, case: Case) -> bool:
     )
 
 
+def dashboard_visible(who: Who, case: Case) -> bool:
+    """The dashboard's reading (dashboard/selectors.py `cases_for`): scope, and a unit's own cases."""
+    if who.anonymous or not in_scope(who, case):
+        return False
+    if who.role == "responsible_unit" and not who.superuser:
+        return who.organization_id is not None and case.responsible_unit_id == who.organization_id
+    return True
+
+
+def has_role(who: Who, role_set: str) -> bool:
+    return not who.anonymous and (who.superuser or who.role in ROLE_SETS[role_set])
+
+
 def expected(
     rule: str,
     kind: str,
@@ -173,14 +339,41 @@ def expected(
     photo_cases=(),
     cell_in_scope=False,
     created: bool = False,
+    probe: bool = False,
 ) -> int | str:
-    """The status the table promises (an int), or "contains"/"excludes" for listings."""
-    ok = 201 if created else 200
-    denied_anon = 403 if kind == "api" else 302
+    """The status the table promises (an int), "contains"/"excludes" for listings, or PERMITTED."""
+    ok = PERMITTED if probe else (201 if created else 200)
+    denied_anon = 302 if kind == "page" else 403
     if rule == "public":
         return ok
     if rule == "auth":
         return denied_anon if who.anonymous else ok
+    if rule == "auth_hidden":
+        return 404 if who.anonymous else ok
+    if rule.startswith("roles:"):
+        if who.anonymous:
+            return denied_anon
+        return ok if has_role(who, rule.removeprefix("roles:")) else 403
+    if rule == "candidate":
+        if who.anonymous or not has_role(who, "imagery_reviewer"):
+            return 403
+        return ok if in_scope(who, case) else 404
+    if rule == "imagery_list":
+        if who.anonymous or not has_role(who, "imagery_reviewer"):
+            return 403
+        return "contains" if in_scope(who, case) else "excludes"
+    if rule == "chip":
+        if who.anonymous:
+            return 302
+        return 200 if has_role(who, "imagery_reviewer") and in_scope(who, case) else 404
+    if rule == "scoped_list":
+        if who.anonymous:
+            return denied_anon
+        return "contains" if dashboard_visible(who, case) else "excludes"
+    if rule == "scoped_areas":
+        if who.anonymous:
+            return denied_anon
+        return "contains" if in_scope(who, case) else "excludes"
     if rule == "staff":
         return 200 if who.is_staff else 302
     if rule == "case":

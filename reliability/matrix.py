@@ -2,21 +2,27 @@
 
 `prepare()` runs in a Django process pointed at the server's database and builds committed
 fixtures through the services (real audit trails): cases inside the demo officer's township and
-outside 西湖区, one fresh case per transition cell in a source state of the action. `check()` then
-walks reliability/access.py and patrol/transitions.py over HTTP and compares every answer with
-the table. Also: CSRF on session writes, upload limits, personal data on public pages and
-Open311, audit rows immutable in the database, and login throttling (last: it uses up the quota).
+outside 西湖区, one fresh case per transition cell in a source state of the action; an imagery job
+with a change candidate and a per-cell summary inside and outside, and one fresh candidate or
+queued job per write cell that uses one up. `check()` then walks reliability/access.py and
+patrol/transitions.py over HTTP and compares every answer with the table. Also: CSRF on session
+writes, upload limits, personal data on public pages and Open311, audit rows immutable in the
+database, and login throttling (last: it uses up the quota).
 """
 
 from __future__ import annotations
 
+import csv
 import io
+import json
 import os
 import random
 import re
 import sys
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from urllib.parse import quote
 
 import psycopg
 import requests
@@ -56,6 +62,7 @@ class Fixtures:
     inside: Case  # in 330106001, reported by the demo officer, unit = the demo unit
     outside: Case  # another district, reported by the city supervisor, another unit
     published: Case
+    neighbour: Case  # in 330106001, dispatched to another unit of 西湖区 than the demo unit
     photo_private: str  # photo of `inside` only
     photo_outside: str  # photo of `outside` only
     photo_public: str
@@ -64,9 +71,18 @@ class Fixtures:
     transition_cases: dict[tuple[str, str, str], Case] = field(default_factory=dict)  # (action, role, where)
     dup_original: dict[str, int] = field(default_factory=dict)
     unit_ids: dict[str, int] = field(default_factory=dict)
+    area_names: dict[str, tuple[str, str]] = field(default_factory=dict)  # where -> (district, township)
+    zoning_unit: str = ""  # a demo control unit (edited then reverted by the planner's cells)
+    job: int = 0  # an imagery job of the matrix (cancelled: never runs)
+    scenes: tuple[int, int] = (0, 0)  # before, after: a registered pair for the job-create cells
+    candidates: dict[str, int] = field(default_factory=dict)  # where -> a candidate in that cell
+    candidate_cases: dict[str, Case] = field(default_factory=dict)  # where -> its area, as a Case
+    fresh: dict[tuple[str, str, str], int] = field(default_factory=dict)  # (route, role, where) -> object id
 
 
 def _case(issue) -> Case:
+    from django.utils import timezone
+
     issue.refresh_from_db()
     return Case(
         id=issue.pk,
@@ -76,6 +92,8 @@ def _case(issue) -> Case:
         responsible_unit_id=issue.responsible_unit_id,
         grid_cell_id=issue.grid_cell_id,
         public=issue.is_public or issue.source == "citizen",
+        reported_at=timezone.localtime(issue.reported_at).isoformat(),
+        point=(issue.point.x, issue.point.y),
     )
 
 
@@ -96,6 +114,7 @@ def _who(user) -> Who:
         township_codes=frozenset(townships),
         organization_id=user.organization_id,
         cell_ids=frozenset(GridAssignment.objects.filter(user=user).values_list("cell_id", flat=True)),
+        superuser=user.is_superuser,
     )
 
 
@@ -160,12 +179,21 @@ def prepare() -> Fixtures:
         "verified",
     )
     services.issue_transition(issue_id=published.pk, action="publish", actor=city, params={})
+    neighbour_unit = (
+        Organization.objects.filter(area=in_cell.township.parent)
+        .exclude(pk=unit_user.organization_id)
+        .order_by("pk")
+        .first()
+    )
+    neighbour = walk(report("in"), "in", "verified")
+    services.issue_transition(issue_id=neighbour.pk, action="dispatch", actor=city, params={"unit": neighbour_unit.pk})
 
     fx = Fixtures(
         who={u: _who(users[u]) for u in ROLES[1:]} | {ANONYMOUS: Who(username=ANONYMOUS)},
         inside=_case(inside),
         outside=_case(outside),
         published=_case(published),
+        neighbour=_case(neighbour),
         photo_private=inside_photo.sha256,
         photo_outside=outside_photo.sha256,
         photo_public=public_photo.sha256,
@@ -180,8 +208,79 @@ def prepare() -> Fixtures:
         for role in ROLES:
             for w in where:
                 fx.transition_cases[(action, role, w)] = _case(walk(report(w), w, source))
+    for w in where:
+        cell = where[w]["cell"]
+        fx.area_names[w] = (cell.township.parent.name, cell.township.name)
+    _prepare_zoning(fx)
+    _prepare_imagery(fx, where={w: where[w]["cell"] for w in where}, city=city)
     assert GridAssignment.objects.filter(user=officer).exists()
     return fx
+
+
+def _prepare_zoning(fx: Fixtures) -> None:
+    from zoning.models import ControlUnit
+
+    unit = ControlUnit.objects.filter(code__startswith="ZH330106").order_by("-code").first()
+    fx.zoning_unit = unit.code
+
+
+def _prepare_imagery(fx: Fixtures, *, where: dict, city) -> None:
+    """A matrix job on the demo scene pair (cancelled at once: the cells read it, nothing runs),
+    a candidate and a per-cell summary in each cell, fresh candidates for the review cells and
+    a queued job per role for the cancel cells. Candidates come from detection in the app; here
+    they are rows like the ones `job_run` writes, placed in the cells the matrix needs."""
+    from geodata import services as imagery
+    from geodata.models import ChangeCandidate, DetectionJob, GridCellSummary, JobStatus
+
+    demo = DetectionJob.objects.filter(status=JobStatus.DONE).select_related("before", "after").order_by("pk").first()
+    if demo is None:
+        raise RuntimeError("no finished imagery job: load the demo (manage.py load_demo) first")
+    before, after = demo.before, demo.after
+    fx.scenes = (before.pk, after.pk)
+    job = imagery.job_create(before=before, after=after, user=city, params={}, defer=False)
+    imagery.job_cancel(job=job, user=city)
+    fx.job = job.pk
+
+    def candidate(w: str) -> int:
+        from django.contrib.gis.geos import MultiPolygon, Polygon
+
+        cell = where[w]
+        pt = cell.geom.point_on_surface
+        d = 0.0003
+        geom = MultiPolygon(Polygon.from_bbox((pt.x - d, pt.y - d, pt.x + d, pt.y + d)), srid=4326)
+        c = ChangeCandidate.objects.create(
+            job=job,
+            geom=geom,
+            change_type="construction",
+            area_m2=3700.0,
+            confidence=0.9,
+            mean_index_change=0.2,
+            index="NDBI",
+            grid_cell=cell,
+            district=cell.township.parent,
+            township=cell.township,
+            violation_reason="权限矩阵（合成）",
+        )
+        return c.pk
+
+    for w, cell in where.items():
+        fx.candidates[w] = candidate(w)
+        fx.candidate_cases[w] = Case(
+            id=fx.candidates[w],
+            district_code=cell.township.parent.code,
+            township_code=cell.township.code,
+            reporter_id=None,
+            responsible_unit_id=None,
+            grid_cell_id=cell.pk,
+        )
+        GridCellSummary.objects.create(job=job, cell=cell, construction_m2=3700.0, candidate_count=1)
+    for route in ("geodata-candidate-confirm", "geodata-candidate-dismiss"):
+        for role in ROLES:
+            for w in where:
+                fx.fresh[(route, role, w)] = candidate(w)
+    for role in ROLES:
+        queued = imagery.job_create(before=before, after=after, user=city, params={}, defer=False)
+        fx.fresh[("geodata-job-cancel", role, "-")] = queued.pk
 
 
 # --- HTTP -------------------------------------------------------------------------------------
@@ -232,46 +331,40 @@ def check(base: str, fx: Fixtures, *, database_url: str, throttle: bool = True) 
             pages[role] = requests.Session()
         api[role] = s
 
-    def fill(path: str, case: Case | None) -> str:
-        return path.format(
-            case=case.id if case else "",
-            cell=fx.cell_inside if case is fx.inside else fx.cell_outside,
-            photo=fx.photo_private if case is fx.inside else fx.photo_outside,
-            public_case=fx.published.id,
-        )
+    # The anonymous browser has a CSRF cookie as a visitor of any form page would.
+    pages[ANONYMOUS].get(f"{base}/accounts/login/", timeout=30)
+    seen: dict[tuple[str, str], requests.Response] = {}  # GETs that the in/out cells share
+    jobs_left = [pk for (route, _, _), pk in fx.fresh.items() if route == "geodata-job-cancel"]
 
     for ep in access.ENDPOINTS:
-        object_bound = any(p in ep.path for p in ("{case}", "{cell}", "{photo}")) or ep.rule == "case_list"
         for role in ROLES:
             who = fx.who[role]
             sess = api[role] if ep.kind == "api" else pages[role]
-            for where, case in (("in", fx.inside), ("out", fx.outside)) if object_bound else (("-", None),):
-                url = base + fill(ep.path, case)
+            places = [("in", fx.inside), ("out", fx.outside)] if ep.object_bound else [("-", None)]
+            if ep.rule == "scoped_list" and "{since}" in ep.path:
+                # In the unit's district but dispatched to another unit: patrol shows it to the
+                # demo unit (`visible`), the dashboard must not (`dashboard_visible`). Only where
+                # the answer can single out one case (a time window), not a month's ranking.
+                places.append(("nb", fx.neighbour))
+            for where, case in places:
+                url = base + _fill(ep, fx, role, where, case)
                 label = f"{ep.method} {ep.path} {role} {where}"
-                if ep.method == "GET":
-                    r = sess.get(url, timeout=60, allow_redirects=False)
-                elif ep.body == "photo":
-                    r = sess.post(url, files={"photo": ("p.jpg", _jpeg(), "image/jpeg")}, timeout=60)
+                if ep.method == "GET" and (role, url) in seen:
+                    r = seen[(role, url)]
                 else:
-                    pt = _point_of(base, fx.cell_inside if where != "out" else fx.cell_outside)
-                    r = sess.post(
-                        url,
-                        json={
-                            "client_uuid": str(uuid.uuid4()),
-                            "lat": pt[1],
-                            "lon": pt[0],
-                            "category": "other",
-                            "description": "权限矩阵（合成）",
-                        },
-                        timeout=60,
-                    )
-                if ep.rule == "case_list":
-                    want = access.expected(ep.rule, ep.kind, who, case=case)
+                    r = _send(ep, sess, url, fx, where)
+                    if ep.method == "GET":
+                        seen[(role, url)] = r
+                # imagery rules are about the candidate (or summary) in the same cell as the case
+                subject = fx.candidate_cases.get(where) if ep.rule in ("candidate", "imagery_list", "chip") else case
+                if ep.rule in access.LIST_RULES:
+                    want = access.expected(ep.rule, ep.kind, who, case=subject)
                     if isinstance(want, int):
                         t.cell(label, want, r.status_code)
                     else:
-                        ids = {f["id"] for f in r.json().get("features", [])} if r.status_code == 200 else set()
-                        got = "contains" if case.id in ids else ("excludes" if r.status_code == 200 else r.status_code)
+                        got = r.status_code
+                        if got == 200:
+                            got = "contains" if _counts(ep, r, fx, where, case) else "excludes"
                         t.cell(label, want, got)
                     continue
                 photo_cases = [case] if "{photo}" in ep.path else ()
@@ -283,16 +376,22 @@ def check(base: str, fx: Fixtures, *, database_url: str, throttle: bool = True) 
                     ep.rule,
                     ep.kind,
                     who,
-                    case=case if ep.rule != "public_case" or "{case}" in ep.path else fx.published,
+                    case=subject if ep.rule != "public_case" or "{case}" in ep.path else fx.published,
                     photo_cases=photo_cases,
                     cell_in_scope=cell_ok,
                     created=ep.expect_created and not who.anonymous,
+                    probe=ep.probe,
                 )
                 got = r.status_code
                 if want == 201 and got == 200 and ep.body == "photo":
                     got = 201  # an identical photo already stored answers 200: same contract
+                if want == access.PERMITTED and access.permitted(got):
+                    got = access.PERMITTED
                 t.cell(label, want, got)
-        # the published photo is public to all
+                if ep.body == "job" and got == 201:
+                    jobs_left.append(r.json()["id"])
+    _cancel_queued(jobs_left)
+    # the published photo is public to all
     for role in ROLES:
         r = api[role].get(f"{base}/api/patrol/photos/{fx.photo_public}/", timeout=30)
         t.cell(f"GET photo(published) {role}", 200, r.status_code)
@@ -324,6 +423,145 @@ def check(base: str, fx: Fixtures, *, database_url: str, throttle: bool = True) 
     if throttle:
         _login_throttle(base, t)
     return t
+
+
+def _cancel_queued(job_ids: list[int]) -> None:
+    """Cancel the detection jobs the cells started or left queued: nothing is to run them."""
+    from geodata import services as imagery
+    from geodata.models import DetectionJob, JobStatus
+
+    for job in DetectionJob.objects.filter(pk__in=job_ids, status=JobStatus.QUEUED):
+        imagery.job_cancel(job=job)
+
+
+def _fill(ep: access.Endpoint, fx: Fixtures, role: str, where: str, case: Case | None) -> str:
+    """The endpoint's path with its placeholders for this cell (see access.Endpoint.path)."""
+    values = {
+        "case": case.id if case else "",
+        "cell": fx.cell_inside if case is fx.inside else fx.cell_outside,
+        "photo": fx.photo_private if case is fx.inside else fx.photo_outside,
+        "public_case": fx.published.id,
+        "unit": fx.zoning_unit,
+        "candidate": fx.fresh.get((ep.name, role, where)) or fx.candidates.get(where, ""),
+        "job": fx.fresh.get((ep.name, role, where)) or fx.job,
+        "since": "",
+        "until": "",
+        "month": "",
+        "bbox": "",
+    }
+    if case is not None:
+        at = datetime.fromisoformat(case.reported_at)
+        lon, lat = case.point
+        d = 0.0005
+        values |= {
+            "since": quote(at.isoformat()),
+            "until": quote((at + timedelta(milliseconds=1)).isoformat()),
+            "month": case.reported_at[:7],
+            "bbox": f"{lon - d:.6f},{lat - d:.6f},{lon + d:.6f},{lat + d:.6f}",
+        }
+    return ep.path.format(**values)
+
+
+def _square(lon: float, lat: float, d: float) -> dict:
+    ring = [(lon - d, lat - d), (lon + d, lat - d), (lon + d, lat + d), (lon - d, lat + d), (lon - d, lat - d)]
+    return {"type": "Polygon", "coordinates": [[list(p) for p in ring]]}
+
+
+def _send(ep: access.Endpoint, sess: requests.Session, url: str, fx: Fixtures, where: str) -> requests.Response:
+    """One request of a cell; write bodies are valid for the roles the rule allows."""
+    if ep.method == "GET":
+        return sess.get(url, timeout=120, allow_redirects=False)
+    note = "权限矩阵（合成）"
+    lon, lat = _point_of("", fx.cell_inside if where != "out" else fx.cell_outside)
+    kw: dict = {}
+    if ep.body == "photo":
+        kw["files"] = {"photo": ("p.jpg", _jpeg(), "image/jpeg")}
+    elif ep.body == "report":
+        kw["json"] = {
+            "client_uuid": str(uuid.uuid4()),
+            "lat": lat,
+            "lon": lon,
+            "category": "other",
+            "description": note,
+        }
+    elif ep.body in ("unit_create", "unit_edit", "unit_delete", "unit_revert"):
+        from zoning.models import ControlUnit
+
+        unit = ControlUnit.objects.get(code=fx.zoning_unit)  # read now: earlier cells may have edited it
+        if ep.body == "unit_create":
+            # Valid, but on top of the demo units (they cover the city): stops at the overlap check.
+            ulon, ulat = unit.geom.point_on_surface.coords
+            kw["json"] = {
+                "code": "ZH33010639876",
+                "name": "权限矩阵单元（合成）",
+                "category": "general",
+                "geometry": _square(ulon, ulat, 0.001),
+                "access_list": [],
+                "reason": note,
+            }
+        elif ep.body == "unit_edit":
+            kw["json"] = {"name": unit.name, "base_version": unit.version, "reason": note}
+        elif ep.body == "unit_delete":
+            kw["json"] = {"reason": note, "base_version": 0}  # stale on purpose: nothing is deleted
+        else:  # back to the version before the planner's edit
+            kw["json"] = {"to_version": unit.version - 1, "base_version": unit.version, "reason": note}
+    elif ep.body == "import":
+        from zoning.models import ControlUnit
+
+        ulon, ulat = ControlUnit.objects.get(code=fx.zoning_unit).geom.point_on_surface.coords
+        feature = {
+            "type": "Feature",
+            "properties": {"code": "ZH33010639877", "name": "权限矩阵导入（合成）", "category": "一般管控单元"},
+            "geometry": _square(ulon, ulat, 0.001),
+        }
+        data = json.dumps({"type": "FeatureCollection", "features": [feature]}).encode()
+        kw["files"] = {"file": ("matrix.geojson", data, "application/geo+json")}
+        kw["data"] = {"reason": note, "dry_run": "true"}
+    elif ep.body == "analyze":
+        kw["json"] = {"geometry": _square(lon, lat, 0.002), "crs": "wgs84"}
+    elif ep.body == "analysis_report":
+        kw["data"] = {
+            "geometry": json.dumps(_square(lon, lat, 0.002)),
+            "crs": "wgs84",
+            "format": "html",
+            "csrfmiddlewaretoken": sess.cookies.get("csrftoken", ""),
+        }
+    elif ep.body == "dismiss":
+        kw["json"] = {"reason": note}
+    elif ep.body == "job":
+        kw["json"] = {"before": fx.scenes[0], "after": fx.scenes[1]}
+    elif ep.body == "empty":
+        kw["json"] = {}
+    else:
+        raise ValueError(f"no body {ep.body!r} for {ep.method} {ep.path}")
+    return sess.request(ep.method, url, timeout=120, allow_redirects=False, **kw)
+
+
+def _counts(ep: access.Endpoint, r: requests.Response, fx: Fixtures, where: str, case: Case) -> bool:
+    """Whether a 200 listing/aggregate answer counts the cell's object (see access LIST_RULES)."""
+    cell = fx.cell_outside if where == "out" else fx.cell_inside
+    name = ep.name
+    if name == "patrol-issues":
+        return case.id in {f["id"] for f in r.json().get("features", [])}
+    if name == "geodata-candidates":
+        return fx.candidates[where] in {f["id"] for f in r.json().get("features", [])}
+    if name == "geodata-grid-summary":
+        return cell in {c["grid_cell"] for c in r.json()["cells"]}
+    if name == "dashboard-cases":
+        return case.id in {c["id"] for c in r.json()["results"]}
+    if name == "dashboard-export":
+        rows = csv.reader(io.StringIO(r.content.decode("utf-8-sig")))
+        next(rows, None)
+        return str(case.id) in {row[0] for row in rows if row}
+    if name == "dashboard-aggregate":
+        return (r.json()["areas"].get(cell) or {}).get("count", 0) >= 1
+    if name == "dashboard-heat":
+        return r.json()["total"] >= 1
+    if name == "dashboard-ranking":
+        return any(a["code"] == case.township_code and a["metrics"]["count"] >= 1 for a in r.json()["results"])
+    if name == "dashboard-monthly-report":
+        return any(f">{n}<" in r.text for n in fx.area_names[where])
+    raise ValueError(f"no listing reader for {name}")
 
 
 _POINTS: dict[str, tuple[float, float]] = {}
