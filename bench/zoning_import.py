@@ -4,7 +4,8 @@ value = seconds of zoning.exchange.units_import_path (read with pyogrio, validat
 code, name, polygon, validity, inside the city, no overlaps inside the file or with stored
 units, then write units and one version each), run in a transaction that is rolled back so the
 dev database keeps its demo units; baseline = seconds of `ogr2ogr -f PostgreSQL` loading the
-same file into a scratch schema that is dropped afterwards. Goal: ≤ 2×.
+same file into a scratch schema that is dropped afterwards. Three interleaved rounds, the best
+of each side (the machine is shared and noisy). Goal: ≤ 2×.
 """
 
 import os
@@ -19,6 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import benchlib  # noqa: E402
 
 N = 10_000
+ROUNDS = int(os.environ.get("ZONING_IMPORT_ROUNDS", "3"))
 SCHEMA = "zoning_bench_ogr"
 
 
@@ -72,46 +74,61 @@ def main() -> None:
         path = Path(tmp) / "units.gpkg"
         pyogrio.write_dataframe(frame, path, driver="GPKG", layer="units")
         print(f"import bench: {N} polygons in {path.stat().st_size / 1e6:.1f} MB GeoPackage", file=sys.stderr)
-        # Baseline: ogr2ogr into a scratch schema.
-        with connection.cursor() as cur:
-            cur.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE; CREATE SCHEMA {SCHEMA}")
-        try:
-            t0 = time.perf_counter()
-            subprocess.run(
-                [
-                    "ogr2ogr",
-                    "-f",
-                    "PostgreSQL",
-                    f"PG:{pg_dsn(url)}",
-                    str(path),
-                    "-nln",
-                    f"{SCHEMA}.units",
-                    "-nlt",
-                    "MULTIPOLYGON",
-                    "-t_srs",
-                    "EPSG:4326",
-                    "-lco",
-                    "SPATIAL_INDEX=GIST",
-                ],
-                check=True,
-                stdout=sys.stderr,
-                stderr=sys.stderr,
-            )
-            baseline = time.perf_counter() - t0
-        finally:
+
+        def run_ogr2ogr() -> float:
+            """Baseline: ogr2ogr into a scratch schema (dropped afterwards)."""
             with connection.cursor() as cur:
-                cur.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
-        try:
-            with transaction.atomic():
-                with connection.cursor() as cur:
-                    cur.execute("DELETE FROM zoning_controlunit")
+                cur.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE; CREATE SCHEMA {SCHEMA}")
+            try:
                 t0 = time.perf_counter()
-                result = units_import_path(path=path, reason="基准测试导入", dry_run=False, actor=actor)
-                value = time.perf_counter() - t0
-                assert not result.errors and len(result.created) + len(result.updated) == N, result.errors[:3]
-                raise Rollback
-        except Rollback:
-            pass
+                subprocess.run(
+                    [
+                        "ogr2ogr",
+                        "-f",
+                        "PostgreSQL",
+                        f"PG:{pg_dsn(url)}",
+                        str(path),
+                        "-nln",
+                        f"{SCHEMA}.units",
+                        "-nlt",
+                        "MULTIPOLYGON",
+                        "-t_srs",
+                        "EPSG:4326",
+                        "-lco",
+                        "SPATIAL_INDEX=GIST",
+                    ],
+                    check=True,
+                    stdout=sys.stderr,
+                    stderr=sys.stderr,
+                )
+                return time.perf_counter() - t0
+            finally:
+                with connection.cursor() as cur:
+                    cur.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
+
+        def run_import() -> float:
+            """The product's import, in a transaction rolled back so the dev database keeps its units."""
+            try:
+                with transaction.atomic():
+                    with connection.cursor() as cur:
+                        cur.execute("DELETE FROM zoning_controlunit")
+                    t0 = time.perf_counter()
+                    result = units_import_path(path=path, reason="基准测试导入", dry_run=False, actor=actor)
+                    elapsed = time.perf_counter() - t0
+                    assert not result.errors and len(result.created) + len(result.updated) == N, result.errors[:3]
+                    raise Rollback(elapsed)
+            except Rollback as done:
+                return done.args[0]
+
+        # Interleaved rounds so load spikes on a shared machine hit both sides; best of each.
+        baselines, values = [], []
+        for _ in range(ROUNDS):
+            baselines.append(run_ogr2ogr())
+            values.append(run_import())
+        print(
+            f"ogr2ogr {[round(b, 3) for b in baselines]} s, import {[round(v, 3) for v in values]} s", file=sys.stderr
+        )
+        baseline, value = min(baselines), min(values)
     ratio = value / baseline
     benchlib.report("zoning_import", value=value, baseline=baseline, goal="<=2x", passed=ratio <= 2.0, ratio=ratio)
 

@@ -13,9 +13,11 @@ whose condition holds decides. Conditions:
 from __future__ import annotations
 
 import json
+import weakref
 from dataclasses import dataclass
 from functools import lru_cache
 
+import psycopg
 from django.conf import settings
 from django.contrib.gis.geos import GEOSGeometry
 from django.db import connection
@@ -95,21 +97,38 @@ def decide(*, overlaps: list[Overlap], zero_area: bool) -> tuple[str, dict]:
 
 # Raw SQL: intersection areas against both layers' tables in one round trip. The site is
 # parsed once; `&&` + ST_Intersects use the GiST indexes, areas are on the geography (m²).
+# One row is the site itself, without a layer: its area, and its GeoJSON in the `access`
+# column, computed once rather than on every hit; the hits follow. It runs as a server-side prepared statement (see `_cursor`): planned
+# once per connection, where Django's client-side binding would re-plan it on every call, and
+# planning this UNION costs about as much as executing it for a 1 km² site.
 ANALYZE_SQL = """
-    WITH site AS (SELECT g, ST_Dimension(g) = 2 AS areal FROM (SELECT %(g)s::geometry AS g) s),
-    hits AS (
-        SELECT 'control_unit' AS layer, u.code, u.name, u.category, u.access_list::text AS access,
-               CASE WHEN site.areal THEN ST_Area(ST_Intersection(u.geom, site.g)::geography) ELSE 0 END AS area
-          FROM zoning_controlunit u, site WHERE ST_Intersects(u.geom, site.g)
-        UNION ALL
-        SELECT z.layer, z.code, z.name, NULL, z.access_list::text,
-               CASE WHEN site.areal THEN ST_Area(ST_Intersection(z.geom, site.g)::geography) ELSE 0 END
-          FROM zoning_zone z, site WHERE ST_Intersects(z.geom, site.g)
-    )
-    SELECT CASE WHEN site.areal THEN ST_Area(site.g::geography) ELSE 0 END, h.layer, h.code, h.name, h.category, h.access, h.area,
-           ST_AsGeoJSON(site.g, 7)
-      FROM site LEFT JOIN hits h ON TRUE
+    WITH site AS MATERIALIZED (SELECT g, ST_Dimension(g) = 2 AS areal FROM (SELECT ST_GeomFromEWKB(%b) AS g) s)
+    SELECT NULL::text AS layer, NULL::text AS code, NULL::text AS name, NULL::text AS category,
+           ST_AsGeoJSON(site.g, 7) AS access, CASE WHEN site.areal THEN ST_Area(site.g::geography) ELSE 0 END AS area
+      FROM site
+    UNION ALL
+    SELECT 'control_unit', u.code, u.name, u.category, u.access_list::text,
+           CASE WHEN site.areal THEN ST_Area(ST_Intersection(u.geom, site.g)::geography) ELSE 0 END
+      FROM zoning_controlunit u, site WHERE ST_Intersects(u.geom, site.g)
+    UNION ALL
+    SELECT z.layer, z.code, z.name, NULL, z.access_list::text,
+           CASE WHEN site.areal THEN ST_Area(ST_Intersection(z.geom, site.g)::geography) ELSE 0 END
+      FROM zoning_zone z, site WHERE ST_Intersects(z.geom, site.g)
 """
+
+# One server-binding cursor per database connection (Django keeps one connection per thread),
+# as gridgov.selectors.locate does. It shares the connection, hence Django's transaction.
+_cursors: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _cursor() -> psycopg.Cursor:
+    connection.ensure_connection()
+    raw = connection.connection
+    cursor = _cursors.get(raw)
+    if cursor is None or cursor.closed:
+        cursor = _cursors[raw] = psycopg.Cursor(raw)
+    return cursor
+
 
 LAYER_ORDER = {"red_line": 0, "control_unit": 1, "water": 2, "air": 3, "soil": 4, "resource": 5}
 
@@ -131,19 +150,19 @@ def site_analyze(geom: GEOSGeometry) -> dict:
     is_point = gtype == "Point"
     if not is_point and not geom.valid:
         raise InvalidInput(f"选址范围几何无效：{geom.valid_reason}", field="geometry")
-    # One round trip: the site's area rides along on every row (and on the one row when nothing is hit).
-    with connection.cursor() as cursor:
-        # Hex EWKB text: Django's psycopg binds parameters client-side, and bytea literals cost more.
-        cursor.execute(ANALYZE_SQL, {"g": geom.hexewkb.decode()})
-        rows = cursor.fetchall()
-    site_area = float(rows[0][0] or 0.0) if rows else 0.0
+    # One round trip; EWKB goes over as a binary parameter (no hex text to build and parse).
+    cursor = _cursor()
+    cursor.execute(ANALYZE_SQL, (geom.ewkb,), prepare=True)
+    rows = cursor.fetchall()
+    # The site's row is the one without a layer (first in practice; UNION ALL promises no order).
+    if rows[0][0] is not None:
+        rows.sort(key=lambda r: r[0] is not None)
+    site_json, site_area = rows[0][4], float(rows[0][5] or 0.0)
     if not is_point and site_area <= 0.01:
         raise InvalidInput("选址范围面积为零，请检查坐标 / the site polygon has zero area", field="geometry")
     labels = _dimension_labels()
     overlaps = []
-    for _site_area, layer, code, name, category, access, area, _site_json in rows:
-        if code is None:
-            continue
+    for layer, code, name, category, access, area in rows[1:]:
         area = float(area or 0.0)
         if not is_point and area < 0.01:
             continue  # touching along a boundary only
@@ -162,13 +181,12 @@ def site_analyze(geom: GEOSGeometry) -> dict:
             )
         )
     overlaps.sort(key=lambda o: (LAYER_ORDER.get(o.layer, 9), -o.area_m2, o.code))
-    zero = is_point
-    verdict, rule = decide(overlaps=overlaps, zero_area=zero)
+    verdict, rule = decide(overlaps=overlaps, zero_area=is_point)
     return {
         "verdict": verdict,
         "site_area_m2": round(site_area, 1),
         "overlaps": [o.__dict__ for o in overlaps],
         "red_line_conflict": any(o.layer == "red_line" for o in overlaps),
         "rule": {"id": rule.get("id"), "explain": rule.get("explain")},
-        "site": json.loads(rows[0][7]),
+        "site": json.loads(site_json),
     }

@@ -102,6 +102,7 @@ class ZoningFeature(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_index=False,  # never queried by; the versions keep who changed what
     )
 
     class Meta:
@@ -112,7 +113,8 @@ class ControlUnit(ZoningFeature):
     """An 环境管控单元: code `ZH` + county + category digit + sequence, e.g. ZH33010610001."""
 
     code = models.CharField(_("单元编码"), max_length=13, unique=True, validators=[unit_code_validator])
-    category = models.CharField(_("管控类别"), max_length=16, choices=Category.choices, db_index=True)
+    # No index on category: three values, never selective; each index costs every import.
+    category = models.CharField(_("管控类别"), max_length=16, choices=Category.choices)
 
     layer = Layer.CONTROL_UNIT
 
@@ -195,6 +197,7 @@ class ZoningVersion(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,  # history is read by code; accounts are deactivated, not deleted
     )
     author_name = models.CharField(_("调整人姓名"), max_length=150, blank=True)
     created_at = models.DateTimeField(_("时间"))
