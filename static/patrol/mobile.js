@@ -58,6 +58,9 @@
   // ---- Map, GPS, pin --------------------------------------------------------------------
   var map = GridGov.createMap("m-map", {basemap: P.basemap, tiandituKey: P.tiandituKey});
   map.setView([30.25, 120.13], 13);
+  if (!GridGov.shifted && L.vectorGrid) {  // grid-cell outlines: where am I, in which cell (works offline once seen)
+    GridGov.tileLayer(P.tileUrl, "grid-cells", {color: "#c77d1a", weight: 1, fill: false}, {minZoom: 11}).addTo(map);
+  }
   var fix = null, me = null, ring = null, pin = null, pinMoved = false, following = true;
   var gpsBox = document.getElementById("gps");
   map.on("dragstart", function () { following = false; });

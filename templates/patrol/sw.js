@@ -2,7 +2,8 @@
  * Only GET requests for the shell are answered here; API calls and every POST go straight to
  * the network, so the page (and its IndexedDB queue) sees the real online/offline state. */
 "use strict";
-var CACHE = "gridgov-patrol-shell-v1";
+var CACHE = "gridgov-patrol-shell-v2";
+var TILES = "gridgov-patrol-tiles-v1";  // grid-cell tiles seen online, for orientation offline
 var SHELL = [
   "{% url 'patrol-mobile' %}",
   "{% url 'patrol-manifest' %}",
@@ -10,6 +11,7 @@ var SHELL = [
   "{% static 'leaflet/leaflet.js' %}",
   "{% static 'gridgov/coords.js' %}",
   "{% static 'gridgov/map.js' %}",
+  "{% static 'vendor/leaflet.vectorgrid-1.3.0/Leaflet.VectorGrid.bundled.min.js' %}",
   "{% static 'patrol/mobile.js' %}",
   "{% static 'patrol/mobile.css' %}",
   "{% static 'patrol/icon-192.png' %}",
@@ -20,7 +22,7 @@ self.addEventListener("install", function (event) {
 });
 self.addEventListener("activate", function (event) {
   event.waitUntil(caches.keys().then(function (keys) {
-    return Promise.all(keys.filter(function (k) { return k !== CACHE; }).map(function (k) { return caches.delete(k); }));
+    return Promise.all(keys.filter(function (k) { return k !== CACHE && k !== TILES; }).map(function (k) { return caches.delete(k); }));
   }).then(function () { return self.clients.claim(); }));
 });
 self.addEventListener("fetch", function (event) {
@@ -37,6 +39,18 @@ self.addEventListener("fetch", function (event) {
       }
       return res;
     }).catch(function () { return caches.match("{% url 'patrol-mobile' %}"); }));
+    return;
+  }
+  if (url.pathname.indexOf("/tiles/grid-cells/") === 0) {
+    // Network first; offline, the tile as last seen (or an empty answer: the map still works).
+    event.respondWith(fetch(req).then(function (res) {
+      if (res.ok) { var copy = res.clone(); caches.open(TILES).then(function (c) { c.put(req, copy); }); }
+      return res;
+    }).catch(function () {
+      return caches.open(TILES).then(function (c) { return c.match(req); }).then(function (hit) {
+        return hit || new Response(new ArrayBuffer(0), {status: 200, headers: {"Content-Type": "application/x-protobuf"}});
+      });
+    }));
     return;
   }
   if (SHELL.indexOf(url.pathname) >= 0 || url.pathname.indexOf("{% static 'leaflet/images/' %}") === 0) {
