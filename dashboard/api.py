@@ -186,7 +186,10 @@ class ExportView(DashboardView):
     @extend_schema(
         summary=f"导出案件（含各环节时间），CSV 或 XLSX；最多 {selectors.EXPORT_MAX_ROWS} 行",
         parameters=[OpenApiParameter("format", OpenApiTypes.STR, enum=["csv", "xlsx"], required=True), *FILTER_PARAMS],
-        responses={(200, "text/csv"): OpenApiTypes.BINARY},
+        responses={
+            (200, "text/csv"): OpenApiTypes.BINARY,
+            (200, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"): OpenApiTypes.BINARY,
+        },
     )
     def get(self, request):
         p = request.query_params
@@ -222,12 +225,15 @@ class ExportView(DashboardView):
     @staticmethod
     def _xlsx(header, rows, filename):
         from openpyxl import Workbook
+        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
         wb = Workbook(write_only=True)
         ws = wb.create_sheet("案件")
         ws.append(header)
         for row in rows:
-            ws.append(row)
+            # XML 1.0 cannot hold most control characters; stored text (a note typed or pasted
+            # anywhere) may, and openpyxl would raise on it. Drop them from this copy only.
+            ws.append([ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v for v in row])
         out = io.BytesIO()
         wb.save(out)
         response = HttpResponse(

@@ -87,13 +87,11 @@ def parse_when(value, *, field: str, end: bool = False) -> dt.datetime | None:
     if value in (None, ""):
         return None
     text = str(value).strip()
+    day = None
     try:
         # A bare date first: Python's fromisoformat would read it as midnight.
         day = parse_date(text) if len(text) == 10 else None
-        if day is not None:
-            when = dt.datetime.combine(day + dt.timedelta(days=1) if end else day, dt.time())
-        else:
-            when = parse_datetime(text)
+        when = dt.datetime.combine(day, dt.time()) if day is not None else parse_datetime(text)
     except ValueError:
         when = None
     if when is None:
@@ -101,7 +99,18 @@ def parse_when(value, *, field: str, end: bool = False) -> dt.datetime | None:
             f"参数 {field} 日期格式错误 / '{field}' must be an ISO 8601 date or date-time, got {text[:30]!r}",
             field=field,
         )
-    return timezone.make_aware(when) if timezone.is_naive(when) else when
+    # As patrol's `since`: far dates would overflow in the time-zone shift (Python or PostgreSQL).
+    if not 1900 <= when.year <= 9998:
+        raise InvalidInput(
+            f"参数 {field} 年份应在 1900–9998 之间 / '{field}' must lie between the years 1900 and 9998", field=field
+        )
+    if day is not None and end:
+        when += dt.timedelta(days=1)
+    if timezone.is_naive(when):
+        return timezone.make_aware(when)
+    if abs(when.utcoffset()) > dt.timedelta(hours=14):  # PostgreSQL refuses larger offsets
+        raise InvalidInput(f"参数 {field} 时区偏移超出 ±14:00 / '{field}' UTC offset beyond ±14:00", field=field)
+    return when
 
 
 def parse_choice(value, choices, *, field: str, default: str | None = None) -> str:

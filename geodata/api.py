@@ -25,13 +25,13 @@ class CandidateFeatureSerializer(GeoFeatureModelSerializer):
     change_type_label = serializers.CharField(source="get_change_type_display", read_only=True)
     area_m2 = serializers.SerializerMethodField()
     confidence = serializers.SerializerMethodField()
-    grid_cell = serializers.CharField(source="grid_cell.code", default=None, read_only=True)
+    grid_cell = serializers.CharField(source="grid_cell.code", default=None, read_only=True, allow_null=True)
     zones = serializers.ListField(source="zone_codes", child=serializers.CharField(), read_only=True)
     zone_hits = serializers.JSONField(source="zones", read_only=True)
     status_label = serializers.CharField(source="get_status_display", read_only=True)
-    district = serializers.CharField(source="district.code", default=None, read_only=True)
-    township = serializers.CharField(source="township.code", default=None, read_only=True)
-    issue_id = serializers.IntegerField(read_only=True)
+    district = serializers.CharField(source="district.code", default=None, read_only=True, allow_null=True)
+    township = serializers.CharField(source="township.code", default=None, read_only=True, allow_null=True)
+    issue_id = serializers.IntegerField(read_only=True, allow_null=True)  # null until confirmed
     chips = serializers.SerializerMethodField()
 
     class Meta:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import connection
 from django.http import JsonResponse
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
@@ -14,7 +15,26 @@ from rest_framework.views import APIView
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
 from . import geo, selectors
+from .errors import ErrorSerializer
 from .models import AdminArea, Duty, GridCell
+
+
+class GridGovAutoSchema(AutoSchema):
+    """Document the one error body (component `Error`) on every operation.
+
+    Any API answer may be a 400 (a bad parameter, a NUL byte, unreadable JSON), a 403 (not signed
+    in, not the right role) or a 404 (absent, or outside the user's jurisdiction), all from
+    `gridgov.errors.api_exception_handler`; views add 409/413 where they raise them.
+    """
+
+    error_codes = ("400", "403", "404")
+
+    def _get_response_bodies(self, direction="response"):
+        responses = super()._get_response_bodies(direction)
+        for code in self.error_codes:
+            if code not in responses:
+                responses[code] = self._get_response_for_code(ErrorSerializer, code, direction=direction)
+        return responses
 
 
 def healthz(request):

@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError
 from django.http import Http404
 from rest_framework import exceptions as drf_exceptions
+from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
@@ -61,6 +62,18 @@ class Conflict(GridGovError):
 class PayloadTooLarge(GridGovError):
     status = 413
     kind = "too_large"
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The error body, as documented in the OpenAPI schema (component `Error`) for every 4xx."""
+
+    error = serializers.CharField(help_text="kind: invalid, not_found, forbidden, conflict, too_large, …")
+    field = serializers.CharField(allow_null=True, help_text="the parameter or field at fault, or null")
+    message = serializers.CharField(help_text="中文在前 / Chinese first, then English")
+    errors = serializers.JSONField(required=False, help_text="every field's problems, for validation errors")
+
+    class Meta:
+        ref_name = "Error"
 
 
 def _first_field(detail: Any) -> str | None:

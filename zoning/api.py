@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
 from gridgov import geo
-from gridgov.errors import InvalidInput
+from gridgov.errors import ErrorSerializer, InvalidInput, NotFound
 
 from . import analysis, exchange, selectors, services
 from .models import ControlUnit, Dimension, Zone, ZoningVersion
@@ -125,10 +125,7 @@ UNIT_WRITE = inline_serializer(
         ),
     },
 )
-ERROR = inline_serializer(
-    "ZoningError",
-    {"error": serializers.CharField(), "field": serializers.CharField(), "message": serializers.CharField()},
-)
+ERROR = ErrorSerializer  # the one error body of gridgov.errors (`field` may be null)
 
 
 def _bbox(request):
@@ -216,10 +213,31 @@ class UnitDetailView(APIView):
         return Response({"code": code, "deleted": True, "version": row.version})
 
 
+UNIT_HISTORY = inline_serializer(
+    "UnitHistoryEntry",
+    {
+        "version": serializers.IntegerField(),
+        "action": serializers.CharField(),
+        "reason": serializers.CharField(),
+        "author": serializers.CharField(),
+        "created_at": serializers.DateTimeField(),
+        "valid_from": serializers.DateTimeField(),
+        "valid_to": serializers.DateTimeField(allow_null=True),
+        "name": serializers.CharField(),
+        "category": serializers.CharField(allow_null=True),
+        "layer": serializers.CharField(),
+        "attributes": serializers.DictField(),
+        "area_m2": serializers.FloatField(),
+        "changes": serializers.DictField(help_text="geometry_changed, area_added_m2, area_removed_m2, attributes"),
+    },
+    many=True,
+)
+
+
 class UnitHistoryView(APIView):
     """Every version of a unit with what it changed (signed-in users)."""
 
-    @extend_schema(responses={200: OpenApiTypes.OBJECT, 404: ERROR})
+    @extend_schema(responses={200: UNIT_HISTORY, 404: ERROR})
     def get(self, request, code: str):
         return Response(selectors.feature_history(user=request.user, code=code))
 
@@ -229,8 +247,8 @@ class UnitVersionView(APIView):
 
     @extend_schema(responses={200: UnitVersionSerializer, 404: ERROR})
     def get(self, request, code: str, version: int):
-        if not request.user.is_authenticated:
-            raise InvalidInput("请先登录", field=None)
+        if not request.user.is_authenticated:  # as the history: anonymous answers like a missing unit
+            raise NotFound(f"{code} 不存在 / not found", field="code")
         return Response(UnitVersionSerializer(selectors.version_get(code=code, version=version)).data)
 
 
@@ -428,7 +446,12 @@ class ExportView(APIView):
             OpenApiParameter("format", str, enum=["gpkg", "shp", "geojson"]),
             OpenApiParameter("crs", str, enum=["4490", "4326"]),
         ],
-        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, 400: ERROR},
+        responses={
+            (200, "application/geopackage+sqlite3"): OpenApiTypes.BINARY,
+            (200, "application/zip"): OpenApiTypes.BINARY,
+            (200, "application/geo+json"): OpenApiTypes.OBJECT,
+            400: ERROR,
+        },
     )
     def get(self, request):
         data, filename, ctype = exchange.units_export(

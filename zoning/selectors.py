@@ -67,6 +67,21 @@ def zones_covering(point, *, as_of: dt.datetime | None = None) -> list[ZoneHit]:
     return _hits(point, "ST_Covers", as_of)
 
 
+# The same live lookup for a longitude/latitude, prepared once per connection (as locate is):
+# every report asks it, and planning the union cost more than running it.
+_LIVE_AT_LONLAT_SQL = _LIVE_SQL.format(
+    pred="ST_Covers(geom, ST_SetSRID(ST_MakePoint(%(x)s::float8, %(y)s::float8), 4326))"
+)
+
+
+def zones_covering_lonlat(lon: float, lat: float) -> list[ZoneHit]:
+    """Zones covering a WGS84 longitude/latitude now: `zones_covering` for hot paths."""
+    from gridgov.selectors import prepared_read
+
+    rows = prepared_read(_LIVE_AT_LONLAT_SQL, {"x": lon, "y": lat}).fetchall()
+    return [ZoneHit(code=r[0], name=r[1], layer=r[2], category=r[3]) for r in rows]
+
+
 def zones_intersecting(geom, *, as_of: dt.datetime | None = None) -> list[ZoneHit]:
     """Zones whose geometry intersects the storage-SRID geometry, as they were at `as_of`."""
     return _hits(geom, "ST_Intersects", as_of)
@@ -88,6 +103,8 @@ def parse_as_of(value: str | None, *, field: str = "as_of") -> dt.datetime | Non
         )
     if timezone.is_naive(moment):
         moment = timezone.make_aware(moment)
+    elif abs(moment.utcoffset()) > dt.timedelta(hours=14):  # PostgreSQL refuses larger offsets
+        raise InvalidInput(f"'{field}' 时区偏移超出 ±14:00 / UTC offset beyond ±14:00", field=field)
     return moment
 
 

@@ -78,7 +78,7 @@ def geometry_from_geojson(
         value = value.get("geometry")
     if isinstance(value, dict) and value.get("type") == "FeatureCollection":
         feats = value.get("features") or []
-        if len(feats) != 1:
+        if not isinstance(feats, list) or len(feats) != 1 or not isinstance(feats[0], dict):
             raise InvalidInput(f"'{field}' 应只含一个要素 / must hold exactly one feature", field=field)
         value = feats[0].get("geometry")
     try:
@@ -86,7 +86,7 @@ def geometry_from_geojson(
         geom = GEOSGeometry(text)
     except Exception as exc:  # GEOS/GDAL raise several types for malformed GeoJSON
         raise InvalidInput(f"'{field}' 不是有效的 GeoJSON 几何 / not a GeoJSON geometry ({str(exc)[:80]})", field=field)
-    crs = (crs or "wgs84").lower()
+    crs = (crs or "wgs84").lower() if isinstance(crs, str) or not crs else None  # a JSON list, number…
     if crs not in ("wgs84", "gcj02", "cgcs2000", "bd09"):
         raise InvalidInput("'crs' 应为 wgs84、gcj02 或 cgcs2000", field="crs")
     if polygonal and geom.geom_type not in ("Polygon", "MultiPolygon"):
@@ -511,14 +511,22 @@ def parse_payload(data: dict, *, require_all: bool) -> SavePayload:
     if access is not None and not isinstance(access, list):
         raise InvalidInput("'access_list' 应为条目列表", field="access_list")
     return SavePayload(
-        code=data.get("code"),
-        name=data.get("name"),
-        category=data.get("category"),
+        code=_text(data, "code"),
+        name=_text(data, "name"),
+        category=_text(data, "category"),
         geom=geom,
         access_list=access,
-        reason=data.get("reason") or "",
+        reason=_text(data, "reason") or "",
         base_version=base,
     )
+
+
+def _text(data: dict, name: str) -> str | None:
+    """A text field of the body, or None when absent; anything but a string is a 400 naming it."""
+    value = data.get(name)
+    if value is None or isinstance(value, str):
+        return value
+    raise InvalidInput(f"'{name}' 应为文本 / '{name}' must be a string", field=name)
 
 
 def as_multipolygon(geom: GEOSGeometry) -> GEOSGeometry:
