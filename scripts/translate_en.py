@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 EN = {
+    # --- grid core and site shell ---
     "监管驾驶舱": "Dashboard",
     "案件闭环": "Cases",
     "移动巡查": "Mobile patrol",
@@ -79,32 +80,379 @@ EN = {
     "用户名或密码不正确，请重试。": "Wrong username or password, please try again.",
     "用户名": "Username",
     "密码": "Password",
+    # --- shared words (several apps) ---
+    "合成": "Synthetic",
+    "14 位网格编码": "14-digit grid code",
+    "状态": "Status",
+    "说明": "Note",
+    "创建时间": "Created",
+    "时间": "Time",
+    "案件": "Case",
+    "编码": "Code",
+    "更新时间": "Updated",
+    "操作": "Action",
+    "区域": "Area",
+    "备注": "Remarks",
+    "日期": "Date",
+    "内容": "Content",
+    "取消": "Cancel",
+    "全部状态": "All statuses",
+    "筛选": "Filter",
+    "共": "Total:",
+    "上一页": "Previous",
+    "第 %(n)s / %(total)s 页": "Page %(n)s of %(total)s",
+    "下一页": "Next",
+    "删除": "Delete",
+    "保存": "Save",
+    # --- geodata: imagery (遥感) ---
+    "遥感非现场监管": "Remote-sensing off-site supervision",
+    "哨兵二号 Sentinel-2 L2A": "Sentinel-2 L2A",
+    "陆地卫星 Landsat 8/9 C2L2": "Landsat 8/9 C2L2",
+    "高分二号 GF-2 多光谱": "Gaofen-2 (GF-2) multispectral",
+    "无人机 RGB 正射影像": "Drone RGB orthophoto",
+    "植被减少": "Vegetation loss",
+    "裸土/新增建设": "Bare soil / new construction",
+    "水体变化": "Water change",
+    "文件路径": "File path",
+    "传感器": "Sensor",
+    "成像日期": "Acquisition date",
+    "坐标系": "CRS",
+    "如 EPSG:32651；无 EPSG 编码时为 WKT 摘要": "e.g. EPSG:32651; a WKT summary when there is no EPSG code",
+    "覆盖范围": "Footprint",
+    "无效值": "Nodata value",
+    "波段数": "Band count",
+    "宽（像素）": "Width (pixels)",
+    "高（像素）": "Height (pixels)",
+    "像元大小（坐标系单位）": "Pixel size (CRS units)",
+    "演示用合成影像": "Synthetic demo image",
+    "登记时间": "Registered at",
+    "登记人": "Registered by",
+    "影像": "Scene",
+    "排队中": "Queued",
+    "运行中": "Running",
+    "已完成": "Done",
+    "失败": "Failed",
+    "已取消": "Cancelled",
+    "前时相": "Before",
+    "后时相": "After",
+    "参数": "Parameters",
+    "进度": "Progress",
+    "信息": "Message",
+    "发起人": "Started by",
+    "开始时间": "Started at",
+    "结束时间": "Finished at",
+    "变化栅格": "Change raster",
+    "已请求取消": "Cancellation requested",
+    "候选图斑数": "Candidate count",
+    "变化检测任务": "Change detection jobs",
+    "待审核": "Pending review",
+    "已确认": "Confirmed",
+    "已排除": "Dismissed",
+    "检测任务": "Detection job",
+    "图斑": "Candidates",
+    "变化类型": "Change type",
+    "面积（平方米）": "Area (m²)",
+    "置信度": "Confidence",
+    "平均指数变化": "Mean index change",
+    "指数": "Index",
+    "像元数": "Pixel count",
+    "涉及分区": "Zones touched",
+    "[{code, name, layer, category}]": "[{code, name, layer, category}]",
+    "疑似违规": "Suspected violation",
+    "疑似违规原因": "Reason for suspicion",
+    "审核状态": "Review status",
+    "审核意见": "Review comment",
+    "审核人": "Reviewer",
+    "审核时间": "Reviewed at",
+    "变化图斑": "Change candidate",
+    "确认": "Confirm",
+    "排除": "Dismiss",
+    "结论": "Decision",
+    "理由": "Reason",
+    "图斑审核记录": "Candidate review record",
+    "植被减少（平方米）": "Vegetation loss (m²)",
+    "新增建设（平方米）": "New construction (m²)",
+    "水体变化（平方米）": "Water change (m²)",
+    "有效观测面积（平方米）": "Valid observed area (m²)",
+    "图斑数": "Candidates",
+    "网格变化统计": "Grid cell change statistics",
+    "遥感变化图斑审核": "Imagery change review",
+    "个": "candidates",
+    "演示环境中的影像为合成影像（合成），图斑与案件仅供演示。": "Imagery in the demo is synthetic; candidates and cases are for demonstration only.",
+    "影像对": "Image pair",
+    "暂无任务": "No jobs yet",
+    "最小图斑（平方米）": "Minimum candidate area (m²)",
+    "发起检测": "Run detection",
+    "任务编号": "Job no.",
+    "全部图斑": "All candidates",
+    "仅疑似违规": "Suspected violations only",
+    "非违规": "Not suspected",
+    "确认并立案": "Confirm and open case",
+    "排除理由（必填）": "Reason for dismissal (required)",
+    "没有符合条件的图斑": "No matching candidates",
+    # --- patrol: cases (案件闭环) ---
+    "Invalid token.": "Invalid token.",
+    "User inactive or deleted.": "User inactive or deleted.",
+    "网格巡查闭环": "Grid patrol case handling",
+    "一般": "Normal",
+    "较高": "High",
+    "紧急": "Urgent",
+    "上级类别": "Parent category",
+    "默认优先级": "Default priority",
+    "一般件整改时限（工作日）": "Rectification time limit, normal (working days)",
+    "较高件整改时限（工作日）": "Rectification time limit, high (working days)",
+    "紧急件整改时限（工作日）": "Rectification time limit, urgent (working days)",
+    "排序": "Order",
+    "启用": "Enabled",
+    "问题类别": "Issue category",
+    "网格巡查": "Grid patrol",
+    "群众举报": "Public report",
+    "遥感监测": "Remote sensing",
+    "在线监测": "Online monitoring",
+    "执法检查": "Enforcement inspection",
+    "上报": "Report",
+    "已核实立案": "Verified, case opened",
+    "不予立案": "Not accepted",
+    "重复件": "Duplicate",
+    "已交办": "Dispatched",
+    "整改中": "Rectifying",
+    "整改已提交": "Rectification submitted",
+    "验收通过（结案）": "Accepted (closed)",
+    "SHA-256": "SHA-256",
+    "原图": "Original",
+    "展示图（已去除元数据）": "Display copy (metadata removed)",
+    "宽": "Width",
+    "高": "Height",
+    "原图字节数": "Original size (bytes)",
+    "格式": "Format",
+    "EXIF 位置": "EXIF location",
+    "EXIF 拍摄时间": "EXIF capture time",
+    "EXIF 摘要": "EXIF summary",
+    "上传人": "Uploaded by",
+    "上传时间": "Uploaded at",
+    "照片": "Photos",
+    "客户端编号": "Client ID",
+    "内容摘要": "Content digest",
+    "Open311 令牌": "Open311 token",
+    "来源": "Source",
+    "类别": "Category",
+    "问题描述": "Description",
+    "位置": "Location",
+    "定位精度（米）": "Location accuracy (m)",
+    "坐标说明": "Coordinate note",
+    "上报人": "Reporter",
+    "联系方式（个人信息）": "Contact (personal data)",
+    "网格编码（上报时）": "Grid code (when reported)",
+    "所在管控单元（上报时）": "Control unit (when reported)",
+    "优先级": "Priority",
+    "整改期限": "Rectification deadline",
+    "期限经人工调整": "Deadline set by hand",
+    "督办级别": "Escalation level",
+    "下次督办时间": "Next escalation",
+    "重复于": "Duplicate of",
+    "已曝光": "Published",
+    "曝光文字（已去除个人信息）": "Publication text (personal data removed)",
+    "上报时间": "Reported at",
+    "立案时间": "Opened at",
+    "交办时间": "Dispatched at",
+    "整改提交时间": "Rectification submitted at",
+    "验收时间": "Accepted at",
+    "督办时间": "Escalated at",
+    "曝光时间": "Published at",
+    "结案时间": "Closed at",
+    "原状态": "From status",
+    "新状态": "To status",
+    "操作人": "Actor",
+    "操作位置": "Actor location",
+    "附加信息": "Extra data",
+    "案件流转记录": "Case history",
+    "留空表示所有类别；大类包含其子类": "Blank means every category; a category includes its subcategories",
+    "区县或乡镇街道；留空表示全市": "District or township; blank means the whole city",
+    "派遣规则": "Dispatch rules",
+    "调休上班": "Make-up working day",
+    "节假日": "Holidays",
+    "接收人": "Recipient",
+    "已读时间": "Read at",
+    "通知": "Notifications",
+    "密钥": "Key",
+    "应用名称": "App name",
+    "有效": "Active",
+    "Open311 密钥": "Open311 API keys",
+    "督办": "Escalation",
+    "遥感图斑": "Imagery candidate",
+    "遥感影像": "Imagery",
+    "（人工调整）": "(set by hand)",
+    "管控单元（上报时）": "Control unit (when reported)",
+    "附近同类案件": "Similar cases nearby",
+    "办理": "Handle",
+    "期限（留空按类别与优先级计算工作日）": "Deadline (blank: working days from category and priority)",
+    "新期限": "New deadline",
+    "重复于案件编号": "Duplicate of case no.",
+    "曝光文字（留空使用问题描述，自动隐去个人信息）": "Publication text (blank uses the description; personal data is removed)",
+    "您当前无可办理的操作。": "There is nothing for you to do on this case.",
+    "流转记录": "History",
+    "件": "cases",
+    "演示环境中的案件均为合成数据。": "All cases in the demo are synthetic data.",
+    "我的待办": "My to-do",
+    "期限": "Deadline",
+    "全部类别": "All categories",
+    "暂无案件": "No cases",
+    "案件不存在": "Case not found",
+    "返回案件列表": "Back to the case list",
+    # --- patrol: mobile (移动巡查) ---
+    "在线": "Online",
+    "正在定位…": "Locating…",
+    "在此上报": "Report here",
+    "可拖动地图上的红色标记调整位置": "Drag the red marker on the map to adjust the position",
+    "请选择": "Please choose",
+    "拍照": "Take photo",
+    "提交（离线时自动排队）": "Submit (queued automatically when offline)",
+    "上报队列": "Report queue",
+    "我的任务": "My tasks",
+    "刷新": "Refresh",
+    "等待发送": "Waiting to send",
+    "发送中": "Sending",
+    "已送达": "Delivered",
+    "发送失败": "Sending failed",
+    "离线": "Offline",
+    "已逾期": "Overdue",
+    "开始整改": "Start rectification",
+    "提交整改": "Submit rectification",
+    "验收通过": "Pass acceptance",
+    "验收不通过": "Fail acceptance",
+    "请选择问题类别": "Please choose an issue category",
+    "尚未定位：请稍候或拖动标记": "No position yet: please wait or drag the marker",
+    "已办理": "Done",
+    # --- zoning: Three Lines, One List (三线一单) ---
+    "三线一单分区管控": "Three Lines, One List zoning",
+    "单元编码应为 ZH + 6 位区县代码 + 类别码（1 优先/2 重点/3 一般）+ 4 位序号，如 ZH33010610001": "A unit code is ZH + 6-digit district code + category digit (1 priority / 2 key / 3 general) + 4-digit sequence, e.g. ZH33010610001",
+    "生态保护红线": "Ecological red line",
+    "环境管控单元": "Environmental control unit",
+    "水环境分区": "Water environment zone",
+    "大气环境分区": "Air environment zone",
+    "土壤环境分区": "Soil environment zone",
+    "资源利用分区": "Resource use zone",
+    "优先保护单元": "Priority protection unit",
+    "重点管控单元": "Key control unit",
+    "一般管控单元": "General control unit",
+    "空间布局约束": "Spatial layout constraints",
+    "污染物排放管控": "Pollutant emission control",
+    "环境风险防控": "Environmental risk prevention",
+    "资源开发效率要求": "Resource efficiency requirements",
+    "准入清单应为条目列表": "The access list must be a list of items",
+    "所在区县": "District",
+    "准入清单": "Access list",
+    "版本": "Version",
+    "演示用合成数据": "Synthetic demo data",
+    "更新人": "Updated by",
+    "图层": "Layer",
+    "子类": "Subtype",
+    "如 饮用水源保护区、大气高排放重点管控区": "e.g. drinking water source protection area, air high-emission key control area",
+    "生态红线与要素分区": "Ecological red lines and element zones",
+    "新增": "Create",
+    "修改": "Edit",
+    "回退": "Revert",
+    "导入": "Import",
+    "调整说明": "Reason for change",
+    "调整人": "Changed by",
+    "调整人姓名": "Changed by (name)",
+    "生效时间": "Valid from",
+    "失效时间": "Valid to",
+    "属性快照": "Attribute snapshot",
+    "分区版本": "Zoning versions",
+    "三线一单智能研判": "Three Lines, One List site analysis",
+    "分区为合成演示数据，结论仅供演示。": "Zones are synthetic demo data; the result is for demonstration only.",
+    "在地图上画出项目范围（多边形/矩形）或点位，或上传项目红线文件。": "Draw the project site (polygon/rectangle) or a point on the map, or upload the project boundary file.",
+    "坐标系（上传/粘贴时）": "CRS (for upload/paste)",
+    "上传文件（zip/gpkg/geojson）": "Upload file (zip/gpkg/geojson)",
+    "研判": "Analyse",
+    "清除": "Clear",
+    "项目名称": "Project name",
+    "打印报告（HTML）": "Print report (HTML)",
+    "判定规则": "Rules",
+    "管控单元编辑": "Control unit editor",
+    "只读：仅分区管控规划员可编辑。": "Read-only: only zoning planners can edit.",
+    "环境管控单元编辑": "Environmental control unit editor",
+    "演示单元为合成数据。": "Demo units are synthetic data.",
+    "点击单元查看属性与历史。": "Click a unit to see its attributes and history.",
+    "用工具栏绘制新单元、编辑节点、拖动、挖洞（吸附相邻单元）。": "Use the toolbar to draw new units, edit vertices, drag, and cut holes (snaps to neighbouring units).",
+    "单元编码": "Unit code",
+    "管控类别": "Control category",
+    "准入清单（每行一条）": "Access list (one item per line)",
+    "调整说明（必填）": "Reason for change (required)",
+    "历史版本": "History",
+    "三线一单智能研判报告": "Three Lines, One List site analysis report",
+    "三线一单智能研判（预判）报告": "Three Lines, One List site analysis (preliminary) report",
+    "生成时间": "Generated at",
+    "项目": "Project",
+    "分区数据含合成演示数据，结论仅供演示": "Zoning data includes synthetic demo data; the result is for demonstration only",
+    "选址面积": "Site area",
+    "涉及生态保护红线": "Touches an ecological red line",
+    "选址与管控单元示意图": "Site and control units (sketch map)",
+    "涉及的管控单元与分区": "Control units and zones touched",
+    "图层/类别": "Layer/category",
+    "重叠面积 m²": "Overlap area m²",
+    "占选址 %%": "%% of site",
+    "选址不在任何管控单元或分区内。": "The site is not in any control unit or zone.",
+    "适用的准入清单要求": "Applicable access list requirements",
+    "判定规则（按顺序，首条适用）": "Rules (in order; the first that applies wins)",
 }
+
+
+def _unquote(lines: list[str]) -> str:
+    """Join the quoted pieces of a msgid/msgstr and undo PO escapes."""
+    raw = "".join(re.findall(r'"((?:[^"\\]|\\.)*)"', "\n".join(lines)))
+    return raw.encode().decode("unicode_escape").encode("latin-1").decode("utf-8")
+
+
+def _quote(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+def _fill_entry(block: str) -> str:
+    """Fill one PO entry from EN if it is untranslated or fuzzy; keep hand-made translations."""
+    lines = block.split("\n")
+    keys = [i for i, s in enumerate(lines) if s.startswith(("msgid ", "msgstr "))]
+    if len(keys) != 2 or not lines[keys[0]].startswith("msgid "):
+        return block  # header-less fragment, plural or obsolete entry: leave as is
+    i_id, i_str = keys
+    msgid = _unquote(lines[i_id:i_str])
+    msgstr = _unquote(lines[i_str:])
+    flags = [f.strip() for s in lines[:i_id] if s.startswith("#,") for f in s[2:].split(",")]
+    fuzzy = "fuzzy" in flags
+    en = EN.get(msgid)
+    if not msgid or en is None or (msgstr and not fuzzy):
+        return block
+    comments = [s for s in lines[:i_id] if not s.startswith(("#,", "#|"))]
+    flags = [f for f in flags if f != "fuzzy"]
+    if flags:
+        comments.append("#, " + ", ".join(flags))
+    return "\n".join([*comments, *lines[i_id:i_str], "msgstr " + _quote(en)])
 
 
 def main(path: str = "locale/en/LC_MESSAGES/django.po") -> None:
     po = Path(path)
     text = po.read_text(encoding="utf-8")
-
-    def fill(m: re.Match) -> str:
-        raw = m.group(1)
-        msgid = (
-            "".join(re.findall(r'"((?:[^"\\]|\\.)*)"', raw))
-            .encode()
-            .decode("unicode_escape")
-            .encode("latin-1")
-            .decode("utf-8")
-        )
-        en = EN.get(msgid)
-        if en is None or m.group(2) != '""':
-            return m.group(0)
-        return f'msgid {raw}\nmsgstr "{en.replace(chr(34), chr(92) + chr(34))}"'
-
-    text = re.sub(r'msgid ((?:"(?:[^"\\]|\\.)*"\n?)+)\nmsgstr ("(?:[^"\\]|\\.)*")', fill, text)
+    text = "\n\n".join(_fill_entry(b) for b in text.rstrip("\n").split("\n\n")) + "\n"
     text = text.replace(
         '"Content-Type: text/plain; charset=CHARSET\\n"', '"Content-Type: text/plain; charset=UTF-8\\n"'
     )
     po.write_text(text, encoding="utf-8")
+    missing = sorted(m for b in text.split("\n\n") if (m := _untranslated(b)) is not None)
+    for m in missing:
+        print(f"no English for: {m!r}", file=sys.stderr)
+
+
+def _untranslated(block: str) -> str | None:
+    lines = block.split("\n")
+    keys = [i for i, s in enumerate(lines) if s.startswith(("msgid ", "msgstr "))]
+    if len(keys) != 2 or not lines[keys[0]].startswith("msgid "):
+        return None
+    msgid = _unquote(lines[keys[0] : keys[1]])
+    fuzzy = any(s.startswith("#,") and "fuzzy" in s for s in lines[: keys[0]])
+    if msgid and (fuzzy or not _unquote(lines[keys[1] :])):
+        return msgid
+    return None
 
 
 if __name__ == "__main__":
