@@ -20,7 +20,12 @@
     });
   }
 
+  // UI words: the page passes their translations (opts.labels, keyed by the Chinese text).
+  var LABELS = {};
+  function t(text) { return LABELS[text] || text; }
+
   function start(opts) {
+    LABELS = opts.labels || {};
     var map = GridGov.createMap("map", opts);
     var el = document.getElementById("map");
     var form = document.getElementById("filters");
@@ -70,7 +75,7 @@
     function fmt(value, m) {
       if (value === null || value === undefined) return "—";
       if (m === "closure_rate") return (value * 100).toFixed(1) + "%";
-      if (m === "mean_days") return value.toFixed(1) + " 天";
+      if (m === "mean_days") return value.toFixed(1) + (" " + t("天"));
       return String(Math.round(value * 100) / 100);
     }
     function colour(value, breaks, ramp) {
@@ -87,11 +92,11 @@
         var div = L.DomUtil.create("div", "dash-legend");
         div.setAttribute("data-testid", "legend");
         var rows = breaks.map(function (b, i) {
-          var to = i + 1 < breaks.length ? " – " + fmt(breaks[i + 1], m) : " 以上";
+          var to = i + 1 < breaks.length ? " – " + fmt(breaks[i + 1], m) : (" " + t("以上"));
           return "<div><i style='background:" + ramp[i] + "'></i>" + fmt(b, m) + to + "</div>";
         });
-        div.innerHTML = "<b>" + esc(opts.metricLabels[m]) + "</b>" + (rows.join("") || "<div>无数据</div>") +
-          "<div><i style='background:#eee'></i>无案件</div>";
+        div.innerHTML = "<b>" + esc(opts.metricLabels[m]) + "</b>" + (rows.join("") || ("<div>" + t("无数据") + "</div>")) +
+          ("<div>" + "<i style='background:#eee'>" + "</i>" + t("无案件") + "</div>");
         return div;
       };
       legend.addTo(map);
@@ -114,8 +119,8 @@
           },
           onEachFeature: function (f, layer) {
             var p = f.properties;
-            layer.bindTooltip("<b>" + esc(p.name) + "</b> " + esc(p.code) + "<br>案件 " + p.count + " · 超期 " + p.overdue +
-              " · 结案率 " + fmt(p.closure_rate, "closure_rate") + " · 平均 " + fmt(p.mean_days, "mean_days"), {sticky: true});
+            layer.bindTooltip("<b>" + esc(p.name) + "</b> " + esc(p.code) + ("<br>" + t("案件") + " ") + p.count + (" · " + t("超期") + " ") + p.overdue +
+              (" · " + t("结案率") + " ") + fmt(p.closure_rate, "closure_rate") + (" · " + t("平均") + " ") + fmt(p.mean_days, "mean_days"), {sticky: true});
             layer.on("click", function () { areaClicked(p.code, p.name, level); });
             if (layer._path === undefined) layer.options.className = "dash-area";
           }
@@ -141,7 +146,7 @@
     function showError(err) {
       var box = document.getElementById("cases");
       box.classList.add("error");
-      box.textContent = (err && err.message) || "请求失败";
+      box.textContent = (err && err.message) || t("请求失败");
     }
 
     function loadHeat() {
@@ -169,14 +174,14 @@
       state.page = page;
       var params = Object.assign({area: code, page: page}, filters());
       getJSON(opts.api + "cases/?" + qs(params)).then(function (res) {
-        document.getElementById("cases-title").textContent = "案件 · " + name;
+        document.getElementById("cases-title").textContent = (t("案件") + " · ") + name;
         var box = document.getElementById("cases");
         box.classList.remove("muted", "error");
-        if (!res.results.length) { box.innerHTML = "<p>无案件</p>"; }
+        if (!res.results.length) { box.innerHTML = ("<p>" + t("无案件") + "</p>"); }
         else {
-          box.innerHTML = "<table><tr><th>编号</th><th>类别</th><th>状态</th><th>上报</th></tr>" + res.results.map(function (c) {
+          box.innerHTML = ("<table>" + "<tr>" + "<th>" + t("编号") + "</th>" + "<th>" + t("类别") + "</th>" + "<th>" + t("状态") + "</th>" + "<th>" + t("上报") + "</th>" + "</tr>") + res.results.map(function (c) {
             return "<tr class='" + (c.overdue ? "overdue" : "") + "'><td><a href='/patrol/" + c.id + "/'>" + c.id + "</a></td><td>" +
-              esc(c.category_name) + "</td><td>" + esc(c.status_label) + (c.overdue ? " <b>超期</b>" : "") + "</td><td>" +
+              esc(c.category_name) + "</td><td>" + esc(c.status_label) + (c.overdue ? (" " + "<b>" + t("超期") + "</b>") : "") + "</td><td>" +
               esc(String(c.reported_at).slice(0, 10)) + "</td></tr>";
           }).join("") + "</table>";
         }
@@ -217,8 +222,8 @@
           var shown = v === null ? "—" : (order.indexOf("rate") >= 0 ? (v * 100).toFixed(1) + "%" : v);
           return "<tr><td>" + r.rank + "</td><td>" + ch + "</td><td>" + esc(r.name) + "</td><td>" + shown + "</td><td>" + r.metrics.count + "</td></tr>";
         }).join("");
-        document.getElementById("ranking").innerHTML = "<table><tr><th>名次</th><th>变化</th><th>区域</th><th>" +
-          esc(opts.rankLabels[order]) + "</th><th>案件</th></tr>" + rows + "</table>";
+        document.getElementById("ranking").innerHTML = ("<table>" + "<tr>" + "<th>" + t("名次") + "</th>" + "<th>" + t("变化") + "</th>" + "<th>" + t("区域") + "</th>" + "<th>") +
+          esc(opts.rankLabels[order]) + ("</th>" + "<th>" + t("案件") + "</th>" + "</tr>") + rows + "</table>";
       }).catch(showError);
     }
 
@@ -278,7 +283,7 @@
             style: {color: "#7b2cbf", weight: 2, fillOpacity: 0.35},
             onEachFeature: function (f, l) {
               var p = f.properties || {};
-              l.bindTooltip("遥感图斑 #" + esc(f.id || p.id) + " " + esc(p.change_type_label || p.change_type || "") +
+              l.bindTooltip(t("遥感图斑 #") + esc(f.id || p.id) + " " + esc(p.change_type_label || p.change_type || "") +
                 " " + esc(p.status_label || p.status || ""));
             }
           });
