@@ -114,13 +114,13 @@ def issues_list(*, user, filters: dict) -> QuerySet[Issue]:
     return qs.order_by("-reported_at", "-id")
 
 
-def duplicate_window(point: Point) -> tuple[dt.datetime, float, float, int]:
+def duplicate_window(*, lat: float) -> tuple[dt.datetime, float, float, int]:
     """(since, radius in degrees for the index, radius in metres, limit) of duplicate suggestions."""
     radius = float(setting("PATROL_DUPLICATE_RADIUS_M"))
     since = timezone.now() - dt.timedelta(days=setting("PATROL_DUPLICATE_DAYS"))
     # Generous at this latitude: the degree test only lets the GiST index pick candidates; the
     # geography test then keeps exactly those within the radius in metres.
-    degrees = radius / (111_320 * max(0.1, math.cos(math.radians(point.y)))) * 1.01
+    degrees = radius / (111_320 * max(0.1, math.cos(math.radians(lat)))) * 1.01
     return since, degrees, radius, 10
 
 
@@ -130,7 +130,7 @@ def issue_duplicates(*, point: Point, category: str, exclude_id: int | None = No
     The same test as the report statement in `patrol.services._REPORT_TAIL_SQL`, so a resend
     answers with the suggestions the first send gave.
     """
-    since, degrees, radius, _ = duplicate_window(point)
+    since, degrees, radius, _ = duplicate_window(lat=point.y)
     near = RawSQL(
         "ST_DWithin(patrol_issue.point::geography, ST_SetSRID(ST_MakePoint(%s, %s), 4326)::geography, %s)",
         (point.x, point.y, radius),

@@ -7,6 +7,7 @@ Each service is keyword-only, runs in one transaction, checks the transition tab
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import io
 import json
@@ -102,12 +103,18 @@ class ZoneRef:
 def zones_at(point: Point) -> list[ZoneRef]:
     """Return the zoning units covering a point, or [] while zoning does not offer the lookup."""
     try:
-        from zoning.selectors import zones_covering
-    except (ImportError, AttributeError):
+        from zoning import selectors as zoning
+    except ImportError:
+        return []
+    if hasattr(zoning, "zones_covering_lonlat"):  # the prepared form, for the report hot path
+        hits = zoning.zones_covering_lonlat(*point.coords)
+    elif hasattr(zoning, "zones_covering"):
+        hits = zoning.zones_covering(point)
+    else:
         return []
     return [
         ZoneRef(code=h.code, name=getattr(h, "name", ""), layer=h.layer, category=getattr(h, "category", None))
-        for h in zones_covering(point)
+        for h in hits
     ]
 
 
@@ -276,13 +283,13 @@ def _photos_for(hashes: Sequence[str], *, field: str = "photo_hashes") -> list[P
 
 
 def _digest(
-    *, reporter_id, point: Point, category: str, description: str, source: str, accuracy_m, photo_hashes
+    *, reporter_id, lonlat: tuple[float, float], category: str, description: str, source: str, accuracy_m, photo_hashes
 ) -> str:
     canonical = json.dumps(
         {
             "reporter": reporter_id,
-            "lon": round(point.x, 7),
-            "lat": round(point.y, 7),
+            "lon": round(lonlat[0], 7),
+            "lat": round(lonlat[1], 7),
             "category": category,
             "description": description,
             "source": source,
@@ -342,9 +349,10 @@ def issue_report(
             raise InvalidInput("'client_uuid' must be a UUID", field="client_uuid")
     reporter_id = reporter.pk if getattr(reporter, "is_authenticated", False) else None
     photo_hashes = [h.lower() for h in photo_hashes]
+    lonlat = point.coords  # read once: every GEOS accessor is a round trip through ctypes
     digest = _digest(
         reporter_id=reporter_id,
-        point=point,
+        lonlat=lonlat,
         category=category,
         description=description,
         source=source,
@@ -358,6 +366,7 @@ def issue_report(
         issue = _issue_create(
             reporter_id=reporter_id,
             point=point,
+            lonlat=lonlat,
             category=category,
             description=description,
             source=source,
@@ -387,10 +396,18 @@ def issue_report(
     return issue, True
 
 
+# What _issue_create sets itself, from the locate and zoning tables, the reference tables
+# and the clock, rather than from the caller: full_clean skips these (a tenth of a report's
+# time), the database's column types and constraints still hold them.
+_CALLER_FIELDS = {"source", "description", "point", "accuracy_m", "crs_note", "contact"}
+_SERVER_SET_FIELDS = [f.name for f in Issue._meta.fields if f.name not in _CALLER_FIELDS]
+
+
 def _issue_create(
     *,
     reporter_id,
     point,
+    lonlat,
     category,
     description,
     source,
@@ -406,9 +423,9 @@ def _issue_create(
     cat = reference.category(category) if isinstance(category, str) else None
     if cat is None:
         raise InvalidInput(f"未知的问题类别 / unknown 'category' {str(category)[:40]!r}", field="category")
-    from gridgov.selectors import locate
+    from gridgov.selectors import locate_lonlat
 
-    loc = locate(point)  # InvalidInput naming lat/lon when outside every cell
+    loc = locate_lonlat(*lonlat)  # InvalidInput naming lat/lon when outside every cell
     township_id, district_id = reference.township(loc.township_code)
     zones = zones_at(point)
     priority = priority_for(cat, zones)
@@ -437,85 +454,167 @@ def _issue_create(
         deadline=add_working_days(now, cat.days_for(priority)),
         reported_at=now,
     )
-    # Field validation here; the CheckConstraints and unique keys are enforced by the database,
-    # and validating them in Python would cost a query and a savepoint each on the hot path.
-    issue.full_clean(
-        validate_constraints=False,
-        validate_unique=False,
-        exclude=["category", "reporter", "grid_cell", "township", "district", "responsible_unit"],
-    )
+    # Field validation of what the caller gave; the CheckConstraints and unique keys are
+    # enforced by the database, and validating them in Python would cost a query and a
+    # savepoint each on the hot path.
+    issue.full_clean(validate_constraints=False, validate_unique=False, exclude=_SERVER_SET_FIELDS)
     issue._district_code = loc.district_code  # for the response, without loading the district's polygon
     event_data = {"source": source, "priority": priority, "zones": [z.code for z in zones]}
     if not photo_hashes:
         # One statement, so atomic on its own (autocommit): no BEGIN/COMMIT round trips.
-        return _issue_insert(issue=issue, photo_hashes=[], event_data=event_data)
+        return _issue_insert(issue=issue, lonlat=lonlat, photo_hashes=[], event_data=event_data)
     with transaction.atomic():
         photos = _photos_for(photo_hashes)
-        issue = _issue_insert(issue=issue, photo_hashes=[p.sha256 for p in photos], event_data=event_data)
+        issue = _issue_insert(
+            issue=issue, lonlat=lonlat, photo_hashes=[p.sha256 for p in photos], event_data=event_data
+        )
         if issue.pk and getattr(issue, "_created", False):
             issue.photos.add(*photos)
         return issue
 
 
 # The report hot path in one statement (raw SQL on purpose, see bench/patrol_submit.py): the
-# case row (INSERT built by Django's own compiler, so it follows the model), its audit row and
-# the duplicate suggestions, whose snapshot predates the new row. ON CONFLICT DO NOTHING turns
-# a concurrent first send of the same client_uuid into "no row", answered by issue_report.
+# case row, its audit row and the duplicate suggestions, whose snapshot predates the new row.
+# ON CONFLICT DO NOTHING turns a concurrent first send of the same client_uuid into "no row",
+# answered by issue_report. It is prepared once per connection (server-side, as locate is):
+# compiling Django's INSERT and planning the statement anew cost more than running it.
+#
+# A prepared statement keeps the plan it was first given, so the suggestions look up
+# candidates by place only (the GiST index) and filter category, days and status on those:
+# planned on a new, nearly empty table, a plan through the (category, reported_at) index
+# would otherwise be kept and read every case of the category in the window, each report
+# slower than the last.
 _REPORT_TAIL_SQL = """
 , ev AS (
     INSERT INTO patrol_issueevent (issue_id, action, from_status, to_status, actor_id, at, note, point,
                                    photo_hashes, data)
-    SELECT i.id, 'report', '', 'reported', %s, %s, '', i.point, %s::varchar(64)[], %s::jsonb FROM i
+    SELECT i.id, 'report', '', 'reported', %s::bigint, %s::timestamptz, '', i.point, %s::varchar(64)[],
+           %s::jsonb FROM i
     RETURNING 1
-), dups AS (
-    SELECT d.id, d.status, d.reported_at, ST_X(d.point) AS x, ST_Y(d.point) AS y
+), near AS MATERIALIZED (
+    SELECT d.id, d.status, d.reported_at, d.category, d.point
       FROM patrol_issue d
-     WHERE d.category = %s AND d.reported_at >= %s AND d.status NOT IN ('rejected', 'duplicate')
-       AND ST_DWithin(d.point, ST_SetSRID(ST_MakePoint(%s, %s), 4326), %s)
-       AND ST_DWithin(d.point::geography, ST_SetSRID(ST_MakePoint(%s, %s), 4326)::geography, %s)
-     ORDER BY d.reported_at DESC, d.id DESC
-     LIMIT %s
+     WHERE ST_DWithin(d.point, ST_SetSRID(ST_MakePoint(%s::float8, %s::float8), 4326), %s::float8)
+), dups AS (
+    SELECT n.id, n.status, n.reported_at, ST_X(n.point) AS x, ST_Y(n.point) AS y
+      FROM (SELECT * FROM near
+             WHERE category = %s::varchar AND reported_at >= %s::timestamptz
+               AND status NOT IN ('rejected', 'duplicate')
+             ORDER BY reported_at DESC, id DESC
+            OFFSET 0) AS n  -- newest first, then the exact distance only until LIMIT is met
+     WHERE ST_DWithin(n.point::geography, ST_SetSRID(ST_MakePoint(%s::float8, %s::float8), 4326)::geography,
+                      %s::float8)
+     LIMIT %s::int
 )
 SELECT i.id, (SELECT count(*) FROM ev),
        (SELECT coalesce(json_agg(json_build_object('id', id, 'status', status, 'reported_at', reported_at,
-                                                   'x', x, 'y', y)), '[]') FROM dups)::text
+                                                   'x', x, 'y', y) ORDER BY reported_at DESC, id DESC), '[]')
+          FROM dups)::text
   FROM i
 """
 
+# Field types whose Python value goes to the database as it is (what get_db_prep_save would
+# hand over anyway); points go as two floats, other geometries as EWKB, JSON as text, naive
+# datetimes and anything else through the field.
+_AS_IS = {
+    "BigIntegerField",
+    "BooleanField",
+    "CharField",
+    "FloatField",
+    "ForeignKey",
+    "IntegerField",
+    "PositiveIntegerField",
+    "PositiveSmallIntegerField",
+    "SmallIntegerField",
+    "TextField",
+    "UUIDField",
+}
 
-def _issue_insert(*, issue: Issue, photo_hashes: list[str], event_data: dict) -> Issue:
-    from django.db.models.constants import OnConflict
-    from django.db.models.sql import InsertQuery
+
+@functools.cache
+def _report_statement() -> tuple[str, tuple]:
+    """The report statement and, per case column, how to turn the field's value into its
+    parameters: (field, convert or None for as-is, whether convert gives several).
+
+    The columns come from the model, so a new field takes part without editing this; each
+    placeholder is cast to the column's type, so the prepared statement has fixed types.
+    """
+    from django.contrib.gis.db.models import GeometryField
+    from django.db.models import JSONField
+
+    qn = connection.ops.quote_name
+    columns, holders, converters = [], [], []
+    for f in Issue._meta.concrete_fields:
+        if f.primary_key:
+            continue
+        columns.append(qn(f.column))
+        if isinstance(f, GeometryField) and f.geom_type == "POINT" and f.dim == 2:
+            # Two floats: cheaper to hand over than EWKB, which GEOS would have to write.
+            holders.append(f"ST_SetSRID(ST_MakePoint(%s::float8, %s::float8), {f.srid})::{f.db_type(connection)}")
+            converters.append((f, lambda v, f=f: (None, None) if v is None else _coords_in(v, f.srid), True))
+        elif isinstance(f, GeometryField):
+            holders.append(f"ST_GeomFromEWKB(%s::bytea)::{f.db_type(connection)}")
+            converters.append((f, lambda v: None if v is None else bytes(v.ewkb), False))
+        elif isinstance(f, JSONField):
+            holders.append("%s::jsonb")
+            converters.append((f, lambda v, enc=f.encoder: None if v is None else json.dumps(v, cls=enc), False))
+        elif f.get_internal_type() == "DateTimeField":
+            holders.append("%s::timestamptz")
+            converters.append(
+                (f, lambda v, f=f: v if v is None or v.tzinfo else f.get_db_prep_save(v, connection), False)
+            )
+        elif f.get_internal_type() in _AS_IS:
+            holders.append(f"%s::{f.db_type(connection)}")
+            converters.append((f, None, False))
+        else:
+            holders.append("%s")
+            converters.append((f, lambda v, f=f: f.get_db_prep_save(v, connection), False))
+    insert = (
+        f"INSERT INTO {qn(Issue._meta.db_table)} ({', '.join(columns)}) VALUES ({', '.join(holders)}) "
+        f"ON CONFLICT DO NOTHING RETURNING {qn(Issue._meta.pk.column)}, {qn(Issue._meta.get_field('point').column)}"
+    )
+    return "WITH i AS (" + insert + ")" + _REPORT_TAIL_SQL, tuple(converters)
+
+
+def _coords_in(point: Point, srid: int) -> tuple[float, float]:
+    return point.coords if point.srid in (srid, None) else point.transform(srid, clone=True).coords
+
+
+def _issue_insert(*, issue: Issue, lonlat: tuple[float, float], photo_hashes: list[str], event_data: dict) -> Issue:
+    from gridgov.selectors import prepared_cursor
 
     from .selectors import duplicate_window
 
-    fields = [f for f in Issue._meta.concrete_fields if not f.primary_key]
-    for f in fields:  # auto_now etc., as Model.save() would
-        f.pre_save(issue, add=True)
-    query = InsertQuery(Issue, on_conflict=OnConflict.IGNORE)
-    query.insert_values(fields, [issue])
-    compiler = query.get_compiler(connection=connection)
-    compiler.returning_fields = [Issue._meta.pk, Issue._meta.get_field("point")]
-    [(insert_sql, insert_params)] = compiler.as_sql()
-    since, degrees, radius, limit = duplicate_window(issue.point)
-    x, y = issue.point.x, issue.point.y
-    params = list(insert_params) + [
+    sql, converters = _report_statement()
+    params = []
+    for f, convert, several in converters:
+        value = f.pre_save(issue, add=True)  # auto_now etc., as Model.save() would
+        if convert is None:
+            params.append(value)
+        elif several:
+            params.extend(convert(value))
+        else:
+            params.append(convert(value))
+    x, y = lonlat
+    since, degrees, radius, limit = duplicate_window(lat=y)
+    params += [
         issue.reporter_id,
         issue.reported_at,
         photo_hashes,
         json.dumps(event_data, ensure_ascii=False),
-        issue.category_id,
-        since,
         x,
         y,
         degrees,
+        issue.category_id,
+        since,
         x,
         y,
         radius,
         limit,
     ]
-    with connection.cursor() as cursor:
-        cursor.execute("WITH i AS (" + insert_sql + ")" + _REPORT_TAIL_SQL, params)
+    cursor = prepared_cursor()
+    with connection.wrap_database_errors:
+        cursor.execute(sql, params, prepare=True)
         row = cursor.fetchone()
     if row is None:  # lost the race on client_uuid
         return issue

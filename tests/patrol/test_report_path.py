@@ -1,0 +1,118 @@
+"""The report hot path: its prepared look-ups answer as the ORM and DRF do, and it survives a
+dropped database connection. Real PostGIS throughout (see bench/patrol_submit.py for why the
+path is written this way)."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+
+import psycopg
+import pytest
+from django.contrib.gis.geos import Point
+from django.db import connection
+from django.utils import timezone
+from rest_framework.authentication import TokenAuthentication
+from rest_framework.authtoken.models import Token
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.test import APIClient
+
+from gridgov.selectors import locate_lonlat, token_user
+from patrol.models import Issue
+from patrol.selectors import issue_duplicates
+from zoning.selectors import zones_covering, zones_covering_lonlat
+
+URL = "/api/patrol/issues/"
+
+
+def _body(here, **kw):
+    b = {"client_uuid": str(uuid.uuid4()), "lat": here.y, "lon": here.x, "category": "air.dust", "description": "测试"}
+    b.update(kw)
+    return b
+
+
+def test_token_user_answers_as_drf_lookup(users):
+    officer = users["officer"]
+    token = Token.objects.create(user=officer)
+    user, found = token_user(token.key)
+    expected = Token.objects.select_related("user").get(key=token.key)
+    assert (found.key, found.user_id, found.created) == (expected.key, expected.user_id, expected.created)
+    assert found.user is user
+    for field in officer._meta.concrete_fields:
+        assert getattr(user, field.attname) == getattr(expected.user, field.attname), field.name
+    assert token_user(token.key[:-1] + ("0" if token.key[-1] != "0" else "1")) is None
+    assert token_user("a\x00b") is None
+
+
+def _drf_refusal(key: str) -> str:
+    """What DRF's own TokenAuthentication says to this key (in the active language)."""
+    with pytest.raises(AuthenticationFailed) as exc:
+        TokenAuthentication().authenticate_credentials(key)
+    return str(exc.value.detail)
+
+
+def test_report_with_token_header_bad_token_and_inactive_user(users, here):
+    officer = users["officer"]
+    token = Token.objects.create(user=officer)
+    client = APIClient()
+    r = client.post(URL, _body(here), format="json", HTTP_AUTHORIZATION=f"Token {token.key}")
+    assert r.status_code == 201, r.content
+    assert r["Content-Type"] == "application/json"
+    assert Issue.objects.get(pk=r.json()["id"]).reporter_id == officer.pk
+    # 403 rather than 401: DRF answers with the first authenticator's header, and session
+    # authentication (first, as in the settings) has none.
+    bad = "f" * 40
+    r = client.post(URL, _body(here), format="json", HTTP_AUTHORIZATION=f"Token {bad}")
+    assert r.status_code in (401, 403) and r.json()["message"] == _drf_refusal(bad)
+    officer.is_active = False
+    officer.save(update_fields=["is_active"])
+    r = client.post(URL, _body(here), format="json", HTTP_AUTHORIZATION=f"Token {token.key}")
+    assert r.status_code in (401, 403) and r.json()["message"] == _drf_refusal(token.key)
+    assert _drf_refusal(token.key) != _drf_refusal(bad)
+
+
+def test_zones_covering_lonlat_matches_zones_covering(here, plain_here):
+    for p in (here, plain_here, Point(120.14, 30.245, srid=4326), Point(116.4, 39.9, srid=4326)):
+        assert zones_covering_lonlat(p.x, p.y) == zones_covering(p)
+    assert zones_covering_lonlat(here.x, here.y), "the officer's cells lie in the West Lake priority unit"
+
+
+def test_suggestions_are_the_newest_within_the_radius(users, here, report):
+    near = [report() for _ in range(12)]
+    # ~108 m north: inside the index's degree box (about 115 m in latitude), outside 100 m.
+    north = Point(here.x, here.y + 0.00097, srid=4326)
+    far = [report(point=north) for _ in range(2)]  # newer than every near case
+    new = report()
+    got = [d["id"] for d in new._duplicates]
+    assert got == [d.pk for d in issue_duplicates(point=here, category="air.dust", exclude_id=new.pk)]
+    assert len(got) == 10 and not set(got) & {i.pk for i in far}
+    assert got[:10] == [i.pk for i in sorted(near, key=lambda i: (i.reported_at, i.pk), reverse=True)][:10]
+    assert all(d["reported_at"] <= timezone.now().isoformat() for d in new._duplicates)
+
+
+def test_first_read_of_a_request_is_its_health_check(here):
+    """A connection the database dropped between requests is replaced on the first read of
+    the next request, which then succeeds: a restart costs a reconnect, not a 500."""
+    out: dict = {}
+
+    def run():  # its own connection, outside the test's transaction
+        try:
+            first = locate_lonlat(here.x, here.y)
+            out["pid1"] = connection.connection.info.backend_pid
+            with pytest.raises(psycopg.OperationalError):  # AdminShutdown: the server hung up
+                connection.connection.execute("SELECT pg_terminate_backend(pg_backend_pid())")
+            connection.close_if_unusable_or_obsolete()  # what Django does when a request starts
+            assert not connection.health_check_done
+            out["again"] = locate_lonlat(here.x, here.y) == first
+            out["pid2"] = connection.connection.info.backend_pid
+            out["checked"] = connection.health_check_done
+        except Exception as exc:  # asserted below
+            out["error"] = exc
+        finally:
+            connection.close()
+
+    t = threading.Thread(target=run)
+    t.start()
+    t.join()
+    assert "error" not in out, out.get("error")
+    assert out["again"] and out["pid1"] != out["pid2"] and out["checked"]
