@@ -42,3 +42,20 @@ def test_item_crs_4490_is_lat_first(api):
 def test_tile_layers_registered(db):
     assert render_tile("control-units", 9, 426, 211)
     assert render_tile("red-line", 9, 425, 212)
+
+
+def test_gdal_ogr_client_lists_the_collections(live_url):
+    """GDAL's own OGC API – Features driver (what QGIS uses) reads the landing page, the
+    collections and features: `ogrinfo OAPIF:<url>/ogc/`."""
+    import subprocess
+
+    out = subprocess.run(
+        ["ogrinfo", "-ro", "-q", f"OAPIF:{live_url}/ogc/"], capture_output=True, text=True, timeout=120, check=True
+    ).stdout
+    for collection in ("control-units", "red-line", "grid-cells", "admin-areas"):
+        assert collection in out, out
+    summary = subprocess.run(
+        ["ogrinfo", "-ro", "-so", f"OAPIF:{live_url}/ogc/", "red-line"], capture_output=True, text=True, timeout=120
+    )
+    assert summary.returncode == 0, summary.stderr
+    assert "Geometry: Multi Polygon" in summary.stdout or "Polygon" in summary.stdout, summary.stdout
