@@ -106,7 +106,7 @@ def _database_url() -> str:
 DATABASES = {
     "default": dj_database_url.parse(
         _database_url(),
-        engine="django.contrib.gis.db.backends.postgis",
+        engine="gridgov.db.backends.postgis",  # PostGIS, waiting out a database restart
         # Persistent connections, checked before reuse so a database restart costs one retry
         # rather than a 500 on every worker.
         conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60")),

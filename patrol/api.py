@@ -29,6 +29,7 @@ from rest_framework.views import APIView
 from rest_framework_gis.fields import GeometryField
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
+from gridgov.db.retry import idempotent_write
 from gridgov.errors import ErrorSerializer, InvalidInput, NotFound
 from gridgov.geo import parse_float, parse_point
 from gridgov.models import AdminArea
@@ -312,15 +313,19 @@ class IssueListView(APIView):
         hashes = data.get("photo_hashes") or []
         if not isinstance(hashes, list) or not all(isinstance(h, str) for h in hashes):
             raise InvalidInput("'photo_hashes' must be a list of SHA-256 strings", field="photo_hashes")
-        issue, created = services.issue_report(
-            reporter=request.user,
-            point=point,
-            category=_text(data, "category", required=True),
-            description=_text(data, "description"),
-            client_uuid=client_uuid,
-            accuracy_m=accuracy,
-            photo_hashes=hashes,
-            crs_note=str(data.get("crs") or ""),
+        category, description = _text(data, "category", required=True), _text(data, "description")
+        # Exactly once by client_uuid, so a report cut off by a database restart is simply resent.
+        issue, created = idempotent_write(
+            lambda: services.issue_report(
+                reporter=request.user,
+                point=point,
+                category=category,
+                description=description,
+                client_uuid=client_uuid,
+                accuracy_m=accuracy,
+                photo_hashes=hashes,
+                crs_note=str(data.get("crs") or ""),
+            )
         )
         # Written as DRF's JSONRenderer would (compact UTF-8 JSON); the body is plain data, so
         # the renderer's negotiation and encoder add nothing on the busiest write.
@@ -406,7 +411,9 @@ class PhotoUploadView(APIView):
             from gridgov.errors import PayloadTooLarge
 
             raise PayloadTooLarge(f"照片超过大小限制 / 'photo' is larger than {limit} bytes", field="photo")
-        photo, created = services.photo_store(data=upload.read(), uploaded_by=request.user)
+        content = upload.read()
+        # Stored under its content hash: a store cut off by a database restart is simply redone.
+        photo, created = idempotent_write(lambda: services.photo_store(data=content, uploaded_by=request.user))
         return Response({"sha256": photo.sha256, "url": photo_url(photo.sha256)}, status=201 if created else 200)
 
 

@@ -116,3 +116,50 @@ def test_first_read_of_a_request_is_its_health_check(here):
     t.join()
     assert "error" not in out, out.get("error")
     assert out["again"] and out["pid1"] != out["pid2"] and out["checked"]
+
+
+def test_write_cut_off_by_a_lost_connection_is_redone_once(db, tmp_path, settings):
+    """The database drops the connection in the middle of an idempotent write (a restart):
+    idempotent_write reconnects and runs it again, and the row exists exactly once. (A photo,
+    keyed by its content hash, so the committed row can be removed afterwards; reports are
+    idempotent the same way, by client_uuid.)"""
+    import io
+
+    from PIL import Image
+
+    from gridgov.db.retry import idempotent_write
+    from patrol.models import Photo
+    from patrol.services import photo_store
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    buf = io.BytesIO()
+    Image.new("RGB", (24, 16), (7, 99, 201)).save(buf, format="JPEG")
+    data = buf.getvalue()
+    out: dict = {}
+
+    def run():  # its own connection, outside the test's transaction
+        calls = []
+
+        def store():
+            calls.append(1)
+            if len(calls) == 1:  # the first try loses its connection
+                connection.ensure_connection()
+                with pytest.raises(psycopg.OperationalError):
+                    connection.connection.execute("SELECT pg_terminate_backend(pg_backend_pid())")
+                connection.cursor().execute("SELECT 1")  # what Django raises on the dead connection
+            return photo_store(data=data)
+
+        try:
+            photo, created = idempotent_write(store)
+            out.update(created=created, calls=len(calls), n=Photo.objects.filter(sha256=photo.sha256).count())
+            Photo.objects.filter(sha256=photo.sha256).delete()
+        except Exception as exc:  # asserted below
+            out["error"] = exc
+        finally:
+            connection.close()
+
+    t = threading.Thread(target=run)
+    t.start()
+    t.join()
+    assert "error" not in out, repr(out.get("error"))
+    assert out == {"created": True, "calls": 2, "n": 1}
