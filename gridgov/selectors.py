@@ -117,13 +117,10 @@ def prepared_read(sql: str, params) -> psycopg.Cursor:
     request saves a round trip.
     """
     db = connections[DEFAULT_DB_ALIAS]
-    check = (
-        db.connection is not None
-        and db.health_check_enabled
-        and not db.health_check_done
-        and not db.in_atomic_block
-        and not getattr(db, "pool", None)
-    )
+    # A read may always be redone on a fresh connection, except inside a transaction (which
+    # the lost connection took with it) or behind a pool (which replaces connections itself).
+    may_redo = not db.in_atomic_block and not getattr(db, "pool", None)
+    check = db.connection is not None and db.health_check_enabled and not db.health_check_done and may_redo
     db.ensure_connection()
     try:
         with db.wrap_database_errors:
@@ -131,7 +128,7 @@ def prepared_read(sql: str, params) -> psycopg.Cursor:
             cursor.execute(sql, params, prepare=True)
     except (OperationalError, InterfaceError):
         raw = db.connection
-        if not check or raw is None or not (raw.closed or raw.broken):
+        if not may_redo or raw is None or not (raw.closed or raw.broken):
             raise
         db.close()
         db.ensure_connection()

@@ -198,7 +198,7 @@ LEAFLET_CONFIG = {
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "gridgov.auth.PreparedTokenAuthentication",  # DRF's Token scheme, looked up as a prepared read
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_SCHEMA_CLASS": "gridgov.api.GridGovAutoSchema",

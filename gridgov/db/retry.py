@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -10,8 +11,8 @@ from django.db import InterfaceError, OperationalError, connection
 T = TypeVar("T")
 
 
-def idempotent_write(write: Callable[[], T], *, attempts: int = 3) -> T:
-    """Run `write`; if the connection was lost (a database restart), reconnect and run it again.
+def idempotent_write(write: Callable[[], T], *, attempts: int = 5) -> T:
+    """Run `write`; if the database failed it (a restart), reconnect and run it again.
 
     Only for writes that are idempotent by construction (a report keyed by its client_uuid, a
     photo keyed by its content hash): a transaction cut off by a lost connection either
@@ -23,7 +24,13 @@ def idempotent_write(write: Callable[[], T], *, attempts: int = 3) -> T:
         try:
             return write()
         except (OperationalError, InterfaceError):
-            if attempt == attempts or connection.in_atomic_block or connection.is_usable():
+            # Operational: the connection went away (or a deadlock, or a serialization
+            # failure); redoing an idempotent write is safe in every such case. Django may
+            # already have replaced the connection when the transaction's rollback failed.
+            if attempt == attempts or connection.in_atomic_block:
                 raise
-            connection.close()
+            connection.close_if_unusable_or_obsolete()
+            # A server on its way down may still accept a connection and then drop it: give
+            # the restart a moment before the next try.
+            time.sleep(0.25 * attempt)
     raise AssertionError("unreachable")

@@ -45,4 +45,4 @@ def test_database_url_from_the_environment_wins():
         "DJANGO_SETTINGS_MODULE": "gridgov.settings",
     }
     r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
-    assert r.stdout.split() == ["db.example", "6543", "zoning", "django.contrib.gis.db.backends.postgis"]
+    assert r.stdout.split() == ["db.example", "6543", "zoning", "gridgov.db.backends.postgis"]
