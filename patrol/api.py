@@ -9,7 +9,6 @@ import uuid
 from django.http import FileResponse, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -19,12 +18,9 @@ from drf_spectacular.utils import (
     inline_serializer,
 )
 from rest_framework import serializers
-from rest_framework.authentication import TokenAuthentication
-from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 from rest_framework_gis.fields import GeometryField
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
@@ -229,25 +225,6 @@ def _text(data, name: str, *, required: bool = False) -> str:
     return value
 
 
-class PreparedTokenAuthentication(TokenAuthentication):
-    """DRF's token authentication with the same answers, its look-up one prepared statement.
-
-    The report endpoint is the hottest write of the platform (phones resending queues); DRF
-    would build the `select_related("user")` query anew on every request.
-    """
-
-    def authenticate_credentials(self, key):
-        from gridgov.selectors import token_user
-
-        found = token_user(key)
-        if found is None:
-            raise AuthenticationFailed(gettext_lazy("Invalid token."))
-        user, token = found
-        if not user.is_active:
-            raise AuthenticationFailed(gettext_lazy("User inactive or deleted."))
-        return user, token
-
-
 MAX_OFFSET = 10**9  # far past any case count; PostgreSQL's OFFSET is a bigint
 
 
@@ -256,10 +233,6 @@ class IssueListView(APIView):
 
     permission_classes = [IsAuthenticated]
     parser_classes = [JSONParser]
-    authentication_classes = [
-        PreparedTokenAuthentication if cls is TokenAuthentication else cls
-        for cls in api_settings.DEFAULT_AUTHENTICATION_CLASSES
-    ]
 
     @extend_schema(
         parameters=[
