@@ -287,9 +287,13 @@ class IssueListView(APIView):
         if not isinstance(hashes, list) or not all(isinstance(h, str) for h in hashes):
             raise InvalidInput("'photo_hashes' must be a list of SHA-256 strings", field="photo_hashes")
         category, description = _text(data, "category", required=True), _text(data, "description")
-        # Exactly once by client_uuid, so a report cut off by a database restart is simply resent.
-        issue, created = idempotent_write(
-            lambda: services.issue_report(
+        # Exactly once by client_uuid, so a report cut off by a database restart (while it is
+        # written or while its answer is read back) is simply redone; the answer says 201 if
+        # the first try created the case.
+        first: dict = {}
+
+        def report() -> dict:
+            issue, created = services.issue_report(
                 reporter=request.user,
                 point=point,
                 category=category,
@@ -299,10 +303,14 @@ class IssueListView(APIView):
                 photo_hashes=hashes,
                 crs_note=str(data.get("crs") or ""),
             )
-        )
+            first.setdefault("created", created)
+            return report_body(issue)
+
+        answer = idempotent_write(report)
+        created = first["created"]
         # Written as DRF's JSONRenderer would (compact UTF-8 JSON); the body is plain data, so
         # the renderer's negotiation and encoder add nothing on the busiest write.
-        body = json.dumps(report_body(issue), ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        body = json.dumps(answer, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
         return HttpResponse(body.encode(), status=201 if created else 200, content_type="application/json")
 
 
