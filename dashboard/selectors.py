@@ -21,8 +21,8 @@ from django.conf import settings
 from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
 
+from gridgov.dates import parse_moment
 from gridgov.errors import InvalidInput, NotFound
 from gridgov.geo import parse_bbox
 from gridgov.jurisdiction import user_scope
@@ -86,31 +86,8 @@ def parse_when(value, *, field: str, end: bool = False) -> dt.datetime | None:
     """An ISO date or date-time; a bare date as `until` means the end of that day."""
     if value in (None, ""):
         return None
-    text = str(value).strip()
-    day = None
-    try:
-        # A bare date first: Python's fromisoformat would read it as midnight.
-        day = parse_date(text) if len(text) == 10 else None
-        when = dt.datetime.combine(day, dt.time()) if day is not None else parse_datetime(text)
-    except ValueError:
-        when = None
-    if when is None:
-        raise InvalidInput(
-            f"参数 {field} 日期格式错误 / '{field}' must be an ISO 8601 date or date-time, got {text[:30]!r}",
-            field=field,
-        )
-    # As patrol's `since`: far dates would overflow in the time-zone shift (Python or PostgreSQL).
-    if not 1900 <= when.year <= 9998:
-        raise InvalidInput(
-            f"参数 {field} 年份应在 1900–9998 之间 / '{field}' must lie between the years 1900 and 9998", field=field
-        )
-    if day is not None and end:
-        when += dt.timedelta(days=1)
-    if timezone.is_naive(when):
-        return timezone.make_aware(when)
-    if abs(when.utcoffset()) > dt.timedelta(hours=14):  # PostgreSQL refuses larger offsets
-        raise InvalidInput(f"参数 {field} 时区偏移超出 ±14:00 / '{field}' UTC offset beyond ±14:00", field=field)
-    return when
+    when, bare_date = parse_moment(value, field=field)
+    return when + dt.timedelta(days=1) if bare_date and end else when
 
 
 def parse_choice(value, choices, *, field: str, default: str | None = None) -> str:

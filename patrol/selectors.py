@@ -9,8 +9,8 @@ from django.contrib.gis.geos import Point, Polygon
 from django.db.models import BooleanField, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
 
+from gridgov.dates import parse_moment
 from gridgov.errors import InvalidInput, NotFound
 from gridgov.geo import parse_bbox
 from gridgov.jurisdiction import user_scope
@@ -62,24 +62,7 @@ def issue_get(*, user, issue_id) -> Issue:
 
 
 def parse_since(value: str, *, field: str = "since") -> dt.datetime:
-    text = str(value).strip()
-    try:
-        when = parse_datetime(text)
-        if when is None:
-            day = parse_date(text)
-            when = dt.datetime.combine(day, dt.time()) if day else None
-    except ValueError:
-        when = None
-    if when is None:
-        raise InvalidInput(f"'{field}' must be an ISO 8601 date or date-time", field=field)
-    if not 1900 <= when.year <= 9998:
-        raise InvalidInput(f"'{field}' must lie between the years 1900 and 9998, got {when.year}", field=field)
-    if timezone.is_naive(when):
-        return timezone.make_aware(when)
-    offset = when.utcoffset()
-    if offset is None or abs(offset) > dt.timedelta(hours=14):  # PostgreSQL refuses larger offsets
-        raise InvalidInput(f"'{field}' has an impossible UTC offset {offset}", field=field)
-    return when.astimezone(dt.UTC)
+    return parse_moment(value, field=field)[0]
 
 
 def issues_list(*, user, filters: dict) -> QuerySet[Issue]:

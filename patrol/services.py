@@ -15,7 +15,6 @@ import logging
 import re
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.gis.geos import Point
@@ -28,6 +27,8 @@ from django.utils import timezone
 from gridgov.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge
 from gridgov.jurisdiction import user_scope
 from gridgov.models import AdminArea, GridAssignment, Organization, Role
+from zoning.selectors import ZoneHit as ZoneRef
+from zoning.selectors import zones_covering_lonlat
 
 from .models import (
     CLOCK_STATUSES,
@@ -92,30 +93,9 @@ def add_working_days(start: dt.datetime, days: int) -> dt.datetime:
 # --- Zoning adapter -------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ZoneRef:
-    code: str
-    name: str
-    layer: str
-    category: str | None
-
-
 def zones_at(point: Point) -> list[ZoneRef]:
-    """Return the zoning units covering a point, or [] while zoning does not offer the lookup."""
-    try:
-        from zoning import selectors as zoning
-    except ImportError:
-        return []
-    if hasattr(zoning, "zones_covering_lonlat"):  # the prepared form, for the report hot path
-        hits = zoning.zones_covering_lonlat(*point.coords)
-    elif hasattr(zoning, "zones_covering"):
-        hits = zoning.zones_covering(point)
-    else:
-        return []
-    return [
-        ZoneRef(code=h.code, name=getattr(h, "name", ""), layer=h.layer, category=getattr(h, "category", None))
-        for h in hits
-    ]
+    """The zoning units and zones covering a point now (the report hot path's prepared form)."""
+    return zones_covering_lonlat(*point.coords)
 
 
 def priority_for(category: Category, zones: Sequence[ZoneRef]) -> str:

@@ -13,17 +13,15 @@ whose condition holds decides. Conditions:
 from __future__ import annotations
 
 import json
-import weakref
 from dataclasses import dataclass
 from functools import lru_cache
 
-import psycopg
 from django.conf import settings
 from django.contrib.gis.geos import GEOSGeometry
-from django.db import connection
 from django.utils.translation import get_language
 
 from gridgov.errors import InvalidInput
+from gridgov.selectors import prepared_read
 
 from .models import Dimension
 
@@ -98,8 +96,8 @@ def decide(*, overlaps: list[Overlap], zero_area: bool) -> tuple[str, dict]:
 # Raw SQL: intersection areas against both layers' tables in one round trip. The site is
 # parsed once; `&&` + ST_Intersects use the GiST indexes, areas are on the geography (m²).
 # One row is the site itself, without a layer: its area, and its GeoJSON in the `access`
-# column, computed once rather than on every hit; the hits follow. It runs as a server-side prepared statement (see `_cursor`): planned
-# once per connection, where Django's client-side binding would re-plan it on every call, and
+# column, computed once rather than on every hit; the hits follow. It runs as a server-side
+# prepared statement (gridgov.selectors.prepared_read): planned once per connection, where Django's client-side binding would re-plan it on every call, and
 # planning this UNION costs about as much as executing it for a 1 km² site.
 ANALYZE_SQL = """
     WITH site AS MATERIALIZED (SELECT g, ST_Dimension(g) = 2 AS areal FROM (SELECT ST_GeomFromEWKB(%b) AS g) s)
@@ -115,20 +113,6 @@ ANALYZE_SQL = """
            CASE WHEN site.areal THEN ST_Area(ST_Intersection(z.geom, site.g)::geography) ELSE 0 END
       FROM zoning_zone z, site WHERE ST_Intersects(z.geom, site.g)
 """
-
-# One server-binding cursor per database connection (Django keeps one connection per thread),
-# as gridgov.selectors.locate does. It shares the connection, hence Django's transaction.
-_cursors: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def _cursor() -> psycopg.Cursor:
-    connection.ensure_connection()
-    raw = connection.connection
-    cursor = _cursors.get(raw)
-    if cursor is None or cursor.closed:
-        cursor = _cursors[raw] = psycopg.Cursor(raw)
-    return cursor
-
 
 LAYER_ORDER = {"red_line": 0, "control_unit": 1, "water": 2, "air": 3, "soil": 4, "resource": 5}
 
@@ -150,10 +134,8 @@ def site_analyze(geom: GEOSGeometry) -> dict:
     is_point = gtype == "Point"
     if not is_point and not geom.valid:
         raise InvalidInput(f"选址范围几何无效：{geom.valid_reason}", field="geometry")
-    # One round trip; EWKB goes over as a binary parameter (no hex text to build and parse).
-    cursor = _cursor()
-    cursor.execute(ANALYZE_SQL, (geom.ewkb,), prepare=True)
-    rows = cursor.fetchall()
+    # One round trip, prepared once per connection; EWKB goes over as a binary parameter.
+    rows = prepared_read(ANALYZE_SQL, (geom.ewkb,)).fetchall()
     # The site's row is the one without a layer (first in practice; UNION ALL promises no order).
     if rows[0][0] is not None:
         rows.sort(key=lambda r: r[0] is not None)

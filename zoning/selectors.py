@@ -16,6 +16,7 @@ from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from gridgov.dates import parse_moment
 from gridgov.errors import InvalidInput, NotFound
 
 from .models import ControlUnit, Layer, Zone, ZoningVersion
@@ -91,21 +92,8 @@ def parse_as_of(value: str | None, *, field: str = "as_of") -> dt.datetime | Non
     """Parse YYYY-MM-DD (end of that day, local time) or an ISO datetime; None if absent."""
     if not value:
         return None
-    try:
-        if len(value) == 10:
-            day = dt.date.fromisoformat(value)
-            moment = dt.datetime.combine(day, dt.time(23, 59, 59, 999999))
-        else:
-            moment = dt.datetime.fromisoformat(value)
-    except ValueError:
-        raise InvalidInput(
-            f"'{field}' 应为 YYYY-MM-DD 日期 / must be a date YYYY-MM-DD, got {value[:30]!r}", field=field
-        )
-    if timezone.is_naive(moment):
-        moment = timezone.make_aware(moment)
-    elif abs(moment.utcoffset()) > dt.timedelta(hours=14):  # PostgreSQL refuses larger offsets
-        raise InvalidInput(f"'{field}' 时区偏移超出 ±14:00 / UTC offset beyond ±14:00", field=field)
-    return moment
+    when, bare_date = parse_moment(value, field=field)
+    return when.replace(hour=23, minute=59, second=59, microsecond=999999) if bare_date else when
 
 
 def units(
