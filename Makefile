@@ -4,7 +4,7 @@ PY := .venv/bin/python
 PORT ?= 8000
 export DEBUG ?= 1
 
-.PHONY: run test stop setup deps db migrate demo worker bench reliability lint backup restore
+.PHONY: run test stop setup deps db migrate demo worker bench reliability lint backup restore messages
 
 setup: deps db migrate
 
@@ -19,6 +19,7 @@ migrate: db
 	@$(PY) manage.py migrate --noinput -v 0
 	@$(PY) manage.py createcachetable
 	@$(PY) manage.py collectstatic --noinput -v 0
+	@$(PY) manage.py compilemessages -v 0 --ignore=.venv --ignore=var
 
 demo: migrate
 	@$(PY) manage.py load_demo
@@ -52,3 +53,7 @@ restore: db
 
 lint: deps
 	@.venv/bin/ruff check .
+
+# Refresh locale/en/LC_MESSAGES/django.po from the code and list strings without English.
+messages: deps
+	@scripts/messages.sh

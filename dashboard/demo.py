@@ -50,7 +50,7 @@ CATEGORIES = [
 ]
 # River litter, discharge and sand mining sit along rivers; dust and noise along roads.
 RIVER_CATEGORIES = {1: [5, 6, 7, 15], 0: [2, 8, 10]}
-SOURCES = (["patrol", "citizen", "imagery", "monitoring", "inspection"], [0.55, 0.25, 0.08, 0.05, 0.07])
+SOURCES = (["patrol", "citizen", "imagery", "online_monitoring", "inspection"], [0.55, 0.25, 0.08, 0.05, 0.07])
 PRIORITIES = (["normal", "high", "urgent"], [0.75, 0.2, 0.05])
 
 

@@ -75,7 +75,7 @@ class Source(models.TextChoices):
     PATROL = "patrol", _("网格巡查")
     CITIZEN = "citizen", _("群众举报")
     IMAGERY = "imagery", _("遥感监测")
-    MONITORING = "monitoring", _("在线监测")
+    ONLINE_MONITORING = "online_monitoring", _("在线监测")
     INSPECTION = "inspection", _("执法检查")
 
 
@@ -154,7 +154,7 @@ class Issue(models.Model):
     client_uuid = models.UUIDField(_("客户端编号"), unique=True, default=uuid.uuid4, editable=False)
     content_digest = models.CharField(_("内容摘要"), max_length=64, editable=False)
     token = models.UUIDField(_("Open311 令牌"), unique=True, default=uuid.uuid4, editable=False)
-    source = models.CharField(_("来源"), max_length=16, choices=Source.choices, default=Source.PATROL, db_index=True)
+    source = models.CharField(_("来源"), max_length=24, choices=Source.choices, default=Source.PATROL, db_index=True)
     category = models.ForeignKey(
         Category,
         verbose_name=_("类别"),

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(
   postgresql postgresql-contrib postgresql-postgis  # the database and PostGIS 3 for the distribution's server
   gdal-bin libgdal-dev libgeos-dev libproj-dev binutils  # GeoDjango's C libraries and ogr2ogr
-  python3-venv python3-dev build-essential
+  python3-venv python3-dev build-essential gettext  # gettext: compilemessages
   chromium fonts-noto-cjk                      # headless browser tests, Chinese text in screenshots/PDFs
   libpango-1.0-0 libpangoft2-1.0-0             # WeasyPrint (PDF reports)
 )

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The project-local PostGIS cluster: `pg.sh start | stop | status | url`.
-# Lives under var/pg, listens on 127.0.0.1:$GRIDGOV_PG_PORT (default 54329) only, with a
+# Lives under var/pg, listens on 127.0.0.1:$GRIDGOV_PG_PORT (default: var/pg_port if that file
+# exists, so several checkouts on one machine can each keep their own; else 54329) only, with a
 # generated password. initdb refuses to run as root, so as root the cluster runs as the
 # unprivileged `postgres` user that Debian's package creates.
 set -euo pipefail
@@ -9,7 +10,7 @@ ROOT=$(pwd)
 VAR="$ROOT/var"
 PGDATA="$VAR/pg/data"
 PGRUN="$VAR/pg/run"
-PORT=${GRIDGOV_PG_PORT:-54329}
+PORT=${GRIDGOV_PG_PORT:-$(cat "$VAR/pg_port" 2>/dev/null || echo 54329)}
 DBNAME=gridgov
 DBUSER=gridgov
 

@@ -123,7 +123,7 @@ def test_every_operation_documents_the_error_body_with_a_nullable_field(db):
     raw, _ = _openapi()
     error = raw["components"]["schemas"]["Error"]
     assert error["properties"]["field"].get("nullable") is True
-    assert set(error["required"]) == {"error", "field", "message"}
+    assert set(error["required"]) == {"error", "code", "field", "message"}
     missing = [
         f"{method.upper()} {path} {code}"
         for path, ops in raw["paths"].items()
