@@ -86,7 +86,7 @@ def timed(fn) -> tuple[float, int]:
 
 
 def main() -> None:
-    from patrol.services import issues_escalate_overdue
+    from patrol.actions.escalation import issues_escalate_overdue
 
     setup()
     try:

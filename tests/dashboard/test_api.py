@@ -168,9 +168,9 @@ def test_export_xlsx(user_api, march_cases):
 
 
 def test_export_over_the_row_limit_names_the_limit(user_api, march_cases, monkeypatch):
-    from dashboard import selectors
+    from dashboard import exports
 
-    monkeypatch.setattr(selectors, "EXPORT_MAX_ROWS", 3)
+    monkeypatch.setattr(exports, "EXPORT_MAX_ROWS", 3)
     r = user_api("city_supervisor").get(f"/api/dashboard/export/?format=csv&{MARCH}")
     assert r.status_code == 400
     body = r.json()

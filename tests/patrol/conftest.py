@@ -88,7 +88,7 @@ def jpeg_bytes(
 @pytest.fixture
 def report(users, here):
     """Return a function that files a case through the service as the demo officer."""
-    from patrol.services import issue_report
+    from patrol.actions.reporting import issue_report
 
     def make(**kw):
         args = dict(
@@ -107,7 +107,7 @@ def report(users, here):
 @pytest.fixture(autouse=True)
 def _fresh_reference_cache():
     """Each test sees the reference tables as its own transaction has them."""
-    from patrol.services import reference
+    from patrol.reference import reference
 
     reference.clear()
     yield

@@ -128,8 +128,8 @@ def test_write_cut_off_by_a_lost_connection_is_redone_once(db, tmp_path, setting
     from PIL import Image
 
     from gridgov.db.retry import idempotent_write
+    from patrol.actions.photos import photo_store
     from patrol.models import Photo
-    from patrol.services import photo_store
 
     settings.MEDIA_ROOT = str(tmp_path)
     buf = io.BytesIO()

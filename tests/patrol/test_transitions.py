@@ -8,8 +8,8 @@ import pytest
 
 from gridgov.errors import Conflict
 from gridgov.models import AdminArea, GridAssignment, Role, User
+from patrol.actions.transitions import allowed_actions, transition_check
 from patrol.models import Status
-from patrol.services import allowed_actions, transition_check
 from patrol.transitions import TRANSITIONS, USER_ACTIONS
 
 

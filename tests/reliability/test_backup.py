@@ -37,16 +37,17 @@ def committed_case(django_db_blocker, tmp_path):
     from PIL import Image
 
     from gridgov.models import GridCell, User
-    from patrol import services
+    from patrol.actions.photos import photo_store
+    from patrol.actions.reporting import issue_report
 
     media = tmp_path / "media"
     buf = io.BytesIO()
     Image.frombytes("RGB", (16, 16), os.urandom(16 * 16 * 3)).save(buf, format="JPEG")
     with django_db_blocker.unblock(), __import__("django").test.override_settings(MEDIA_ROOT=str(media)):
         officer = User.objects.get(username="officer")
-        photo, _ = services.photo_store(data=buf.getvalue(), uploaded_by=officer)
+        photo, _ = photo_store(data=buf.getvalue(), uploaded_by=officer)
         pt = GridCell.objects.filter(assignments__user=officer).first().geom.point_on_surface
-        issue, _ = services.issue_report(
+        issue, _ = issue_report(
             reporter=officer,
             point=Point(pt.x, pt.y, srid=4326),
             category="other",
