@@ -23,6 +23,7 @@ from rest_framework.views import APIView
 
 from gridgov.db.retry import idempotent_write
 from gridgov.errors import ErrorSerializer, InvalidInput, NotFound
+from gridgov.geo import point_from
 from gridgov.models import AdminArea
 from gridgov.pagination import GeoJsonLimitOffsetPagination
 from gridgov.validation import validated
@@ -31,7 +32,7 @@ from . import selectors
 from .actions.photos import check_photo_size, photo_store
 from .actions.reporting import issue_report
 from .actions.transitions import allowed_actions, issue_transition
-from .inputs import IssueFilter, ReportRequest, TransitionRequest, storage_point
+from .inputs import IssueFilter, ReportRequest, TransitionRequest
 from .models import Issue, Photo
 from .serializers import IssueDetailSerializer, IssueFeatureSerializer, photo_url
 
@@ -124,7 +125,7 @@ class IssueListView(APIView):
     @extend_schema(request=ReportRequest, responses={201: REPORT_RESPONSE, 200: REPORT_RESPONSE})
     def post(self, request):
         data = validated(ReportRequest, request.data)
-        point = storage_point(data["lat"], data["lon"], data["crs"])
+        point = point_from(data["lat"], data["lon"], data["crs"])
         crs_note = data["crs"] if isinstance(request.data, dict) and request.data.get("crs") else ""
         # Exactly once by client_uuid, so a report cut off by a database restart (while it is
         # written or while its answer is read back) is simply redone; the answer says 201 if

@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.conf import settings
-from django.contrib.gis.geos import Point
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from gridgov import coords
 from gridgov.dates import parse_moment
 from gridgov.errors import InvalidInput
+from gridgov.geo import point_from
 from gridgov.validation import BBoxField, CRSField, FiniteFloatField, PlainTextField
 
 from .conf import DEFAULTS
@@ -64,12 +62,6 @@ def lat_field(**kwargs) -> FiniteFloatField:
 
 def lon_field(**kwargs) -> FiniteFloatField:
     return FiniteFloatField(label=kwargs.pop("label", _("经度")), min_value=-180, max_value=180, **kwargs)
-
-
-def storage_point(lat: float, lon: float, crs: str) -> Point:
-    """A validated lat/lon in `crs` → a point in the storage SRID (WGS84)."""
-    x, y = coords.to_wgs84(lon, lat, crs)
-    return Point(float(x), float(y), srid=settings.GRIDGOV_SRID)
 
 
 class CategoryCodeField(serializers.CharField):
@@ -143,7 +135,7 @@ class TransitionRequest(serializers.Serializer):
     @staticmethod
     def service_params(data: dict) -> dict:
         """The validated request as the keyword arguments of `issue_transition`."""
-        point = storage_point(data["lat"], data["lon"], data["crs"]) if data.get("lat") is not None else None
+        point = point_from(data["lat"], data["lon"], data["crs"]) if data.get("lat") is not None else None
         return {
             "note": data.get("note") or "",
             "point": point,

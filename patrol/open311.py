@@ -21,11 +21,12 @@ from django.views.decorators.csrf import csrf_exempt
 from rest_framework import serializers
 
 from gridgov.errors import Forbidden, GridGovError, NotFound
+from gridgov.geo import point_from
 from gridgov.validation import PlainTextField, validated
 
 from . import selectors
 from .actions.reporting import issue_report
-from .inputs import CategoryCodeField, MomentField, lat_field, lon_field, storage_point
+from .inputs import CategoryCodeField, MomentField, lat_field, lon_field
 from .models import CLOSED_STATUSES, ApiKey, Category, Issue, Status
 from .serializers import photo_url
 
@@ -281,7 +282,7 @@ def request_create(request, *, fmt: str):
         contact["media_url"] = data["media_url"][:512]
     issue, _created = issue_report(
         reporter=None,
-        point=storage_point(data["lat"], data["long"], "wgs84"),
+        point=point_from(data["lat"], data["long"]),
         category=data["service_code"].code,
         description=data["description"],
         source="citizen",

@@ -32,8 +32,8 @@ Rules:
                   else 404, as for a missing candidate.
 - ``scoped_list`` dashboard data (lists, aggregates, heat bins, rankings, exports): any signed-in
                   account (anonymous 403); the answer counts the case iff `visible`.
-- ``scoped_areas`` the monthly report: any signed-in account (anonymous 403); it shows the case's
-                  area iff the area is in the user's scope.
+- ``scoped_areas`` the monthly report and the ranking: any signed-in account (anonymous 403); it
+                  shows the case's area iff the area is in the user's scope.
 
 Visibility of a case (`visible`) depends on the role as well as the area (issue 12): the
 supervisors (city, district, township) and grid officers see the cases of their scope; a
@@ -222,10 +222,12 @@ ENDPOINTS: list[Endpoint] = [
     E("GET", DB + "cases/?" + WINDOW, "scoped_list", "api", "dashboard", name="dashboard-cases"),
     E("GET", DB + "aggregate/?level=grid&" + WINDOW, "scoped_list", "api", "dashboard", name="dashboard-aggregate"),
     E("GET", DB + "heat/?zoom=16&bbox={bbox}&" + WINDOW, "scoped_list", "api", "dashboard", name="dashboard-heat"),
+    # A month's ranking cannot single out one case (others of the month count too): it lists the
+    # areas of the user's scope; the counting itself is checked on the time-window rows above.
     E(
         "GET",
         DB + "ranking/?level=township&period={month}",
-        "scoped_list",
+        "scoped_areas",
         "api",
         "dashboard",
         name="dashboard-ranking",

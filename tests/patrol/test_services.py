@@ -101,7 +101,9 @@ def test_conflicting_resend_is_refused(users, here):
 def test_outside_every_cell_is_invalid_naming_lat(users):
     with pytest.raises(InvalidInput) as exc:
         issue_report(reporter=users["officer"], point=Point(116.4, 39.9, srid=4326), category="air", description="")
-    assert exc.value.field == "lat" and "lat=" in exc.value.message and "lon=" in exc.value.message
+    # The message names the position by its label and value, never by the parameter names.
+    assert exc.value.field == "lat" and "39.900000" in exc.value.message and "116.400000" in exc.value.message
+    assert "lat" not in exc.value.message and exc.value.code == "outside_grid"
     assert not Issue.objects.exists() or not Issue.objects.filter(point=Point(116.4, 39.9, srid=4326)).exists()
 
 
