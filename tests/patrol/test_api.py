@@ -229,3 +229,15 @@ def test_categories(api):
 def test_schema_documents_patrol(api):
     r = api.get("/api/schema/")
     assert r.status_code == 200 and b"/api/patrol/issues/" in r.content
+
+
+def test_messages_follow_the_language_switch(user_api, report):
+    """Chinese by default; English from the .po file after the language switch (a cookie)."""
+    issue = report()
+    api = user_api("officer")
+    r = api.post(f"{URL}{issue.pk}/transition/", {"action": "verify"}, format="json")
+    assert r.status_code == 409 and r.json()["message"] == "“网格员”不能核实立案。"
+    api.cookies["django_language"] = "en"
+    r = api.post(f"{URL}{issue.pk}/transition/", {"action": "verify"}, format="json")
+    assert r.status_code == 409 and r.json()["message"] == '"Grid officer" may not verify.'
+    assert r.json()["code"] == "role_not_allowed" and r.json()["field"] == "action"
