@@ -26,7 +26,7 @@ SELECT township_id, count(*),
 
 
 def main() -> None:
-    from dashboard.benchdata import scale_database_url
+    from _dashboard_data import scale_database_url
 
     url = scale_database_url()
     benchlib.setup_django(url)

@@ -34,7 +34,7 @@ from .actions.reporting import issue_report
 from .actions.transitions import allowed_actions, issue_transition
 from .inputs import IssueFilter, ReportRequest, TransitionRequest
 from .models import Issue, Photo
-from .serializers import IssueDetailSerializer, IssueFeatureSerializer, photo_url
+from .serializers import CategorySerializer, IssueDetailSerializer, IssueFeatureSerializer, photo_url
 
 
 def report_body(issue: Issue) -> dict:
@@ -211,30 +211,9 @@ class PhotoUploadView(APIView):
 class CategoryListView(APIView):
     permission_classes = [AllowAny]
 
-    @extend_schema(
-        responses=inline_serializer(
-            "PatrolCategory",
-            {
-                "code": serializers.CharField(),
-                "name": serializers.CharField(),
-                "parent": serializers.CharField(allow_null=True),
-            },
-            many=True,
-        )
-    )
+    @extend_schema(responses=CategorySerializer(many=True))
     def get(self, request):
-        return Response(
-            [
-                {
-                    "code": c.code,
-                    "name": c.name,
-                    "parent": c.parent_id,
-                    "default_priority": c.default_priority,
-                    "deadline_days": {"normal": c.days_normal, "high": c.days_high, "urgent": c.days_urgent},
-                }
-                for c in selectors.categories()
-            ]
-        )
+        return Response(CategorySerializer(selectors.categories(), many=True).data)
 
 
 class PhotoView(APIView):

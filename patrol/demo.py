@@ -147,41 +147,53 @@ def _cases() -> int:
             accuracy_m=round(rng.uniform(4, 25), 1),
         )
         made += created
-        stage = STAGES[i % len(STAGES)]
-        pk = issue.pk
-        if stage == "reported":
-            continue
-        if stage == "rejected":
-            issue_reject(issue_id=pk, actor=sup, note="核实不属实（合成）")
-            continue
-        issue_verify(issue_id=pk, actor=sup, note="经核实属实（合成）")
-        if stage == "verified":
-            continue
-        issue_dispatch(issue_id=pk, actor=sup, unit_id=unit.pk if unit else None, note="请限期整改（合成）")
-        if stage in ("dispatched",):
-            continue
-        if stage == "overdue":
-            # Synthetic history: a case dispatched long ago whose deadline has passed, so the
-            # escalation job has something to do in the demo.
-            Issue.objects.filter(pk=pk).update(
-                dispatched_at=timezone.now() - dt.timedelta(days=20), deadline=timezone.now() - dt.timedelta(days=3)
-            )
-            continue
-        issue_start_rectification(issue_id=pk, actor=ru, note="已安排人员（合成）")
-        if stage == "rectifying":
-            continue
-        photo, _ = photo_store(data=_demo_jpeg(i), uploaded_by=ru)
-        issue_submit_rectification(issue_id=pk, actor=ru, photo_hashes=[photo.sha256], note="已整改完毕（合成）")
-        if stage == "submitted":
-            continue
-        if stage == "failed":
-            issue_fail(issue_id=pk, actor=sup, note="复查仍有问题（合成）")
-            continue
-        issue_accept(issue_id=pk, actor=sup, note="复查合格（合成）")
-        if stage == "published":
-            issue_publish(issue_id=pk, actor=sup, public_text=f"典型案例：{text}，已督促整改到位（合成演示）")
+        _bring_to(STAGES[i % len(STAGES)], pk=issue.pk, seed=i, text=text, sup=sup, ru=ru, unit=unit)
     issues_escalate_overdue()
     return made
+
+
+# The loop in order; each stage of STAGES is reached by the steps up to it ("overdue" and
+# "failed" branch off "dispatched" and "submitted").
+LOOP = ["verified", "dispatched", "rectifying", "submitted", "accepted", "published"]
+BRANCH = {"overdue": "dispatched", "failed": "submitted"}
+
+
+def _bring_to(stage: str, *, pk: int, seed: int, text: str, sup, ru, unit) -> None:
+    """Take the synthetic case `pk` through the services to `stage`."""
+    if stage == "reported":
+        return
+    if stage == "rejected":
+        issue_reject(issue_id=pk, actor=sup, note="核实不属实（合成）")
+        return
+    steps = {
+        "verified": lambda: issue_verify(issue_id=pk, actor=sup, note="经核实属实（合成）"),
+        "dispatched": lambda: issue_dispatch(
+            issue_id=pk, actor=sup, unit_id=unit.pk if unit else None, note="请限期整改（合成）"
+        ),
+        "rectifying": lambda: issue_start_rectification(issue_id=pk, actor=ru, note="已安排人员（合成）"),
+        "submitted": lambda: issue_submit_rectification(
+            issue_id=pk,
+            actor=ru,
+            photo_hashes=[photo_store(data=_demo_jpeg(seed), uploaded_by=ru)[0].sha256],
+            note="已整改完毕（合成）",
+        ),
+        "accepted": lambda: issue_accept(issue_id=pk, actor=sup, note="复查合格（合成）"),
+        "published": lambda: issue_publish(
+            issue_id=pk, actor=sup, public_text=f"典型案例：{text}，已督促整改到位（合成演示）"
+        ),
+    }
+    goal = BRANCH.get(stage, stage)
+    for reached in LOOP[: LOOP.index(goal) + 1]:
+        steps[reached]()
+    if stage == "overdue":
+        # Synthetic history: a case dispatched long ago whose deadline has passed, so the
+        # escalation job has something to do in the demo.
+        now = timezone.now()
+        Issue.objects.filter(pk=pk).update(
+            dispatched_at=now - dt.timedelta(days=20), deadline=now - dt.timedelta(days=3)
+        )
+    elif stage == "failed":
+        issue_fail(issue_id=pk, actor=sup, note="复查仍有问题（合成）")
 
 
 def _demo_jpeg(seed: int) -> bytes:

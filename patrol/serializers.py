@@ -10,7 +10,7 @@ from rest_framework_gis.fields import GeometryField
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
 from .actions.transitions import allowed_actions
-from .models import Issue
+from .models import Category, Issue
 from .transitions import TRANSITIONS
 
 
@@ -109,3 +109,18 @@ class IssueDetailSerializer(IssueFeatureSerializer):
     def get_allowed_actions(self, obj):
         user = self.context.get("user")
         return allowed_actions(issue=obj, user=user) if user else []
+
+
+class CategorySerializer(serializers.ModelSerializer):
+    """A problem category with its deadlines in working days per priority."""
+
+    parent = serializers.CharField(source="parent_id", allow_null=True, read_only=True)
+    deadline_days = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Category
+        fields = ["code", "name", "parent", "default_priority", "deadline_days"]
+
+    @extend_schema_field(serializers.DictField(child=serializers.IntegerField()))
+    def get_deadline_days(self, c: Category) -> dict:
+        return {"normal": c.days_normal, "high": c.days_high, "urgent": c.days_urgent}

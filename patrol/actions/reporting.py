@@ -112,8 +112,8 @@ def issue_report(
     reporter_id = reporter.pk if getattr(reporter, "is_authenticated", False) else None
     photo_hashes = [h.lower() for h in photo_hashes]
     lonlat = point.coords  # read once: every GEOS accessor is a round trip through ctypes
-    digest = _digest(
-        reporter_id=reporter_id,
+    # What the client sent: the digest tells an identical resend from a conflicting one.
+    content = dict(
         lonlat=lonlat,
         category=category,
         description=description,
@@ -121,6 +121,7 @@ def issue_report(
         accuracy_m=accuracy_m,
         photo_hashes=photo_hashes,
     )
+    digest = _digest(reporter_id=reporter_id, **content)
     # Exactly once: the insert does nothing when the client_uuid exists (a resend, or a
     # concurrent first send that won), and the case is then answered from the existing row.
     # No look-up before the insert: first sends are the common case and pay one query less.
@@ -128,24 +129,15 @@ def issue_report(
         issue = _issue_create(
             reporter=reporter,
             point=point,
-            lonlat=lonlat,
-            category=category,
-            description=description,
-            source=source,
             client_uuid=client_uuid,
-            accuracy_m=accuracy_m,
-            photo_hashes=photo_hashes,
             crs_note=crs_note,
             digest=digest,
             contact=contact or {},
+            content=content,
         )
-    except InvalidInput:
-        # A resend whose content changed into something invalid is still a conflicting resend.
-        existing = Issue.objects.filter(client_uuid=client_uuid).first()
-        if existing is not None:
-            return _resend(existing, digest)
-        raise
-    except IntegrityError:  # a unique key other than client_uuid; should not happen
+    except (InvalidInput, IntegrityError):
+        # A resend whose content changed into something invalid is still a conflicting resend
+        # (and an IntegrityError, on a unique key other than client_uuid, should not happen).
         existing = Issue.objects.filter(client_uuid=client_uuid).first()
         if existing is None:
             raise
@@ -166,23 +158,13 @@ _SERVER_SET_FIELDS = [f.name for f in Issue._meta.fields if f.name not in _CALLE
 
 
 def _issue_create(
-    *,
-    reporter,
-    point,
-    lonlat,
-    category,
-    description,
-    source,
-    client_uuid,
-    accuracy_m,
-    photo_hashes,
-    crs_note,
-    digest,
-    contact,
+    *, reporter, point, client_uuid: uuid.UUID, crs_note: str, digest: str, contact: dict, content: dict
 ) -> Issue:
     """Route and insert a new case; raise IntegrityError-free: a lost client_uuid race returns
-    the winner (via issue_report). Photos, if any, are linked in the same transaction."""
-    cat = reference.category(category) if isinstance(category, str) else None
+    the winner (via issue_report). Photos, if any, are linked in the same transaction.
+    `content` is what the client sent (issue_report's digest input)."""
+    lonlat, source, photo_hashes = content["lonlat"], content["source"], content["photo_hashes"]
+    cat = reference.category(content["category"]) if isinstance(content["category"], str) else None
     if cat is None:
         raise InvalidInput(_("问题类别不存在。"), code="unknown_category", field="category")
     loc = locate_lonlat(*lonlat)  # InvalidInput naming lat/lon when outside every cell
@@ -195,9 +177,9 @@ def _issue_create(
         content_digest=digest,
         source=source,
         category=cat,
-        description=description,
+        description=content["description"],
         point=point,
-        accuracy_m=accuracy_m,
+        accuracy_m=content["accuracy_m"],
         crs_note=crs_note[:64],
         reporter_id=reporter.pk if getattr(reporter, "is_authenticated", False) else None,
         contact=contact,

@@ -118,13 +118,8 @@ def allowed_actions(*, issue: Issue, user) -> list[str]:
 
 def _locked(issue_id: int) -> Issue:
     # The township's level and id decide the scope rule; its boundary is not needed here.
-    issue = (
-        Issue.objects.select_for_update(of=("self",))
-        .select_related("township")
-        .defer("township__geom")
-        .filter(pk=issue_id)
-        .first()
-    )
+    locking = Issue.objects.select_for_update(of=("self",)).select_related("township").defer("township__geom")
+    issue = locking.filter(pk=issue_id).first()
     if issue is None:
         raise NotFound(_("案件不存在。"), code="not_found", field="id")
     return issue
@@ -206,27 +201,30 @@ def deadline_at(value, *, field: str = "deadline") -> dt.datetime | None:
     return when
 
 
+def _stamp(*fields: str):
+    """The changes of an action that only records when it happened, in these fields."""
+
+    def changes(issue, now):
+        for name in fields:
+            setattr(issue, name, now)
+        return list(fields)
+
+    return changes
+
+
 @transaction.atomic
 def issue_verify(*, issue_id: int, actor, note: str = "", point: Point | None = None) -> Issue:
     """核实立案."""
-
-    def changes(issue, now):
-        issue.verified_at = now
-        return ["verified_at"]
-
-    return _apply(issue_id=issue_id, action="verify", actor=actor, note=_note(note), point=point, changes=changes)
+    return _apply(
+        issue_id=issue_id, action="verify", actor=actor, note=_note(note), point=point, changes=_stamp("verified_at")
+    )
 
 
 @transaction.atomic
 def issue_reject(*, issue_id: int, actor, note: str = "", point: Point | None = None) -> Issue:
     """不予立案 (closes the case)."""
     note = _note(note, required=_("不予立案须说明理由。"))
-
-    def changes(issue, now):
-        issue.closed_at = now
-        return ["closed_at"]
-
-    return _apply(issue_id=issue_id, action="reject", actor=actor, note=note, point=point, changes=changes)
+    return _apply(issue_id=issue_id, action="reject", actor=actor, note=note, point=point, changes=_stamp("closed_at"))
 
 
 @transaction.atomic
@@ -302,26 +300,18 @@ def issue_start_rectification(*, issue_id: int, actor, note: str = "", point: Po
     return _apply(issue_id=issue_id, action="start_rectification", actor=actor, note=_note(note), point=point)
 
 
+# The steps with photos: 整改提交 needs evidence; 验收 (pass or fail) may bring the inspector's own.
+# Their common arguments, as _apply takes them.
+PhotoStep = dict
+
+
 @transaction.atomic
 def issue_submit_rectification(
     *, issue_id: int, actor, photo_hashes: Sequence[str] = (), note: str = "", point: Point | None = None
 ) -> Issue:
     """整改提交 with evidence photos."""
-
-    def changes(issue, now):
-        issue.rectified_at = now
-        return ["rectified_at"]
-
-    return _apply(
-        issue_id=issue_id,
-        action="submit_rectification",
-        actor=actor,
-        note=_note(note),
-        point=point,
-        photo_hashes=photo_hashes,
-        changes=changes,
-        require_photos=True,
-    )
+    step = PhotoStep(issue_id=issue_id, actor=actor, note=_note(note), point=point, photo_hashes=photo_hashes)
+    return _apply(action="submit_rectification", changes=_stamp("rectified_at"), require_photos=True, **step)
 
 
 @transaction.atomic
@@ -329,21 +319,8 @@ def issue_accept(
     *, issue_id: int, actor, note: str = "", point: Point | None = None, photo_hashes: Sequence[str] = ()
 ) -> Issue:
     """验收通过: closes the case."""
-
-    def changes(issue, now):
-        issue.accepted_at = now
-        issue.closed_at = now
-        return ["accepted_at", "closed_at"]
-
-    return _apply(
-        issue_id=issue_id,
-        action="accept",
-        actor=actor,
-        note=_note(note),
-        point=point,
-        photo_hashes=photo_hashes,
-        changes=changes,
-    )
+    step = PhotoStep(issue_id=issue_id, actor=actor, note=_note(note), point=point, photo_hashes=photo_hashes)
+    return _apply(action="accept", changes=_stamp("accepted_at", "closed_at"), **step)
 
 
 @transaction.atomic
@@ -352,7 +329,8 @@ def issue_fail(
 ) -> Issue:
     """验收不通过: back to rectifying; the deadline stands."""
     note = _note(note, required=_("验收不通过须说明理由。"))
-    return _apply(issue_id=issue_id, action="fail", actor=actor, note=note, point=point, photo_hashes=photo_hashes)
+    step = PhotoStep(issue_id=issue_id, actor=actor, note=note, point=point, photo_hashes=photo_hashes)
+    return _apply(action="fail", **step)
 
 
 @transaction.atomic

@@ -112,3 +112,17 @@ def _fresh_reference_cache():
     reference.clear()
     yield
     reference.clear()
+
+
+# The full loop with one failed acceptance, as the audit trail lists it (DOMAIN.md: 上报 → 核实 →
+# 交办 → 整改 → 核查验收, sent back once).
+LOOP_WITH_ONE_FAIL = [
+    "report",
+    "verify",
+    "dispatch",
+    "start_rectification",
+    "submit_rectification",
+    "fail",
+    "submit_rectification",
+    "accept",
+]

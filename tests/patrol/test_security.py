@@ -106,19 +106,10 @@ def test_imagery_analyst_still_confirms_a_candidate_into_a_case(here, db):
     analyst = User.objects.get(username="imagery_analyst")
     job = DetectionJob.objects.filter(status=JobStatus.DONE).order_by("pk").first()
     cell = GridCell.objects.select_related("township__parent").filter(geom__covers=here).first()
-    d = 0.0003
-    c = ChangeCandidate.objects.create(
-        job=job,
-        geom=MultiPolygon(Polygon.from_bbox((here.x - d, here.y - d, here.x + d, here.y + d)), srid=4326),
-        change_type="construction",
-        area_m2=3700.0,
-        confidence=0.9,
-        mean_index_change=0.2,
-        index="NDBI",
-        grid_cell=cell,
-        district=cell.township.parent,
-        township=cell.township,
-    )
+    square = MultiPolygon(Polygon.from_bbox((here.x - 3e-4, here.y - 3e-4, here.x + 3e-4, here.y + 3e-4)), srid=4326)
+    areas = {"grid_cell": cell, "district": cell.township.parent, "township": cell.township}
+    change = {"change_type": "construction", "area_m2": 3700.0, "confidence": 0.9, "mean_index_change": 0.2}
+    c = ChangeCandidate.objects.create(job=job, geom=square, index="NDBI", **areas, **change)
     r = client_for(analyst).post(f"/api/geodata/candidates/{c.pk}/confirm/", {}, format="json")
     assert r.status_code == 201, r.content
     issue = Issue.objects.get(pk=r.json()["issue_id"])

@@ -4,8 +4,8 @@ photo (row and file) and zone version of the original."""
 import io
 import os
 import subprocess
-import threading
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import psycopg
@@ -46,14 +46,13 @@ def committed_case(tmp_path, settings):
     settings.MEDIA_ROOT = str(media)
     buf = io.BytesIO()
     Image.frombytes("RGB", (16, 16), os.urandom(16 * 16 * 3)).save(buf, format="JPEG")
-    out: dict = {}
 
     def write():
         try:
             officer = User.objects.get(username="officer")
             photo, _ = photo_store(data=buf.getvalue(), uploaded_by=officer)
             pt = GridCell.objects.filter(assignments__user=officer).first().geom.point_on_surface
-            out["issue"], _ = issue_report(
+            issue, _ = issue_report(
                 reporter=officer,
                 point=Point(pt.x, pt.y, srid=4326),
                 category="other",
@@ -61,17 +60,13 @@ def committed_case(tmp_path, settings):
                 client_uuid=uuid.uuid4(),
                 photo_hashes=[photo.sha256],
             )
-            out["photo"] = photo
-        except Exception as exc:  # asserted below
-            out["error"] = exc
+            return issue, photo
         finally:
             connection.close()
 
-    t = threading.Thread(target=write)
-    t.start()
-    t.join()
-    assert "error" not in out, repr(out.get("error"))
-    return out["issue"], out["photo"], media
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        issue, photo = pool.submit(write).result()
+    return issue, photo, media
 
 
 def test_backup_restores_every_case_photo_and_zone_version(committed_case, tmp_path):
