@@ -32,7 +32,7 @@ from . import selectors
 from .actions.photos import check_photo_size, photo_store
 from .actions.reporting import issue_report
 from .actions.transitions import allowed_actions, issue_transition
-from .inputs import IssueFilter, ReportRequest, TransitionRequest
+from .inputs import IssueFilter, ReportRequest, TransitionRequest, validated_report
 from .models import Issue, Photo
 from .serializers import CategorySerializer, IssueDetailSerializer, IssueFeatureSerializer, photo_url
 
@@ -124,7 +124,7 @@ class IssueListView(APIView):
 
     @extend_schema(request=ReportRequest, responses={201: REPORT_RESPONSE, 200: REPORT_RESPONSE})
     def post(self, request):
-        data = validated(ReportRequest, request.data)
+        data = validated_report(request.data)
         point = point_from(data["lat"], data["lon"], data["crs"])
         crs_note = data["crs"] if isinstance(request.data, dict) and request.data.get("crs") else ""
         # Exactly once by client_uuid, so a report cut off by a database restart (while it is

@@ -241,3 +241,24 @@ def test_messages_follow_the_language_switch(user_api, report):
     r = api.post(f"{URL}{issue.pk}/transition/", {"action": "verify"}, format="json")
     assert r.status_code == 409 and r.json()["message"] == '"Grid officer" may not verify.'
     assert r.json()["code"] == "role_not_allowed" and r.json()["field"] == "action"
+
+
+@pytest.mark.parametrize(
+    "data",
+    [{"lat": "x"}, {"client_uuid": "nope", "lat": 91}, [], "text", {"photo_hashes": ["z"]}, {"description": "\x00"}],
+)
+def test_the_reused_report_serializer_answers_as_validated(here, data):
+    """validated_report (one serializer per thread) says exactly what validated() says."""
+    from gridgov.errors import InvalidInput
+    from gridgov.validation import validated
+    from patrol.inputs import ReportRequest, validated_report
+
+    payload = {**body(here), **data} if isinstance(data, dict) else data
+    with pytest.raises(InvalidInput) as slow:
+        validated(ReportRequest, payload)
+    for _ in range(2):  # the second call reuses the serializer
+        with pytest.raises(InvalidInput) as fast:
+            validated_report(payload)
+        assert fast.value.as_body() == slow.value.as_body()
+    good = body(here)
+    assert validated_report(good) == validated(ReportRequest, good)
