@@ -22,7 +22,7 @@ WIDTH_PX, HEIGHT_PX = 1280, 800
 def main() -> None:
     import math
 
-    from dashboard.benchdata import scale_database_url
+    from _dashboard_data import scale_database_url
 
     url = scale_database_url()
     benchlib.setup_django(url)

@@ -13,7 +13,7 @@ import benchlib  # noqa: E402
 
 
 def main() -> None:
-    from dashboard.benchdata import scale_database_url
+    from _dashboard_data import scale_database_url
 
     url = scale_database_url()
     benchlib.setup_django(url)

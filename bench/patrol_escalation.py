@@ -15,17 +15,14 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gridgov.settings")
-os.environ.setdefault("DEBUG", "1")
+import benchlib  # noqa: E402
 
-import django  # noqa: E402
+benchlib.setup_django()  # the development database, DEBUG off
 
-django.setup()
-
-from benchlib import report  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
+
+report = benchlib.report
 
 N = int(os.environ.get("PATROL_BENCH_CASES", "100000"))
 OVERDUE = 0.10
@@ -86,7 +83,7 @@ def timed(fn) -> tuple[float, int]:
 
 
 def main() -> None:
-    from patrol.services import issues_escalate_overdue
+    from patrol.actions.escalation import issues_escalate_overdue
 
     setup()
     try:

@@ -21,17 +21,14 @@ import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gridgov.settings")
-os.environ.setdefault("DEBUG", "1")
+import benchlib  # noqa: E402
 
-import django  # noqa: E402
+benchlib.setup_django()  # the development database, DEBUG off
 
-django.setup()
-
-from benchlib import report  # noqa: E402
 from django.db import connection  # noqa: E402
+
+report = benchlib.report
 
 CLIENTS = int(os.environ.get("PATROL_BENCH_CLIENTS", "32"))
 SECONDS = float(os.environ.get("PATROL_BENCH_SECONDS", "10"))

@@ -21,6 +21,8 @@ import time
 import numpy as np
 from django.db import connection, transaction
 
+from gridgov.models import DemoLoad
+
 SYNTHETIC_DIGEST = "dashboard-synthetic"
 MARKER = "dashboard-cases"
 VERSION = 1
@@ -58,8 +60,6 @@ def load_demo(*, stdout, force: bool, cases: int | None = None) -> None:
     """Generate `cases` synthetic cases once; nothing when `cases` is None or already loaded."""
     if cases is None:
         return
-    from gridgov.models import DemoLoad
-
     params = {"cases": int(cases), "version": VERSION, "seed": SEED}
     if DemoLoad.objects.filter(name=MARKER, params=params).exists() and not force:
         stdout.write(f"dashboard: {cases} synthetic cases already loaded; nothing to do")

@@ -12,6 +12,7 @@ import io
 from collections import OrderedDict
 
 import numpy as np
+import shapely
 from django.conf import settings
 from django.db.models import Count, F, Q
 from django.db.models.expressions import RawSQL
@@ -21,9 +22,10 @@ from django.utils import timezone
 
 from gridgov.jurisdiction import user_scope
 from gridgov.models import AdminArea
-from patrol.models import Category, Status
+from patrol.models import Category, Status, overdue_q
 
 from . import selectors
+from .filters import CaseFilter, parse_month, previous_month
 
 MAX_HEAT_POINTS = 300_000  # points read for the heat map image (a random sample beyond)
 OVERDUE_LIST = 100
@@ -42,6 +44,8 @@ class SystemUser:
 
 
 def _plt():
+    """pyplot on the Agg backend. matplotlib (and WeasyPrint below) are imported on first use:
+    they take about a second to import, and most server processes never draw a report."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -69,7 +73,6 @@ def _report_areas(user) -> tuple[str, list[AdminArea]]:
 
 def _draw_areas(ax, areas, values: dict[str, float | None] | None, cmap_name: str = "OrRd"):
     import matplotlib as mpl
-    import shapely
     from matplotlib.collections import PatchCollection
     from matplotlib.patches import Polygon as MplPolygon
 
@@ -138,7 +141,7 @@ def _figures(qs, now) -> dict:
         n=Count("id"),
         n_work=Count("id", filter=~Q(status__in=selectors.NOT_WORK)),
         n_closed=Count("id", filter=Q(status=Status.ACCEPTED)),
-        n_overdue=Count("id", filter=selectors.overdue_q(now)),
+        n_overdue=Count("id", filter=overdue_q(now)),
         n_due=Count("id", filter=Q(status=Status.ACCEPTED, deadline__isnull=False)),
         n_on_time=Count("id", filter=Q(status=Status.ACCEPTED, closed_at__lte=F("deadline"))),
         n_escalated=Count("id", filter=Q(escalated_at__isnull=False)),
@@ -155,9 +158,9 @@ def _figures(qs, now) -> dict:
 
 def build_context(*, user, period: str) -> dict:
     """Everything the report template needs, for the user's jurisdiction."""
-    start, end = selectors.parse_month(period)
-    prev = selectors.previous_month(start)
-    prev_start, prev_end = selectors.parse_month(prev)
+    start, end = parse_month(period)
+    prev = previous_month(start)
+    prev_start, prev_end = parse_month(prev)
     now = timezone.now()
     base = selectors.cases_for(user)
     month = base.filter(reported_at__gte=start, reported_at__lt=end)
@@ -165,7 +168,7 @@ def build_context(*, user, period: str) -> dict:
     prev_figures = _figures(base.filter(reported_at__gte=prev_start, reported_at__lt=prev_end), min(now, prev_end))
     level, areas = _report_areas(user)
     ranking = selectors.ranking(user=user, level=level, period=period)
-    filters = selectors.CaseFilter(since=start, until=end)
+    filters = CaseFilter(since=start, until=end)
     agg = selectors.aggregate(user=user, level=level, metric="count", filters=filters)
     values = {code: a["count"] for code, a in agg["areas"].items()}
     scope_name = "全市" if user_scope(user).everything else "、".join(a.name for a in _scope_areas(user)) or "—"
@@ -201,9 +204,7 @@ def build_context(*, user, period: str) -> dict:
         .order_by("w")
     )
     overdue_qs = (
-        base.filter(selectors.overdue_q(now))
-        .select_related("category", "district", "township")
-        .order_by("deadline", "id")
+        base.filter(overdue_q(now)).select_related("category", "district", "township").order_by("deadline", "id")
     )
     overdue_total = overdue_qs.count()
     overdue = [

@@ -656,7 +656,7 @@ def _lock_new(candidate: ChangeCandidate, user) -> ChangeCandidate:
 @transaction.atomic
 def candidate_confirm(*, candidate: ChangeCandidate, user, note: str = ""):
     """Confirm a candidate: open a patrol case (source imagery) and link both ways."""
-    from patrol.services import issue_report
+    from patrol.actions.reporting import issue_report
 
     c = _lock_new(candidate, user)
     point = c.geom.point_on_surface

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+
 from django.db import connection
 from django.http import JsonResponse
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
@@ -16,7 +19,10 @@ from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
 from . import geo, selectors
 from .errors import ErrorSerializer
-from .models import AdminArea, Duty, GridCell
+from .models import AdminArea, AreaLevel, Duty, GridCell
+from .validation import CRSField, FiniteFloatField, validated
+
+log = logging.getLogger(__name__)
 
 
 class GridGovAutoSchema(AutoSchema):
@@ -37,14 +43,23 @@ class GridGovAutoSchema(AutoSchema):
         return responses
 
 
+class FormatParamNegotiation(DefaultContentNegotiation):
+    """For views whose `?format=` names a file format (csv, xlsx, gpkg …), not a DRF renderer:
+    always the view's first renderer, whatever `format` says."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
 def healthz(request):
     """Liveness and readiness: the database answers and PostGIS is installed."""
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT postgis_lib_version()")
             version = cursor.fetchone()[0]
-    except Exception as exc:  # the point of a health check is to report any failure
-        return JsonResponse({"status": "error", "database": "unavailable", "detail": type(exc).__name__}, status=503)
+    except Exception:  # the point of a health check is to report any failure
+        log.exception("health check: the database did not answer")
+        return JsonResponse({"status": "error", "database": "unavailable"}, status=503)
     return JsonResponse(
         {"status": "ok", "database": connection.vendor + " " + connection.settings_dict["NAME"], "postgis": version}
     )
@@ -60,20 +75,22 @@ class AdminAreaSerializer(GeoFeatureModelSerializer):
         fields = ["code", "name", "level", "parent", "synthetic"]
 
 
+class AreaParams(serializers.Serializer):
+    level = serializers.ChoiceField(label=_("级别"), choices=AreaLevel.choices, required=False)
+    parent = serializers.RegexField(r"^[0-9]{6,9}$", label=_("上级区域"), required=False, help_text="parent's code")
+    crs = serializers.ChoiceField(
+        label=_("输出坐标系"), choices=list(geo.OUTPUT_SRIDS), default="4326", help_text="4326 (WGS84) or 4490"
+    )
+
+
 class AreaListView(APIView):
     """Administrative areas as GeoJSON: public reference geography."""
 
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("level", str, enum=["city", "district", "township"]),
-            OpenApiParameter("parent", str, description="code of the parent area"),
-            OpenApiParameter("crs", str, enum=["4326", "4490"], description="output CRS (default 4326, WGS84)"),
-        ],
-        responses=AdminAreaSerializer(many=True),
-    )
+    @extend_schema(parameters=[AreaParams], responses=AdminAreaSerializer(many=True))
     def get(self, request):
-        areas = selectors.admin_areas(level=request.GET.get("level"), parent_code=request.GET.get("parent"))
-        srid = geo.parse_output_srid(request.GET.get("crs"))
+        p = validated(AreaParams, {k: v for k, v in request.GET.items() if v != ""})
+        areas = selectors.admin_areas(level=p.get("level"), parent_code=p.get("parent"))
+        srid = geo.OUTPUT_SRIDS[p["crs"]]
         if srid != 4326:
             areas = list(areas)
             for area in areas:
@@ -101,30 +118,28 @@ LOCATE_RESPONSE = inline_serializer(
 )
 
 
+class LocateParams(serializers.Serializer):
+    lat = FiniteFloatField(label=_("纬度"), min_value=-90, max_value=90)
+    lon = FiniteFloatField(label=_("经度"), min_value=-180, max_value=180)
+    crs = CRSField()
+
+
 class LocateView(APIView):
     """The grid cell, township and district responsible for a point."""
 
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("lat", OpenApiTypes.DOUBLE, required=True),
-            OpenApiParameter("lon", OpenApiTypes.DOUBLE, required=True),
-            OpenApiParameter("crs", str, enum=list(geo.CRS_NAMES), description="default wgs84"),
-        ],
-        responses={200: LOCATE_RESPONSE},
-    )
+    @extend_schema(parameters=[LocateParams], responses={200: LOCATE_RESPONSE})
     def get(self, request):
-        point = geo.parse_point(request.GET.get("lat"), request.GET.get("lon"), request.GET.get("crs"))
-        lon, lat = point.coords
+        p = validated(LocateParams, request.GET)
+        lon, lat = geo.point_from(p["lat"], p["lon"], p["crs"]).coords
         loc = selectors.locate_lonlat(lon, lat)
-        # Names of grid staff are posted publicly (网格公示牌); phone numbers only to staff
-        # whose jurisdiction contains the cell.
+        # Names of grid staff are posted publicly (网格公示牌), never their login names; phone
+        # numbers only to staff whose jurisdiction contains the cell.
         show_phone = (
             request.user.is_authenticated
             and selectors.grid_cells_visible(user=request.user).filter(pk=loc.cell_id).exists()
         )
         officers = [
             {
-                "username": o["username"],
                 "name": o["name"],
                 "duty": o["duty"],
                 "duty_label": str(Duty(o["duty"]).label),

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from django.http import JsonResponse
+from django.utils.translation import gettext as _
+
+from .errors import InvalidInput
+
 
 class ChineseFirstMiddleware:
     """Serve zh-hans unless the user picked another language with the switch (a cookie).
@@ -33,15 +38,8 @@ class RejectNulMiddleware:
     def __call__(self, request):
         for name, values in request.GET.lists():
             if "\x00" in name or any("\x00" in v for v in values):
-                from django.http import JsonResponse
-
-                field = name.replace("\x00", "\\x00")
-                return JsonResponse(
-                    {
-                        "error": "invalid",
-                        "field": field,
-                        "message": f"参数 {field} 含有 NUL 字符 / '{field}' must not contain a NUL byte",
-                    },
-                    status=400,
+                refused = InvalidInput(
+                    _("请求参数含有不可见的 NUL 字符。"), code="nul_character", field=name.replace("\x00", "\\x00")
                 )
+                return JsonResponse(refused.as_body(), status=refused.status)
         return self.get_response(request)

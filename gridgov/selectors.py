@@ -10,20 +10,18 @@ import psycopg
 from django.contrib.gis.geos import Point
 from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError, connection, connections
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+from rest_framework.authtoken.models import Token
 
 from .errors import InvalidInput, NotFound
 from .jurisdiction import user_scope
-from .models import AdminArea, AreaLevel, GridAssignment, GridCell, User
+from .models import AdminArea, Duty, GridAssignment, GridCell, User
 
 
 def admin_areas(*, level: str | None = None, parent_code: str | None = None) -> QuerySet[AdminArea]:
     """Administrative boundaries: public reference geography, the same for every user."""
     qs = AdminArea.objects.select_related("parent")
     if level is not None:
-        if level not in AreaLevel.values:
-            raise InvalidInput(
-                f"'level' must be one of {', '.join(AreaLevel.values)}, got {level[:20]!r}", field="level"
-            )
         qs = qs.filter(level=level)
     if parent_code:
         qs = qs.filter(parent__code=parent_code)
@@ -44,7 +42,7 @@ def grid_cell_get(*, user, code: str) -> GridCell:
         .first()
     )
     if cell is None:
-        raise NotFound(f"网格 {code[:20]} 不存在 / grid cell not found", field="code")
+        raise NotFound(_("网格不存在。"), code="not_found", field="code")
     return cell
 
 
@@ -158,26 +156,25 @@ def locate_lonlat(lon: float, lat: float) -> Location:
         row = prepared_read(_LOCATE_ON_EDGE_SQL, params).fetchone()
     if row is None:
         raise InvalidInput(
-            f"位置 (lat={lat:.6f}, lon={lon:.6f}) 不在杭州市网格范围内 / "
-            "the point given by 'lat' and 'lon' is outside every Hangzhou grid cell",
+            _("位置（纬度 %(lat).6f，经度 %(lon).6f）不在本市的网格范围内。") % {"lat": lat, "lon": lon},
+            code="outside_grid",
             field="lat",
         )
     return Location(*row[:-1])
 
 
 def cell_staff(*, cell_id: int) -> list[dict]:
-    """The 网格长 first, then the 网格员 of a cell, with their contact details."""
+    """The 网格长 first, then the 网格员 of a cell: name (never the login name; the duty's title
+    for an account without one), duty and phone."""
     rows = GridAssignment.objects.filter(cell_id=cell_id).select_related("user").order_by("duty", "user__username")
     return [
-        {"username": a.user.username, "name": a.user.display_name, "duty": a.duty, "phone": a.user.phone} for a in rows
+        {"name": a.user.get_full_name() or str(Duty(a.duty).label), "duty": a.duty, "phone": a.user.phone} for a in rows
     ]
 
 
 @functools.cache
 def _token_user_sql() -> tuple[str, tuple[str, ...]]:
     """The token look-up of DRF's TokenAuthentication, with the user's columns from the model."""
-    from rest_framework.authtoken.models import Token
-
     qn = connection.ops.quote_name
     fields = User._meta.concrete_fields
     token = Token._meta
@@ -197,8 +194,6 @@ def token_user(key: str):
     as one prepared statement: building the ORM query and its join cost more than running it.
     Active or not is the caller's decision, as in DRF.
     """
-    from rest_framework.authtoken.models import Token
-
     if not isinstance(key, str) or "\x00" in key:  # PostgreSQL text cannot hold NUL: no such token
         return None
     sql, names = _token_user_sql()

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 from django.contrib.gis.geos import GEOSGeometry, MultiPolygon
 from django.db import connection, transaction
+from django.utils.translation import gettext as _
 
+from .errors import InvalidInput
 from .models import AdminArea, GridCell, GridCellPart
 
 SUBDIVIDE_MAX_VERTICES = 64
 
 
-def as_multipolygon(geom: GEOSGeometry) -> MultiPolygon:
+def as_multipolygon(geom: GEOSGeometry, *, field: str = "geom") -> MultiPolygon:
+    """A polygon or multipolygon as a multipolygon; anything else is refused."""
     if geom.geom_type == "Polygon":
         return MultiPolygon(geom, srid=geom.srid)
     if geom.geom_type != "MultiPolygon":
-        raise ValueError(f"expected a polygon, got {geom.geom_type}")
+        raise InvalidInput(_("边界应为面（多边形）。"), code="not_a_polygon", field=field)
     return geom
 
 

@@ -24,8 +24,6 @@ def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
-
-
 def _secret_key() -> str:
     """SECRET_KEY from the environment, else the one generated on first run in var/ (mode 0600).
 

@@ -8,11 +8,31 @@ audit rows (append-only) are never deleted.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import random
 import uuid
 
 from django.db import transaction
 from django.utils import timezone
+from PIL import Image, ImageDraw
+
+from gridgov.models import AdminArea, DemoLoad, GridCell, Organization, User
+
+from .actions.escalation import issues_escalate_overdue
+from .actions.photos import photo_store
+from .actions.reporting import issue_report
+from .actions.transitions import (
+    issue_accept,
+    issue_dispatch,
+    issue_fail,
+    issue_publish,
+    issue_reject,
+    issue_start_rectification,
+    issue_submit_rectification,
+    issue_verify,
+)
+from .models import ApiKey, DispatchRule, Issue
+from .open311 import demo_key
 
 PARAMS = {"version": 1, "cases": 36}
 NAMESPACE = uuid.UUID("5b0e2f1c-9d53-4c53-9a57-0b6f8f2a7a11")
@@ -59,8 +79,6 @@ STAGES = [
 
 
 def load_demo(*, stdout, force: bool) -> None:
-    from gridgov.models import DemoLoad
-
     if DemoLoad.objects.filter(name="patrol", params=PARAMS).exists() and not force:
         stdout.write("patrol demo already loaded; nothing to do")
         return
@@ -73,9 +91,6 @@ def load_demo(*, stdout, force: bool) -> None:
 
 
 def _dispatch_rules() -> int:
-    from gridgov.models import AdminArea, Organization
-    from patrol.models import DispatchRule
-
     count = 0
     for district in AdminArea.objects.filter(level="district"):
         default = Organization.objects.filter(name=f"{district.name}城市管理局（演示）").first()
@@ -97,17 +112,10 @@ def _dispatch_rules() -> int:
 
 
 def _open311_key() -> None:
-    from patrol.models import ApiKey
-    from patrol.open311 import demo_key
-
     ApiKey.objects.get_or_create(key=demo_key(), defaults={"name": "演示公众 App（合成）"})
 
 
 def _cases() -> int:
-    from gridgov.models import GridCell, Organization, User
-    from patrol import services
-    from patrol.models import Issue
-
     users = {
         u.username: u
         for u in User.objects.filter(
@@ -130,7 +138,7 @@ def _cases() -> int:
         category, text = CASES[i % len(CASES)]
         cell = cells[rng.randrange(len(cells))]
         point = cell.geom.point_on_surface
-        issue, created = services.issue_report(
+        issue, created = issue_report(
             reporter=officer,
             point=point,
             category=category,
@@ -139,50 +147,56 @@ def _cases() -> int:
             accuracy_m=round(rng.uniform(4, 25), 1),
         )
         made += created
-        stage = STAGES[i % len(STAGES)]
-        pk = issue.pk
-        if stage == "reported":
-            continue
-        if stage == "rejected":
-            services.issue_reject(issue_id=pk, actor=sup, note="核实不属实（合成）")
-            continue
-        services.issue_verify(issue_id=pk, actor=sup, note="经核实属实（合成）")
-        if stage == "verified":
-            continue
-        services.issue_dispatch(issue_id=pk, actor=sup, unit_id=unit.pk if unit else None, note="请限期整改（合成）")
-        if stage in ("dispatched",):
-            continue
-        if stage == "overdue":
-            # Synthetic history: a case dispatched long ago whose deadline has passed, so the
-            # escalation job has something to do in the demo.
-            Issue.objects.filter(pk=pk).update(
-                dispatched_at=timezone.now() - dt.timedelta(days=20), deadline=timezone.now() - dt.timedelta(days=3)
-            )
-            continue
-        services.issue_start_rectification(issue_id=pk, actor=ru, note="已安排人员（合成）")
-        if stage == "rectifying":
-            continue
-        photo, _ = services.photo_store(data=_demo_jpeg(i), uploaded_by=ru)
-        services.issue_submit_rectification(
-            issue_id=pk, actor=ru, photo_hashes=[photo.sha256], note="已整改完毕（合成）"
-        )
-        if stage == "submitted":
-            continue
-        if stage == "failed":
-            services.issue_fail(issue_id=pk, actor=sup, note="复查仍有问题（合成）")
-            continue
-        services.issue_accept(issue_id=pk, actor=sup, note="复查合格（合成）")
-        if stage == "published":
-            services.issue_publish(issue_id=pk, actor=sup, public_text=f"典型案例：{text}，已督促整改到位（合成演示）")
-    services.issues_escalate_overdue()
+        _bring_to(STAGES[i % len(STAGES)], pk=issue.pk, seed=i, text=text, sup=sup, ru=ru, unit=unit)
+    issues_escalate_overdue()
     return made
 
 
+# The loop in order; each stage of STAGES is reached by the steps up to it ("overdue" and
+# "failed" branch off "dispatched" and "submitted").
+LOOP = ["verified", "dispatched", "rectifying", "submitted", "accepted", "published"]
+BRANCH = {"overdue": "dispatched", "failed": "submitted"}
+
+
+def _bring_to(stage: str, *, pk: int, seed: int, text: str, sup, ru, unit) -> None:
+    """Take the synthetic case `pk` through the services to `stage`."""
+    if stage == "reported":
+        return
+    if stage == "rejected":
+        issue_reject(issue_id=pk, actor=sup, note="核实不属实（合成）")
+        return
+    steps = {
+        "verified": lambda: issue_verify(issue_id=pk, actor=sup, note="经核实属实（合成）"),
+        "dispatched": lambda: issue_dispatch(
+            issue_id=pk, actor=sup, unit_id=unit.pk if unit else None, note="请限期整改（合成）"
+        ),
+        "rectifying": lambda: issue_start_rectification(issue_id=pk, actor=ru, note="已安排人员（合成）"),
+        "submitted": lambda: issue_submit_rectification(
+            issue_id=pk,
+            actor=ru,
+            photo_hashes=[photo_store(data=_demo_jpeg(seed), uploaded_by=ru)[0].sha256],
+            note="已整改完毕（合成）",
+        ),
+        "accepted": lambda: issue_accept(issue_id=pk, actor=sup, note="复查合格（合成）"),
+        "published": lambda: issue_publish(
+            issue_id=pk, actor=sup, public_text=f"典型案例：{text}，已督促整改到位（合成演示）"
+        ),
+    }
+    goal = BRANCH.get(stage, stage)
+    for reached in LOOP[: LOOP.index(goal) + 1]:
+        steps[reached]()
+    if stage == "overdue":
+        # Synthetic history: a case dispatched long ago whose deadline has passed, so the
+        # escalation job has something to do in the demo.
+        now = timezone.now()
+        Issue.objects.filter(pk=pk).update(
+            dispatched_at=now - dt.timedelta(days=20), deadline=now - dt.timedelta(days=3)
+        )
+    elif stage == "failed":
+        issue_fail(issue_id=pk, actor=sup, note="复查仍有问题（合成）")
+
+
 def _demo_jpeg(seed: int) -> bytes:
-    import io
-
-    from PIL import Image, ImageDraw
-
     img = Image.new("RGB", (320, 240), (60 + seed * 5 % 150, 140, 90))
     ImageDraw.Draw(img).text((10, 10), f"demo {seed}", fill=(255, 255, 255))
     out = io.BytesIO()

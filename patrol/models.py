@@ -14,6 +14,7 @@ from django.conf import settings
 from django.contrib.gis.db import models
 from django.contrib.postgres.fields import ArrayField
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 SRID = settings.GRIDGOV_SRID
@@ -102,20 +103,18 @@ def overdue_q(now=None) -> Q:
     The one definition of overdue: escalation (督办), the red "my tasks", the dashboard's
     counts and rankings all use it.
     """
-    from django.utils import timezone
-
     return Q(status__in=CLOCK_STATUSES, deadline__lt=now or timezone.now())
 
 
 class Photo(models.Model):
     """An uploaded photo, keyed by the SHA-256 of the uploaded bytes (a retry stores nothing new).
 
-    `original` keeps the bytes as sent (private); `image` is the upright, resized copy with all
-    metadata stripped, the one shown and published. EXIF GPS and time are kept as data.
+    Only `image` is kept: the upright, resized copy with all metadata stripped, the one shown
+    and published. The bytes as sent (EXIF with GPS, trailing data) are never written; their
+    GPS position and time are kept as data (`patrol.actions.photos`).
     """
 
     sha256 = models.CharField(_("SHA-256"), max_length=64, primary_key=True)
-    original = models.FileField(_("原图"), upload_to="patrol/originals/")
     image = models.ImageField(_("展示图（已去除元数据）"), upload_to="patrol/photos/")
     width = models.PositiveIntegerField(_("宽"), default=0)
     height = models.PositiveIntegerField(_("高"), default=0)
@@ -258,8 +257,6 @@ class Issue(models.Model):
 
     @property
     def is_overdue(self) -> bool:
-        from django.utils import timezone
-
         return bool(self.deadline and self.status in CLOCK_STATUSES and self.deadline < timezone.now())  # = overdue_q
 
 

@@ -8,20 +8,27 @@ unpublished case.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import uuid
 from xml.etree import ElementTree as ET
 
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
+from rest_framework import serializers
 
-from gridgov.errors import GridGovError, InvalidInput, NotFound
-from gridgov.geo import parse_point
+from gridgov.errors import Forbidden, GridGovError, NotFound
+from gridgov.geo import point_from
+from gridgov.validation import PlainTextField, validated
 
-from . import selectors, services
-from .api import photo_url
+from . import selectors
+from .actions.reporting import issue_report
+from .inputs import CategoryCodeField, MomentField, lat_field, lon_field
 from .models import CLOSED_STATUSES, ApiKey, Category, Issue, Status
+from .serializers import photo_url
 
 DEFAULT_DAYS = 90
 MAX_RECORDS = 1000
@@ -67,14 +74,19 @@ def error(fmt: str, status: int, description: str) -> HttpResponse:
 
 
 def open311_view(fn):
-    """Turn GridGovErrors into Open311 error lists (404, 403, else 400)."""
+    """Turn GridGovErrors into Open311 error lists (404, 403, else 400).
+
+    Open311's error has no field of its own, so the description starts with the parameter's
+    name as the GeoReport specification spells it (`lat: 纬度：应为有限的数字。`).
+    """
 
     def wrapper(request, *args, fmt: str, **kwargs):
         try:
             return fn(request, *args, fmt=fmt, **kwargs)
         except GridGovError as exc:
             status = exc.status if exc.status in (403, 404) else 400
-            return error(fmt, status, exc.message)
+            text = f"{exc.field}: {exc.message}" if exc.field else str(exc.message)
+            return error(fmt, status, text)
 
     wrapper.__name__ = fn.__name__
     wrapper.__doc__ = fn.__doc__
@@ -87,7 +99,7 @@ def discovery(request, *, fmt: str):
     body = {
         "changeset": "2026-11-28T00:00:00+08:00",
         "contact": "GridGov 生态环境网格化监管平台（演示）",
-        "key_service": "向管理员申请 api_key / ask the administrator for an api_key",
+        "key_service": _("向管理员申请 api_key。"),
         "endpoints": [
             {
                 "specification": "http://wiki.open311.org/GeoReport_v2",
@@ -135,8 +147,8 @@ def services_list(request, *, fmt: str):
 
 @open311_view
 def service_definition(request, code: str, *, fmt: str):
-    if not Category.objects.filter(code=code, active=True).exists():
-        raise NotFound(f"service_code {code[:40]} not found")
+    if not selectors.categories().filter(code=code).exists():
+        raise NotFound(_("服务不存在。"), code="not_found", field="service_code")
     if fmt == "json":
         return JsonResponse({"service_code": code, "attributes": []})
     root = ET.Element("service_definition")
@@ -172,16 +184,59 @@ def _public(issue: Issue) -> dict:
     }
 
 
-def _parse_dt(value: str, field: str) -> dt.datetime:
-    from django.utils.dateparse import parse_datetime
+class W3CDateTimeField(MomentField):
+    """A W3C date-time; a '+' of the offset that arrived unencoded reads as a space."""
 
-    try:
-        parsed = parse_datetime(value.strip().replace(" ", "+"))
-    except ValueError:
-        parsed = None
-    if parsed is None:
-        raise InvalidInput(f"{field} must be a W3C (ISO 8601) date-time, e.g. 2026-11-28T10:00:00+08:00", field=field)
-    return timezone.make_aware(parsed) if timezone.is_naive(parsed) else parsed
+    def to_internal_value(self, data):
+        return super().to_internal_value(str(data).strip().replace(" ", "+"))
+
+
+class RequestsFilter(serializers.Serializer):
+    """GET requests.json|xml: GeoReport v2's filters (service_request_id overrides the others)."""
+
+    service_request_id = serializers.RegexField(
+        r"^\s*\d{1,12}\s*(,\s*\d{1,12}\s*)*,?$", label=gettext_lazy("服务请求编号"), required=False
+    )
+    service_code = PlainTextField(label=gettext_lazy("服务代码"), required=False)
+    start_date = W3CDateTimeField(label=gettext_lazy("开始时间"))
+    end_date = W3CDateTimeField(label=gettext_lazy("结束时间"), end=True)
+    status = serializers.RegexField(r"^(open|closed)(,(open|closed))?$", label=gettext_lazy("状态"), required=False)
+
+
+class RequestCreate(serializers.Serializer):
+    """POST requests.json|xml (form-encoded), after the api_key check."""
+
+    service_code = CategoryCodeField(label=gettext_lazy("服务代码"))
+    lat = lat_field(required=False)
+    long = lon_field(required=False)
+    address_string = PlainTextField(required=False, allow_blank=True)
+    description = PlainTextField(
+        label=gettext_lazy("问题描述"), multiline=True, required=False, allow_blank=True, max_length=4000, default=""
+    )
+    media_url = PlainTextField(label=gettext_lazy("图片链接"), required=False, allow_blank=True)
+    email = PlainTextField(required=False, allow_blank=True)
+    first_name = PlainTextField(required=False, allow_blank=True)
+    last_name = PlainTextField(required=False, allow_blank=True)
+    phone = PlainTextField(required=False, allow_blank=True)
+    device_id = PlainTextField(required=False, allow_blank=True)
+    account_id = PlainTextField(required=False, allow_blank=True)
+
+    default_error_messages = {
+        "no_address": gettext_lazy("此处不支持地址，请提供 WGS84 纬度和经度。"),
+        "point_required": gettext_lazy("请提供纬度和经度。"),
+    }
+
+    def validate(self, data):
+        if data.get("lat") is None and data.get("long") is None:
+            problem = "no_address" if data.get("address_string") else "point_required"
+            raise serializers.ValidationError({"lat": self.error_messages[problem]})
+        for name in ("lat", "long"):
+            if data.get(name) is None:
+                raise serializers.ValidationError({name: self.error_messages["point_required"]})
+        return data
+
+
+CONTACT_FIELDS = ("email", "first_name", "last_name", "phone", "device_id", "account_id")
 
 
 @csrf_exempt
@@ -193,69 +248,43 @@ def requests_list(request, *, fmt: str):
 
 @open311_view
 def _requests_get(request, *, fmt: str):
+    f = validated(RequestsFilter, request.GET)
     qs = selectors.issues_public().prefetch_related("photos")
-    ids = request.GET.get("service_request_id")
-    if ids:
-        try:
-            pks = [int(x) for x in ids.split(",") if x.strip()]
-        except ValueError:
-            raise InvalidInput("service_request_id must be a comma-separated list of ids")
+    if f.get("service_request_id"):
+        pks = [int(x) for x in f["service_request_id"].split(",") if x.strip()]
         qs = qs.filter(pk__in=pks[:MAX_RECORDS])
     else:
-        codes = [c for c in request.GET.get("service_code", "").split(",") if c]
+        codes = [c for c in f.get("service_code", "").split(",") if c]
         if codes:
             qs = qs.filter(category_id__in=codes)
-        end = _parse_dt(request.GET["end_date"], "end_date") if request.GET.get("end_date") else None
-        start = _parse_dt(request.GET["start_date"], "start_date") if request.GET.get("start_date") else None
-        if start is None:
-            start = (end or timezone.now()) - dt.timedelta(days=DEFAULT_DAYS)
+        end = f.get("end_date")
+        start = f.get("start_date") or (end or timezone.now()) - dt.timedelta(days=DEFAULT_DAYS)
         qs = qs.filter(reported_at__gte=start)
         if end is not None:
             qs = qs.filter(reported_at__lte=end)
-        status = request.GET.get("status")
-        if status:
-            wanted = set(status.split(","))
-            if not wanted <= {"open", "closed"}:
-                raise InvalidInput("status must be open, closed or open,closed")
-            if wanted == {"open"}:
-                qs = qs.exclude(status__in=CLOSED_STATUSES)
-            elif wanted == {"closed"}:
-                qs = qs.filter(status__in=CLOSED_STATUSES)
+        wanted = set(f.get("status", "open,closed").split(","))
+        if wanted == {"open"}:
+            qs = qs.exclude(status__in=CLOSED_STATUSES)
+        elif wanted == {"closed"}:
+            qs = qs.filter(status__in=CLOSED_STATUSES)
     items = [_public(i) for i in qs.order_by("-reported_at")[:MAX_RECORDS]]
     return respond(fmt, "service_requests", "request", items)
 
 
 @open311_view
 def request_create(request, *, fmt: str):
-    data = request.POST
-    key = data.get("api_key", "")
+    key = request.POST.get("api_key", "")
     if not key or not ApiKey.objects.filter(key=key, active=True).exists():
-        return error(fmt, 403, "api_key 缺失或无效 / missing or invalid api_key")
-    code = data.get("service_code", "")
-    if not code:
-        raise InvalidInput("service_code is required")
-    if not Category.objects.filter(code=code, active=True).exists():
-        raise InvalidInput(f"service_code {code[:40]} is not a service of this endpoint")
-    if data.get("lat") in (None, "") and data.get("long") in (None, ""):
-        if data.get("address_string"):
-            raise InvalidInput("address_string is not supported here: give lat and long (WGS84)")
-        raise InvalidInput("lat and long are required")
-    point = parse_point(data.get("lat"), data.get("long"), "wgs84", lat_field="lat", lon_field="long")
-    description = data.get("description", "")
-    if len(description) > 4000:
-        raise InvalidInput("description is longer than 4000 characters")
-    contact = {
-        k: data.get(k, "")[:128]
-        for k in ("email", "first_name", "last_name", "phone", "device_id", "account_id")
-        if data.get(k)
-    }
+        raise Forbidden(_("访问密钥缺失或无效。"), code="bad_api_key", field="api_key")
+    data = validated(RequestCreate, request.POST)
+    contact = {k: data[k][:128] for k in CONTACT_FIELDS if data.get(k)}
     if data.get("media_url"):
         contact["media_url"] = data["media_url"][:512]
-    issue, _ = services.issue_report(
+    issue, _created = issue_report(
         reporter=None,
-        point=point,
-        category=code,
-        description=description,
+        point=point_from(data["lat"], data["long"]),
+        category=data["service_code"].code,
+        description=data["description"],
         source="citizen",
         client_uuid=uuid.uuid4(),
         contact=contact,
@@ -265,7 +294,7 @@ def request_create(request, *, fmt: str):
         {
             "service_request_id": str(issue.pk),
             "token": str(issue.token),
-            "service_notice": "已受理，将由属地网格核实",
+            "service_notice": _("已受理，将由属地网格核实。"),
             "account_id": None,
         }
     ]
@@ -276,7 +305,7 @@ def request_create(request, *, fmt: str):
 def request_detail(request, pk: str, *, fmt: str):
     issue = selectors.issues_public().prefetch_related("photos").filter(pk=int(pk)).first() if pk.isdigit() else None
     if issue is None:
-        raise NotFound(f"service request {pk[:20]} not found")
+        raise NotFound(_("服务请求不存在。"), code="not_found", field="service_request_id")
     return respond(fmt, "service_requests", "request", [_public(issue)])
 
 
@@ -285,16 +314,14 @@ def token_detail(request, token: str, *, fmt: str):
     try:
         value = uuid.UUID(token)
     except ValueError:
-        raise NotFound("token not found")
+        raise NotFound(_("令牌不存在。"), code="not_found", field="token")
     issue = Issue.objects.filter(token=value, source="citizen").only("pk", "token").first()
     if issue is None:
-        raise NotFound("token not found")
+        raise NotFound(_("令牌不存在。"), code="not_found", field="token")
     return respond(
         fmt, "service_requests", "request", [{"service_request_id": str(issue.pk), "token": str(issue.token)}]
     )
 
 
 def demo_key() -> str:
-    import os
-
     return os.environ.get("OPEN311_DEMO_KEY", getattr(settings, "OPEN311_DEMO_KEY", "gridgov-open311-demo"))

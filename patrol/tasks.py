@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from procrastinate.contrib.django import app
 
-from .services import issues_escalate_overdue
+from .actions.escalation import issues_escalate_overdue
 
 
 @app.periodic(cron="*/10 * * * *", periodic_id="patrol-escalation")

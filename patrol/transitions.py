@@ -1,8 +1,9 @@
 # ruff: noqa: E501  (the table below is aligned in columns for reading; CJK labels count double)
 """Who may move a case from which state to which, in which jurisdiction: THE table.
 
-Services (`patrol.services.issue_transition` and the one-per-action services) and the tests
-read this table; nothing else decides. `to` is None when the action keeps the status
+The services (`patrol.actions.transitions`: one function per action, dispatched from
+`ACTIONS` keyed by `Transition.action`), the pages and the tests read this table; nothing else
+decides. `to` is None when the action keeps the status
 (publishing, a deadline override). Jurisdiction rules:
 
 - ``scope``: the case's district or township is in the user's scope (gridgov.jurisdiction);
@@ -14,6 +15,8 @@ read this table; nothing else decides. `to` is None when the action keeps the st
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from django.utils.translation import gettext_lazy as _
 
 from gridgov.models import Role
 
@@ -30,7 +33,7 @@ SUPERVISORS = {CITY: "scope", DISTRICT: "scope", TOWNSHIP: "scope"}
 @dataclass(frozen=True)
 class Transition:
     action: str
-    label: str
+    label: str  # lazy: read in the request's language
     sources: tuple[str, ...]
     to: str | None
     roles: dict[str, str]  # role -> jurisdiction rule
@@ -40,20 +43,20 @@ class Transition:
 TRANSITIONS: dict[str, Transition] = {
     t.action: t
     for t in [
-        #          action                  label         from states                                         to            roles → rule
-        Transition("verify",               "核实立案",   (S.REPORTED,),                                      S.VERIFIED,   SUPERVISORS),
-        Transition("reject",               "不予立案",   (S.REPORTED,),                                      S.REJECTED,   SUPERVISORS),
-        Transition("mark_duplicate",       "标记重复",   (S.REPORTED, S.VERIFIED),                           S.DUPLICATE,  SUPERVISORS),
-        Transition("dispatch",             "交办",       (S.VERIFIED,),                                      S.DISPATCHED, SUPERVISORS),
-        Transition("start_rectification",  "开始整改",   (S.DISPATCHED,),                                    S.RECTIFYING, {UNIT: "unit"}),
-        Transition("submit_rectification", "提交整改",   (S.DISPATCHED, S.RECTIFYING),                       S.SUBMITTED,  {UNIT: "unit"}),
-        Transition("accept",               "验收通过",   (S.SUBMITTED,),                                     S.ACCEPTED,   {**SUPERVISORS, OFFICER: "grid"}),
-        Transition("fail",                 "验收不通过", (S.SUBMITTED,),                                     S.RECTIFYING, {**SUPERVISORS, OFFICER: "grid"}),
-        Transition("set_deadline",         "调整期限",   (S.DISPATCHED, S.RECTIFYING, S.SUBMITTED),          None,         SUPERVISORS),
-        Transition("publish",              "曝光",       (S.VERIFIED, S.DISPATCHED, S.RECTIFYING,
-                                                          S.SUBMITTED, S.ACCEPTED),                          None,         {CITY: "scope", DISTRICT: "scope"}),
-        Transition("reopen",               "重新打开",   (S.ACCEPTED, S.REJECTED, S.DUPLICATE),              S.VERIFIED,   SUPERVISORS),
-        Transition("escalate",             "督办",       (S.DISPATCHED, S.RECTIFYING),                       None,         {}),  # the job only
+        #          action                  label            from states                                         to            roles → rule
+        Transition("verify",               _("核实立案"),   (S.REPORTED,),                                      S.VERIFIED,   SUPERVISORS),
+        Transition("reject",               _("不予立案"),   (S.REPORTED,),                                      S.REJECTED,   SUPERVISORS),
+        Transition("mark_duplicate",       _("标记重复"),   (S.REPORTED, S.VERIFIED),                           S.DUPLICATE,  SUPERVISORS),
+        Transition("dispatch",             _("交办"),       (S.VERIFIED,),                                      S.DISPATCHED, SUPERVISORS),
+        Transition("start_rectification",  _("开始整改"),   (S.DISPATCHED,),                                    S.RECTIFYING, {UNIT: "unit"}),
+        Transition("submit_rectification", _("提交整改"),   (S.DISPATCHED, S.RECTIFYING),                       S.SUBMITTED,  {UNIT: "unit"}),
+        Transition("accept",               _("验收通过"),   (S.SUBMITTED,),                                     S.ACCEPTED,   {**SUPERVISORS, OFFICER: "grid"}),
+        Transition("fail",                 _("验收不通过"), (S.SUBMITTED,),                                     S.RECTIFYING, {**SUPERVISORS, OFFICER: "grid"}),
+        Transition("set_deadline",         _("调整期限"),   (S.DISPATCHED, S.RECTIFYING, S.SUBMITTED),          None,         SUPERVISORS),
+        Transition("publish",              _("曝光"),       (S.VERIFIED, S.DISPATCHED, S.RECTIFYING,
+                                                            S.SUBMITTED, S.ACCEPTED),                        None,         {CITY: "scope", DISTRICT: "scope"}),
+        Transition("reopen",               _("重新打开"),   (S.ACCEPTED, S.REJECTED, S.DUPLICATE),              S.VERIFIED,   SUPERVISORS),
+        Transition("escalate",             _("督办"),       (S.DISPATCHED, S.RECTIFYING),                       None,         {}),  # the job only
     ]
 }
 # fmt: on

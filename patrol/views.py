@@ -2,32 +2,44 @@
 
 from __future__ import annotations
 
+import json
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from geodata.selectors import candidate_for_issue
+from geodata.services import can_review
 from gridgov.errors import GridGovError
-from gridgov.models import Organization
+from gridgov.validation import validated
 
-from . import selectors, services
+from . import selectors
+from .actions.photos import check_photo_size, photo_store
+from .actions.transitions import allowed_actions, issue_transition
+from .conf import setting
+from .inputs import IssueFilter, TransitionRequest
 from .models import Status
 from .transitions import TRANSITIONS
 
 PAGE_SIZE = 100
+FILTERS = ("status", "category", "district", "since")
+ACT_FIELDS = ("unit", "deadline", "duplicate_of", "public_text", "note", "action")
 
 
 @login_required
 def issue_list(request):
-    filters = {k: request.GET.get(k) for k in ("status", "category", "district", "since") if request.GET.get(k)}
+    filters = {k: request.GET.get(k) for k in FILTERS if request.GET.get(k)}
     try:
-        qs = selectors.issues_list(user=request.user, filters=filters)
+        args = IssueFilter.selector_args(validated(IssueFilter, filters))
     except GridGovError as exc:
         messages.error(request, exc.message)
-        qs = selectors.issues_list(user=request.user, filters={})
+        args = {}
+    qs = selectors.issues_list(user=request.user, **args)
     return render(
         request,
         "patrol/issue_list.html",
@@ -46,8 +58,6 @@ def _imagery_candidate(issue, user):
     """The imagery change candidate a case came from, for users who may see imagery."""
     if issue.source != "imagery":
         return None
-    from geodata.selectors import can_review, candidate_for_issue
-
     return candidate_for_issue(issue) if can_review(user) else None
 
 
@@ -57,14 +67,14 @@ def issue_detail(request, pk: int):
         issue = selectors.issue_get(user=request.user, issue_id=pk)
     except GridGovError:
         return render(request, "patrol/not_found.html", status=404)
-    actions = [TRANSITIONS[a] for a in services.allowed_actions(issue=issue, user=request.user)]
+    actions = [TRANSITIONS[a] for a in allowed_actions(issue=issue, user=request.user)]
     units = []
     if any(t.action == "dispatch" for t in actions):
-        units = Organization.objects.filter(area__in=[issue.district_id, issue.township_id]).order_by("name")
+        units = selectors.dispatch_units(issue=issue, user=request.user)
     events = [
         {
             "e": e,
-            "label": TRANSITIONS[e.action].label if e.action in TRANSITIONS else "上报",
+            "label": TRANSITIONS[e.action].label if e.action in TRANSITIONS else _("上报"),
             "from_label": Status(e.from_status).label if e.from_status in Status.values else "",
             "to_label": Status(e.to_status).label if e.to_status in Status.values else e.to_status,
         }
@@ -91,26 +101,19 @@ def issue_detail(request, pk: int):
 @require_POST
 def issue_act(request, pk: int):
     """Take one action from the detail page; photos arrive in the same form."""
-    action = request.POST.get("action", "")
     try:
         selectors.issue_get(user=request.user, issue_id=pk)
         hashes = []
         for upload in request.FILES.getlist("photos"):
-            if upload.size > services.setting("PATROL_PHOTO_MAX_BYTES"):
-                from gridgov.errors import PayloadTooLarge
-
-                raise PayloadTooLarge(f"照片 {upload.name} 超过大小限制", field="photos")
-            photo, _ = services.photo_store(data=upload.read(), uploaded_by=request.user, field="photos")
+            check_photo_size(upload.size, field="photos")
+            photo, _created = photo_store(data=upload.read(), uploaded_by=request.user, field="photos")
             hashes.append(photo.sha256)
-        params = {
-            k: request.POST.get(k) for k in ("unit", "deadline", "duplicate_of", "public_text") if request.POST.get(k)
-        }
-        params["photo_hashes"] = hashes
-        services.issue_transition(
-            issue_id=pk, action=action, actor=request.user, note=request.POST.get("note", ""), params=params
+        form = {k: request.POST.get(k) for k in ACT_FIELDS if request.POST.get(k)}
+        data = validated(TransitionRequest, {**form, "photo_hashes": hashes})
+        issue_transition(
+            issue_id=pk, action=data["action"], actor=request.user, **TransitionRequest.service_params(data)
         )
-        label = TRANSITIONS[action].label
-        messages.success(request, f"已{label}")
+        messages.success(request, _("已%(action)s") % {"action": TRANSITIONS[data["action"]].label})
     except GridGovError as exc:
         messages.error(request, exc.message)
     return redirect("patrol-page-detail", pk=pk)
@@ -133,7 +136,7 @@ def mobile_app(request):
 
 def service_worker(request):
     """Served from /m/ so its scope covers the whole mobile app."""
-    body = render_to_string("patrol/sw.js", {"version": services.setting("PATROL_PHOTO_MAX_SIDE")}, request=request)
+    body = render_to_string("patrol/sw.js", {"version": setting("PATROL_PHOTO_MAX_SIDE")}, request=request)
     response = HttpResponse(body, content_type="application/javascript; charset=utf-8")
     response["Service-Worker-Allowed"] = "/m/"
     response["Cache-Control"] = "no-cache"
@@ -141,8 +144,6 @@ def service_worker(request):
 
 
 def manifest(request):
-    import json
-
     body = {
         "name": "GridGov 网格巡查",
         "short_name": "网格巡查",

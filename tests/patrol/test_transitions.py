@@ -8,8 +8,8 @@ import pytest
 
 from gridgov.errors import Conflict
 from gridgov.models import AdminArea, GridAssignment, Role, User
+from patrol.actions.transitions import allowed_actions, transition_check
 from patrol.models import Status
-from patrol.services import allowed_actions, transition_check
 from patrol.transitions import TRANSITIONS, USER_ACTIONS
 
 
@@ -80,3 +80,87 @@ def test_allowed_actions_lists_only_legal_ones(case, users):
 
 def test_escalation_is_not_a_user_action():
     assert "escalate" not in USER_ACTIONS and TRANSITIONS["escalate"].roles == {}
+
+
+# The policy written out by hand (DOMAIN.md: 核实/立案, 交办 and 督办 by supervisors, 整改 by the
+# responsible unit, 复查验收 by supervisors or the cell's officer, 曝光 by district and city),
+# so that a wrong edit of the table fails here instead of changing both sides of the check.
+CITY, DISTRICT, TOWNSHIP = "city_supervisor", "district_supervisor", "township_supervisor"
+OFFICER, UNIT, PLANNER, ANALYST = "grid_officer", "responsible_unit", "zoning_planner", "imagery_analyst"
+SUPERVISORS = {CITY, DISTRICT, TOWNSHIP}
+POLICY = {
+    # action:               (from statuses,                                          who may)
+    "verify": ({"reported"}, SUPERVISORS),
+    "reject": ({"reported"}, SUPERVISORS),
+    "mark_duplicate": ({"reported", "verified"}, SUPERVISORS),
+    "dispatch": ({"verified"}, SUPERVISORS),
+    "start_rectification": ({"dispatched"}, {UNIT}),
+    "submit_rectification": ({"dispatched", "rectifying"}, {UNIT}),
+    "accept": ({"submitted"}, SUPERVISORS | {OFFICER}),
+    "fail": ({"submitted"}, SUPERVISORS | {OFFICER}),
+    "set_deadline": ({"dispatched", "rectifying", "submitted"}, SUPERVISORS),
+    "publish": ({"verified", "dispatched", "rectifying", "submitted", "accepted"}, {CITY, DISTRICT}),
+    "reopen": ({"accepted", "rejected", "duplicate"}, SUPERVISORS),
+}
+TARGET = {
+    "verify": "verified",
+    "reject": "rejected",
+    "mark_duplicate": "duplicate",
+    "dispatch": "dispatched",
+    "start_rectification": "rectifying",
+    "submit_rectification": "submitted",
+    "accept": "accepted",
+    "fail": "rectifying",
+    "set_deadline": None,
+    "publish": None,
+    "reopen": "verified",
+}
+
+
+def test_the_table_says_what_the_policy_says():
+    assert sorted(USER_ACTIONS) == sorted(POLICY)
+    for action, (sources, roles) in POLICY.items():
+        t = TRANSITIONS[action]
+        assert set(t.sources) == sources, action
+        assert set(t.roles) == roles, action
+        assert t.to == TARGET[action], action
+    # Nobody without a patrol duty takes any step of the loop; the unit only rectifies.
+    for role in (PLANNER, ANALYST):
+        assert not [a for a in USER_ACTIONS if role in TRANSITIONS[a].roles]
+    assert [a for a in USER_ACTIONS if UNIT in TRANSITIONS[a].roles] == ["start_rectification", "submit_rectification"]
+    # The officer's accept/fail needs their own cell (or their own report); the unit's steps its own unit.
+    assert TRANSITIONS["accept"].roles[OFFICER] == TRANSITIONS["fail"].roles[OFFICER] == "grid"
+    assert TRANSITIONS["start_rectification"].roles[UNIT] == "unit"
+
+
+# Single cells, the answer written down: role, case status, action, answer.
+LITERAL_CELLS = """
+    township_supervisor  reported    verify               allowed
+    grid_officer         reported    verify               refused
+    responsible_unit     verified    dispatch             refused
+    district_supervisor  verified    dispatch             allowed
+    responsible_unit     dispatched  start_rectification  allowed
+    district_supervisor  dispatched  start_rectification  refused
+    grid_officer         submitted   accept               allowed
+    responsible_unit     submitted   accept               refused
+    township_supervisor  accepted    publish              refused
+    city_supervisor      accepted    publish              allowed
+    zoning_planner       reported    verify               refused
+    imagery_analyst      submitted   accept               refused
+    city_supervisor      dispatched  verify               refused
+"""
+
+
+@pytest.mark.parametrize("role,status,action,answer", [line.split() for line in LITERAL_CELLS.strip().splitlines()])
+def test_literal_cases_of_the_policy(case, unit, officer_cell, role, status, action, answer):
+    """Single cells with the answer written down, on a real case in the actor's jurisdiction."""
+    area = AdminArea.objects.get(level="city") if role == CITY else case.township
+    user = person(role, area=area, unit=unit, cell=officer_cell, name="literal")
+    case.status = status
+    case.is_public = False
+    try:
+        transition_check(issue=case, action=action, user=user)
+        got = True
+    except Conflict:
+        got = False
+    assert got is (answer == "allowed")

@@ -12,11 +12,11 @@ from django.contrib.gis.geos import Point
 
 def _case_in_xihu(officer):
     from gridgov.models import GridCell
-    from patrol import services
+    from patrol.actions.reporting import issue_report
 
     cell = GridCell.objects.filter(assignments__user=officer).order_by("code").first()
     pt = cell.geom.point_on_surface
-    issue, _ = services.issue_report(
+    issue, _ = issue_report(
         reporter=officer,
         point=Point(pt.x, pt.y, srid=4326),
         category="other",
@@ -36,14 +36,14 @@ def test_city_supervisor_sees_a_case_in_the_city(user_api):
 
 def test_photo_of_an_unpublished_case_is_not_shown_outside_jurisdiction(user_api, tmp_path, settings):
     from gridgov.models import User
-    from patrol import services
+    from patrol.actions.photos import photo_store
 
     settings.MEDIA_ROOT = str(tmp_path)
     from PIL import Image
 
     buf = io.BytesIO()
     Image.new("RGB", (20, 20), (1, 2, 3)).save(buf, format="JPEG")
-    photo, _ = services.photo_store(data=buf.getvalue(), uploaded_by=None)
+    photo, _ = photo_store(data=buf.getvalue(), uploaded_by=None)
     officer = User.objects.get(username="officer")
     issue = _case_in_xihu(officer)
     issue.photos.add(photo)

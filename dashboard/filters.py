@@ -1,0 +1,189 @@
+"""The dashboard's query parameters as filter serializers, and the case filter they produce.
+
+Every dashboard endpoint validates its query string with one of these (the same classes its
+OpenAPI parameters show) and hands clean values to `dashboard.selectors`. Empty parameters
+count as absent, as the dashboard page sends every filter field.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from rest_framework import serializers
+
+from gridgov.errors import InvalidInput
+from gridgov.models import AdminArea, GridCell
+from gridgov.validation import BBoxField
+from patrol.inputs import CategoryCodeField, MomentField, StatusListField
+from patrol.models import OPEN_STATUSES, Category, Issue, Source, Status, overdue_q
+
+LEVELS = ("district", "township", "grid")
+METRICS = ("count", "overdue", "closure_rate", "mean_days")
+RANKING_LEVELS = ("district", "township")
+RANKING_METRICS = ("closure_rate", "on_time_rate", "overdue", "per_cell")
+MIN_ZOOM, MAX_ZOOM = 3, 18
+MAX_MERCATOR_LAT = 85
+
+
+def query(request) -> dict:
+    """The query string as a dict, empty parameters left out."""
+    return {k: v for k, v in request.query_params.items() if v != ""}
+
+
+def parse_month(value, *, field: str = "period") -> tuple[dt.datetime, dt.datetime]:
+    """'YYYY-MM' → [first instant, first instant of the next month) in the current time zone."""
+    text = str(value or "").strip()
+    try:
+        year, month = (int(p) for p in text.split("-"))
+        if len(text) != 7 or not (1 <= month <= 12 and 2000 <= year <= 2100):
+            raise ValueError
+    except ValueError:
+        raise InvalidInput(_("统计月份应为 YYYY-MM（2000–2100 年）。"), code="invalid", field=field)
+    start = timezone.make_aware(dt.datetime(year, month, 1))
+    days = calendar.monthrange(year, month)[1]
+    return start, start + dt.timedelta(days=days)
+
+
+def previous_month(start: dt.datetime) -> str:
+    prev = (start - dt.timedelta(days=1)).date()
+    return f"{prev.year:04d}-{prev.month:02d}"
+
+
+def area_q(code: str) -> Q:
+    """Cases inside an area (district 6, township 9 or grid cell 14 digits; the city: all)."""
+    if len(code) == 14:
+        return Q(grid_cell_id__in=GridCell.objects.filter(code=code).values("pk"))
+    if code == settings.GRIDGOV_CITY_CODE:
+        return Q()
+    fk = "district_id" if len(code) == 6 else "township_id"
+    return Q(**{f"{fk}__in": AdminArea.objects.filter(code=code).values("pk")})
+
+
+@dataclass(frozen=True)
+class CaseFilter:
+    """The dashboard's filters: period (reported between since and until), category, source,
+    status (comma list), district code, and an area code to drill into."""
+
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+    category: str | None = None
+    source: str | None = None
+    statuses: tuple[str, ...] = field(default_factory=tuple)
+    district: str | None = None
+    area: str | None = None
+
+    def apply(self, qs: QuerySet[Issue]) -> QuerySet[Issue]:
+        if self.since:
+            qs = qs.filter(reported_at__gte=self.since)
+        if self.until:
+            qs = qs.filter(reported_at__lt=self.until)
+        if self.category:
+            if "." in self.category:
+                qs = qs.filter(category_id=self.category)
+            else:
+                children = Category.objects.filter(parent_id=self.category).values("code")
+                qs = qs.filter(Q(category_id=self.category) | Q(category_id__in=children))
+        if self.source:
+            qs = qs.filter(source=self.source)
+        if self.statuses:
+            q = Q(status__in=[s for s in self.statuses if s in Status.values])
+            if "open" in self.statuses:
+                q |= Q(status__in=OPEN_STATUSES)
+            if "overdue" in self.statuses:
+                q |= overdue_q()
+            qs = qs.filter(q)
+        if self.district:
+            qs = qs.filter(district_id__in=AdminArea.objects.filter(code=self.district).values("pk"))
+        if self.area:
+            qs = qs.filter(area_q(self.area))
+        return qs
+
+
+class CaseFilterParams(serializers.Serializer):
+    """The case filters every dashboard view shares."""
+
+    since = MomentField(label=gettext_lazy("上报时间起"), help_text="ISO 8601 日期或时间（含）")
+    until = MomentField(label=gettext_lazy("上报时间止"), end=True, help_text="ISO 8601；日期表示当天结束")
+    category = CategoryCodeField(required=False, help_text="类别编码；大类包含其子类")
+    source = serializers.ChoiceField(label=gettext_lazy("来源"), choices=Source.choices, required=False)
+    status = StatusListField(extra=("open", "overdue"), help_text="逗号分隔；另有 open、overdue")
+    district = serializers.RegexField(r"^[0-9]{6}$", label=gettext_lazy("区县代码"), required=False)
+    area = serializers.RegexField(
+        r"^([0-9]{6}|[0-9]{9}|[0-9]{14})$", label=gettext_lazy("区域编码"), required=False, help_text="6/9/14 位"
+    )
+
+    default_error_messages = {"until_before_since": gettext_lazy("不能早于上报时间起。")}
+
+    def validate(self, data):
+        if data.get("since") and data.get("until") and data["until"] < data["since"]:
+            raise serializers.ValidationError({"until": self.error_messages["until_before_since"]})
+        return data
+
+    @staticmethod
+    def case_filter(data: dict) -> CaseFilter:
+        category = data.get("category")
+        return CaseFilter(
+            since=data.get("since"),
+            until=data.get("until"),
+            category=category.code if category else None,
+            source=data.get("source"),
+            statuses=tuple(data.get("status") or ()),
+            district=data.get("district"),
+            area=data.get("area"),
+        )
+
+
+class AggregateParams(CaseFilterParams):
+    level = serializers.ChoiceField(label=gettext_lazy("汇总级别"), choices=LEVELS)
+    metric = serializers.ChoiceField(label=gettext_lazy("指标"), choices=METRICS, default="count")
+    parent = serializers.RegexField(
+        r"^([0-9]{6}|[0-9]{9}|[0-9]{14})$", label=gettext_lazy("上级区域"), required=False, help_text="下钻"
+    )
+    format = serializers.ChoiceField(label=gettext_lazy("格式"), choices=["json", "geojson"], default="json")
+
+
+class HeatParams(CaseFilterParams):
+    bbox = BBoxField(required=True, help_text="minlon,minlat,maxlon,maxlat")
+    zoom = serializers.IntegerField(label=gettext_lazy("缩放级别"), min_value=MIN_ZOOM, max_value=MAX_ZOOM)
+
+    default_error_messages = {"mercator": gettext_lazy("纬度应在 ±85° 之内（Web 墨卡托）。")}
+
+    def validate_bbox(self, value):
+        if value[1] < -MAX_MERCATOR_LAT or value[3] > MAX_MERCATOR_LAT:
+            raise serializers.ValidationError(self.error_messages["mercator"], code="out_of_range")
+        return value
+
+
+class PeriodField(serializers.CharField):
+    """A month, 'YYYY-MM' (checked; the views turn it into its first and last instant)."""
+
+    default_error_messages = {"period": gettext_lazy("应为 YYYY-MM（2000–2100 年）。")}
+
+    def to_internal_value(self, data) -> str:
+        text = super().to_internal_value(data)
+        try:
+            parse_month(text)
+        except InvalidInput:
+            self.fail("period")
+        return text
+
+
+class RankingParams(serializers.Serializer):
+    level = serializers.ChoiceField(label=gettext_lazy("排名级别"), choices=RANKING_LEVELS)
+    period = PeriodField(label=gettext_lazy("统计月份"), help_text="YYYY-MM")
+    order = serializers.ChoiceField(label=gettext_lazy("排序指标"), choices=RANKING_METRICS, default="closure_rate")
+
+
+class CasesParams(CaseFilterParams):
+    page = serializers.IntegerField(label=gettext_lazy("页码"), min_value=1, default=1)
+
+
+class ExportParams(CaseFilterParams):
+    format = serializers.ChoiceField(label=gettext_lazy("格式"), choices=["csv", "xlsx"])
