@@ -6,7 +6,7 @@ polylines (roads and rivers), then routed to their grid cell, township and distr
 SQL join against the subdivided cell table, and inserted with COPY. A million cases load in a
 few minutes.
 
-These rows bypass `patrol.services` on purpose: the services write one case per transaction
+These rows bypass `patrol.actions` on purpose: the services write one case per transaction
 with its audit rows, which would take hours for a million cases. The bulk rows respect
 patrol's database constraints (no `duplicate` status, escalation level ≤ 2) but carry no
 `IssueEvent` audit rows (the append-only trigger is untouched); they are marked synthetic by the

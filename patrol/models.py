@@ -2,7 +2,7 @@
 
 A case moves 上报 → 核实/立案 → 交办 → 整改中 → 整改已提交 → 验收通过 (or back to 整改中), with 督办
 (escalation) when a deadline passes and 曝光 (publishing) of typical cases. The allowed moves
-live in one table, `patrol.transitions.TRANSITIONS`; the services in `patrol.services` are the
+live in one table, `patrol.transitions.TRANSITIONS`; the actions in `patrol.actions` are the
 only writers. Every move writes an `IssueEvent`, which the database refuses to change.
 """
 
