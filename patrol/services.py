@@ -561,7 +561,7 @@ def _coords_in(point: Point, srid: int) -> tuple[float, float]:
 
 
 def _issue_insert(*, issue: Issue, lonlat: tuple[float, float], photo_hashes: list[str], event_data: dict) -> Issue:
-    from gridgov.selectors import prepared_cursor
+    from gridgov.db.prepared import prepared_cursor
 
     from .selectors import duplicate_window
 

@@ -20,8 +20,8 @@ from django.conf import settings
 from django.contrib.gis.geos import GEOSGeometry
 from django.utils.translation import get_language
 
+from gridgov.db.prepared import prepared_read
 from gridgov.errors import InvalidInput
-from gridgov.selectors import prepared_read
 
 from .models import Dimension
 
