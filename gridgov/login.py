@@ -107,10 +107,14 @@ def _count_failure(sender, credentials, request=None, **kwargs) -> None:
         cache.set(key, cache.get(key, 0) + 1, seconds)
 
 
-@receiver(user_logged_in, dispatch_uid="gridgov-login-succeeded")
-def _forget_account_failures(sender, request, user, **kwargs) -> None:
+def login_succeeded(user) -> None:
     """A successful login clears its account's count (the address keeps its own)."""
     cache.delete_many([key for key, _limit in _keys(None, user.get_username())])
+
+
+@receiver(user_logged_in, dispatch_uid="gridgov-login-succeeded")
+def _forget_account_failures(sender, request, user, **kwargs) -> None:
+    login_succeeded(user)
 
 
 @receiver(user_logged_out, dispatch_uid="gridgov-logout-revokes-tokens")
@@ -142,6 +146,8 @@ class LockoutFormMixin:
 
 class LoginForm(LockoutFormMixin, AuthenticationForm):
     """The login page's form (`/accounts/login/`)."""
+
+    error_messages = {**AuthenticationForm.error_messages, "invalid_login": _("用户名或密码不正确，请重试。")}
 
 
 class AdminLoginForm(LockoutFormMixin, AdminAuthenticationForm):
@@ -191,6 +197,7 @@ class TokenView(APIView):
             if login_locked(request, data["username"]):  # this very failure reached the limit
                 raise LoginLocked(locked_message(), code="login_locked")
             raise InvalidInput(_("用户名或密码不正确。"), code="invalid_credentials", field="password")
+        login_succeeded(user)
         token = token_issue(user)
         expires = token.created + timedelta(seconds=settings.GRIDGOV_TOKEN_LIFETIME)
         return Response({"token": token.key, "expires": expires.astimezone(timezone.get_current_timezone())})
