@@ -96,10 +96,14 @@ class RevokeTokensOnPasswordChange:
 
 
 # The admin site for each role: what it may see and change there. City supervisors keep the
-# case taxonomy, dispatch rules, working-day calendar and the accounts of their scope
-# (gridgov.admin limits accounts to the scope); planners look up the reference geography and
-# the zoning records. Permissions of models not registered in the admin have no effect there.
+# case taxonomy, dispatch rules, working-day calendar and the accounts (gridgov.admin limits
+# accounts to the supervisor's scope); planners look up the reference geography and the
+# zoning records; other roles have no admin (and no link to it). A permission of a model the
+# admin does not register has no effect there.
 _FULL = ("view", "add", "change", "delete")
+_SCOPED_ACCOUNTS = frozenset(
+    ["gridgov.view_user", "gridgov.add_user", "gridgov.change_user", "gridgov.view_organization"]
+)
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.CITY_SUPERVISOR: frozenset(
         [f"patrol.{a}_{m}" for m in ("category", "dispatchrule", "holiday") for a in _FULL]
@@ -108,6 +112,9 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         + [f"gridgov.{a}_gridassignment" for a in _FULL]
         + ["gridgov.view_adminarea", "patrol.view_issue", "patrol.view_issueevent"]
     ),
+    # District and township supervisors given admin access: the accounts of their own area.
+    Role.DISTRICT_SUPERVISOR: _SCOPED_ACCOUNTS,
+    Role.TOWNSHIP_SUPERVISOR: _SCOPED_ACCOUNTS,
     Role.ZONING_PLANNER: frozenset(
         ["gridgov.view_adminarea", "gridgov.view_gridcell"]
         + [f"zoning.view_{m}" for m in ("controlunit", "zone", "zoningversion")]
