@@ -72,17 +72,19 @@ def apply_runtime_privileges(connection, *, runtime_role: str) -> list[str]:
         role, space = qn(runtime_role), qn(schema)
         statements = [
             f"GRANT USAGE ON SCHEMA {space} TO {role}",
-            f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {space} TO {role}",
+            # TRUNCATE too: the app rebuilds derived tables (the grid-cell parts) that way.
+            f"GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON ALL TABLES IN SCHEMA {space} TO {role}",
             f"GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA {space} TO {role}",
             f"GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA {space} TO {role}",
             # Tables the owner makes outside migrations (createcachetable) get the same.
-            f"ALTER DEFAULT PRIVILEGES IN SCHEMA {space} GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {role}",
+            f"ALTER DEFAULT PRIVILEGES IN SCHEMA {space} GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON TABLES"
+            f" TO {role}",
             f"ALTER DEFAULT PRIVILEGES IN SCHEMA {space} GRANT USAGE, SELECT, UPDATE ON SEQUENCES TO {role}",
-            f"REVOKE TRUNCATE, TRIGGER, REFERENCES ON ALL TABLES IN SCHEMA {space} FROM {role}",
+            f"REVOKE TRIGGER, REFERENCES ON ALL TABLES IN SCHEMA {space} FROM {role}",
         ]
         for table, columns in tables.items():
             # Revoking the table's UPDATE revokes its column privileges too; grant back the few.
-            statements.append(f"REVOKE UPDATE, DELETE ON {qn(table)} FROM {role}")
+            statements.append(f"REVOKE UPDATE, DELETE, TRUNCATE ON {qn(table)} FROM {role}")
             if columns:
                 statements.append(f"GRANT UPDATE ({', '.join(qn(c) for c in columns)}) ON {qn(table)} TO {role}")
         for sql in statements:
