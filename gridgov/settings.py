@@ -54,7 +54,7 @@ def _process_kind(argv: list[str]) -> str:
     command = argv[1] if len(argv) > 1 else ""
     if "pytest" in (argv[0] if argv else "") or command == "test":
         return "test"
-    if program == "gunicorn" or command == "runserver":
+    if "gunicorn" in program or command == "runserver":  # any other WSGI server: gridgov/wsgi.py
         return "web"
     if program in ("manage.py", "django-admin") and command in SCHEMA_COMMANDS:
         return "schema"
