@@ -1,10 +1,12 @@
-# GridGov: `make run` sets everything up and serves; `make test` sets up and runs the suite.
+# GridGov: `make run` sets everything up and serves (gunicorn, DEBUG off); `make test` sets up
+# and runs the suite; `make dev` serves with runserver, autoreload and DEBUG on.
 SHELL := /bin/bash
 PY := .venv/bin/python
 PORT ?= 8000
-export DEBUG ?= 1
+HOST ?= 127.0.0.1
+export PORT HOST
 
-.PHONY: run test stop setup deps db migrate demo worker bench reliability lint backup restore messages
+.PHONY: run dev test stop setup deps db migrate demo worker bench reliability lint backup restore messages
 
 setup: deps db migrate
 
@@ -15,11 +17,13 @@ deps:
 db: deps
 	@if [ -z "$$DATABASE_URL" ]; then scripts/pg.sh start; fi
 
+# migrate and createcachetable connect as the owner role (gridgov/settings.py), and migrate
+# (re)applies the runtime role's privileges; static files (served by WhiteNoise) and the .mo
+# files are rebuilt when their sources changed.
 migrate: db
 	@$(PY) manage.py migrate --noinput -v 0
 	@$(PY) manage.py createcachetable
-	@$(PY) manage.py collectstatic --noinput -v 0
-	@$(PY) manage.py compilemessages -v 0 --ignore=.venv --ignore=var
+	@scripts/assets.sh
 
 demo: migrate
 	@$(PY) manage.py load_demo
@@ -28,18 +32,24 @@ worker: migrate
 	@scripts/worker.sh start
 
 run: demo worker
-	@echo "GridGov serving at http://127.0.0.1:$(PORT)/  (make stop to stop)"
-	@$(PY) manage.py runserver 127.0.0.1:$(PORT)
+	@scripts/server.sh start
+
+dev: demo worker
+	@echo "GridGov (development: DEBUG on, autoreload) at http://$(HOST):$(PORT)/  (make stop stops the worker)"
+	@DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
 
 test: migrate
 	@$(PY) -m pytest $(PYTEST_ARGS)
 
 stop:
+	@scripts/server.sh stop || true
 	@scripts/worker.sh stop || true
+	@if [ -x scripts/receiver.sh ]; then scripts/receiver.sh stop || true; fi
 	@scripts/pg.sh stop || true
 
+# Benchmarks build scratch databases, which takes the owner role (CREATEDB).
 bench: migrate
-	@scripts/bench.sh $(B)
+	@DATABASE_URL="$${DATABASE_URL:-$$(cat var/database_owner_url)}" scripts/bench.sh $(B)
 
 # Load, faults, hostile input, permissions and the offline client against gunicorn on loopback.
 reliability: deps

@@ -10,10 +10,8 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
-from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
@@ -184,19 +182,3 @@ class GridCellDetailView(APIView):
     def get(self, request, code: str):
         cell = selectors.grid_cell_get(user=request.user, code=code)
         return Response(GridCellSerializer(cell).data)
-
-
-class TokenView(ObtainAuthToken):
-    """Exchange a username and password for an API token (`Authorization: Token <token>`)."""
-
-    throttle_classes = [ScopedRateThrottle]
-    throttle_scope = "login"
-
-    @extend_schema(
-        request=inline_serializer(
-            "TokenRequest", {"username": serializers.CharField(), "password": serializers.CharField()}
-        ),
-        responses={200: inline_serializer("TokenResponse", {"token": serializers.CharField()})},
-    )
-    def post(self, request, *args, **kwargs):
-        return super().post(request, *args, **kwargs)

@@ -1,19 +1,6 @@
 from django.apps import AppConfig
-from django.conf import settings
-from django.db.backends.signals import connection_created
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
-
-
-def allow_prepared_statements(sender, connection, **kwargs) -> None:
-    """Let explicitly prepared hot queries (locate) be prepared on Django's connections.
-
-    Django turns psycopg's prepared statements off (prepare_threshold=None) for the sake of
-    transaction-pooling proxies, and psycopg then ignores even `execute(..., prepare=True)`.
-    ORM queries use client-side binding and are never prepared either way, so this only
-    affects the queries we prepare on purpose. DB_PREPARED_STATEMENTS=0 keeps it off.
-    """
-    if connection.vendor == "postgresql" and settings.GRIDGOV_PREPARED_STATEMENTS:
-        connection.connection.prepare_threshold = 5
 
 
 class GridgovConfig(AppConfig):
@@ -21,4 +8,10 @@ class GridgovConfig(AppConfig):
     verbose_name = _("网格核心")
 
     def ready(self) -> None:
-        connection_created.connect(allow_prepared_statements, dispatch_uid="gridgov-prepared-statements")
+        from .db.roles import apply_after_migrate
+
+        # Once per migrate (sender: this app), after every app's migrations: the runtime role's
+        # privileges and the TRUNCATE guards, so tables a migration adds are covered at once.
+        post_migrate.connect(apply_after_migrate, sender=self, dispatch_uid="gridgov-runtime-role")
+        # Login lock-out and token revocation listen to Django's auth signals.
+        from . import login  # noqa: F401

@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import functools
-import weakref
 from dataclasses import dataclass
 
-import psycopg
 from django.contrib.gis.geos import Point
-from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError, connection, connections
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
-from rest_framework.authtoken.models import Token
 
+from .db.prepared import prepared_read
 from .errors import InvalidInput, NotFound
 from .jurisdiction import user_scope
-from .models import AdminArea, Duty, GridAssignment, GridCell, User
+from .models import AdminArea, Duty, GridAssignment, GridCell
 
 
 def admin_areas(*, level: str | None = None, parent_code: str | None = None) -> QuerySet[AdminArea]:
@@ -79,65 +75,6 @@ SELECT {_COLUMNS}, true
 """
 
 
-# One server-binding cursor per database connection (Django keeps one connection per thread).
-_cursors: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def _server_cursor(raw) -> psycopg.Cursor:
-    cursor = _cursors.get(raw)
-    if cursor is None or cursor.closed:
-        cursor = _cursors[raw] = psycopg.Cursor(raw)
-    return cursor
-
-
-def prepared_cursor() -> psycopg.Cursor:
-    """The server-binding cursor of this thread's database connection, for hot statements
-    that are run with `execute(sql, params, prepare=True)`.
-
-    It skips Django's cursor wrapper, so it does what that wrapper would do first: the
-    once-per-request health check (a restarted database costs a reconnect, not a 500). Wrap
-    the call in `connection.wrap_database_errors` so errors arrive as Django's exceptions.
-    Read-only statements go through `prepared_read`, which saves that check's round trip.
-    """
-    db = connections[DEFAULT_DB_ALIAS]
-    db.close_if_health_check_failed()
-    db.ensure_connection()
-    return _server_cursor(db.connection)
-
-
-def prepared_read(sql: str, params) -> psycopg.Cursor:
-    """Run a read-only hot query as a prepared statement; return the cursor to fetch from.
-
-    The first query of a request on a reused connection is its own health check: where
-    Django would send SELECT 1 first, this sends the query, and if the connection turns out
-    to be dead (database restarted, idle connection dropped) it reconnects and runs the query
-    again, which a read may do. So a restart still costs a reconnect, not a 500, and every
-    request saves a round trip.
-    """
-    db = connections[DEFAULT_DB_ALIAS]
-    # A read may always be redone on a fresh connection, except inside a transaction (which
-    # the lost connection took with it) or behind a pool (which replaces connections itself).
-    may_redo = not db.in_atomic_block and not getattr(db, "pool", None)
-    check = db.connection is not None and db.health_check_enabled and not db.health_check_done and may_redo
-    db.ensure_connection()
-    try:
-        with db.wrap_database_errors:
-            cursor = _server_cursor(db.connection)
-            cursor.execute(sql, params, prepare=True)
-    except (OperationalError, InterfaceError):
-        raw = db.connection
-        if not may_redo or raw is None or not (raw.closed or raw.broken):
-            raise
-        db.close()
-        db.ensure_connection()
-        with db.wrap_database_errors:
-            cursor = _server_cursor(db.connection)
-            cursor.execute(sql, params, prepare=True)
-    if check:
-        db.health_check_done = True
-    return cursor
-
-
 def locate(point: Point) -> Location:
     """Return the grid cell, township and district covering a storage-SRID point."""
     lon, lat = point.coords
@@ -170,37 +107,3 @@ def cell_staff(*, cell_id: int) -> list[dict]:
     return [
         {"name": a.user.get_full_name() or str(Duty(a.duty).label), "duty": a.duty, "phone": a.user.phone} for a in rows
     ]
-
-
-@functools.cache
-def _token_user_sql() -> tuple[str, tuple[str, ...]]:
-    """The token look-up of DRF's TokenAuthentication, with the user's columns from the model."""
-    qn = connection.ops.quote_name
-    fields = User._meta.concrete_fields
-    token = Token._meta
-    user_fk = token.get_field("user")
-    sql = (
-        f"SELECT t.{qn(token.get_field('created').column)}, {', '.join('u.' + qn(f.column) for f in fields)}"
-        f"  FROM {qn(token.db_table)} t JOIN {qn(User._meta.db_table)} u ON u.{qn(User._meta.pk.column)} = "
-        f"t.{qn(user_fk.column)} WHERE t.{qn(token.pk.column)} = %s"
-    )
-    return sql, tuple(f.attname for f in fields)
-
-
-def token_user(key: str):
-    """Return (user, token) for an API token key, or None when no token has that key.
-
-    What DRF's `TokenAuthentication` looks up on every API request (`select_related("user")`),
-    as one prepared statement: building the ORM query and its join cost more than running it.
-    Active or not is the caller's decision, as in DRF.
-    """
-    if not isinstance(key, str) or "\x00" in key:  # PostgreSQL text cannot hold NUL: no such token
-        return None
-    sql, names = _token_user_sql()
-    row = prepared_read(sql, (key,)).fetchone()
-    if row is None:
-        return None
-    user = User.from_db(DEFAULT_DB_ALIAS, names, row[1:])
-    token = Token.from_db(DEFAULT_DB_ALIAS, ("key", "user_id", "created"), (key, user.pk, row[0]))
-    token.user = user
-    return user, token

@@ -1,8 +1,9 @@
 """A throwaway PostGIS cluster and a gunicorn server on loopback, both torn down at the end.
 
-The harness never touches the shared dev cluster (127.0.0.1:54329): it initdb's its own cluster
-in a temporary directory on a free port, loads the demo into it and serves it with gunicorn
-exactly as production does (DEBUG off, persistent connections with health checks).
+The harness never touches the shared dev cluster: scripts/pg.sh makes its own cluster in a
+temporary directory on a free port (with the same owner and runtime roles), migrations run as
+the owner, the demo is loaded, and gunicorn serves it as the runtime role exactly as production
+does (scripts/gunicorn.conf.py, DEBUG off, persistent connections with health checks).
 """
 
 from __future__ import annotations
@@ -24,127 +25,62 @@ PY = str(ROOT / ".venv" / "bin" / "python")
 GUNICORN = str(ROOT / ".venv" / "bin" / "gunicorn")
 
 
-def pg_bin() -> Path:
-    majors = sorted(
-        int(p.parent.parent.name) for p in Path("/usr/share/postgresql").glob("*/extension/postgis.control")
-    )
-    if not majors:
-        raise RuntimeError("PostGIS is not installed (run scripts/bootstrap.sh)")
-    return Path(f"/usr/lib/postgresql/{majors[-1]}/bin")
-
-
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
-def _as_owner(cmd: list[str]) -> list[str]:
-    return ["runuser", "-u", "postgres", "--", *cmd] if os.getuid() == 0 else cmd
-
-
 class Cluster:
-    """Our own PostGIS cluster: `start()`, `restart()`, `stop()`; `url` for DATABASE_URL."""
+    """Our own PostGIS cluster, made by scripts/pg.sh in a temporary var/ folder.
 
-    def __init__(self, *, dbname: str = "gridgov_reliability") -> None:
+    The same set-up as the development cluster: a superuser for set-up only, the owner role
+    (`owner_url`: migrations) and the runtime role (`url`: the server, and the harness's own
+    checks, which must see what an attacker holding the app's credentials would see).
+    """
+
+    def __init__(self) -> None:
         self.dir = Path(tempfile.mkdtemp(prefix="gridgov-rel-pg-"))
-        self.data = self.dir / "data"
-        self.run = self.dir / "run"
-        self.log = self.dir / "server.log"
+        self.dir.chmod(0o711)  # as root the cluster runs as postgres, which must reach var/pg
         self.port = free_port()
-        self.user = "gridgov"
-        self.password = secrets.token_hex(12)
-        self.dbname = dbname
-        self.bin = pg_bin()
+
+    def _pg(self, *args: str) -> None:
+        env = {
+            **os.environ,
+            "GRIDGOV_VAR_DIR": str(self.dir),
+            "GRIDGOV_PG_PORT": str(self.port),
+            "GRIDGOV_PG_SHARED_BUFFERS": "128MB",
+        }
+        subprocess.run([str(ROOT / "scripts" / "pg.sh"), *args], check=True, env=env, stdout=subprocess.DEVNULL)
 
     @property
     def url(self) -> str:
-        return f"postgres://{self.user}:{self.password}@127.0.0.1:{self.port}/{self.dbname}"
+        return (self.dir / "database_url").read_text().strip()
 
-    def _pg_ctl(self, *args: str) -> None:
-        subprocess.run(
-            _as_owner([str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-w", "-t", "60", *args]),
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
+    @property
+    def owner_url(self) -> str:
+        return (self.dir / "database_owner_url").read_text().strip()
 
     def start(self) -> None:
-        self.data.mkdir()
-        self.run.mkdir()
-        pwfile = self.dir / "pw"
-        pwfile.write_text(self.password + "\n")
-        if os.getuid() == 0:
-            shutil.chown(self.dir, "postgres", "postgres")
-            for p in (self.data, self.run, pwfile):
-                shutil.chown(p, "postgres", "postgres")
-        subprocess.run(
-            _as_owner(
-                [
-                    str(self.bin / "initdb"),
-                    "-D",
-                    str(self.data),
-                    "-U",
-                    self.user,
-                    f"--pwfile={pwfile}",
-                    "-E",
-                    "UTF8",
-                    "--locale=C.UTF-8",
-                    "--auth-local=scram-sha-256",
-                    "--auth-host=scram-sha-256",
-                ]
-            ),
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
-        pwfile.unlink()
-        with open(self.data / "postgresql.conf", "a") as conf:
-            conf.write(
-                f"listen_addresses = '127.0.0.1'\nport = {self.port}\nunix_socket_directories = '{self.run}'\n"
-                "max_connections = 100\nshared_buffers = 128MB\nfsync = on\n"
-            )
-        self._pg_ctl("start")
-        self.psql("postgres", f"CREATE DATABASE {self.dbname}")
-        self.psql(self.dbname, "CREATE EXTENSION IF NOT EXISTS postgis")
-
-    def psql(self, db: str, sql: str) -> str:
-        out = subprocess.run(
-            [
-                "psql",
-                "-h",
-                "127.0.0.1",
-                "-p",
-                str(self.port),
-                "-U",
-                self.user,
-                "-d",
-                db,
-                "-v",
-                "ON_ERROR_STOP=1",
-                "-tAqc",
-                sql,
-            ],
-            check=True,
-            capture_output=True,
-            text=True,
-            env={**os.environ, "PGPASSWORD": self.password},
-        )
-        return out.stdout.strip()
+        self._pg("start")
 
     def restart(self) -> None:
-        self._pg_ctl("-m", "fast", "restart")
+        self._pg("restart")
 
     def stop(self) -> None:
-        if (self.data / "postmaster.pid").exists():
-            subprocess.run(
-                _as_owner([str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop"]),
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
+        if (self.dir / "pg" / "data" / "postmaster.pid").exists():
+            self._pg("stop")
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def manage(database_url: str, *args: str, media_root: str | None = None, var_dir: str | None = None) -> None:
-    env = {**os.environ, "DATABASE_URL": database_url, "DEBUG": "1"}
+def manage(
+    database_url: str,
+    *args: str,
+    owner_url: str | None = None,
+    media_root: str | None = None,
+    var_dir: str | None = None,
+) -> None:
+    env = {**os.environ, "DATABASE_URL": database_url, "DATABASE_OWNER_URL": owner_url or database_url}
     if var_dir:
         env["GRIDGOV_VAR_DIR"] = var_dir
     if media_root:
@@ -182,11 +118,13 @@ class Server:
             **self.extra_env,
         }
         env.pop("DJANGO_SETTINGS_MODULE", None)
+        env.pop("DATABASE_OWNER_URL", None)  # the server runs as the runtime role only
         self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen(
             [
                 GUNICORN,
-                "gridgov.wsgi:application",
+                "-c",
+                str(ROOT / "scripts" / "gunicorn.conf.py"),
                 "-w",
                 str(self.workers),
                 "--bind",
@@ -256,7 +194,7 @@ class Stack:
     def __enter__(self) -> Stack:
         try:
             self.cluster.start()
-            kw = {"media_root": self.media, "var_dir": self.var}
+            kw = {"media_root": self.media, "var_dir": self.var, "owner_url": self.cluster.owner_url}
             manage(self.cluster.url, "migrate", "--noinput", "-v", "0", **kw)
             manage(self.cluster.url, "createcachetable", **kw)
             manage(self.cluster.url, "load_demo", **kw)

@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # `backup.sh [FILE]`: one tar holding a pg_dump -Fc of the database and a tar of MEDIA_ROOT.
-# The database is DATABASE_URL, else the project-local cluster's (var/database_url); media is
-# MEDIA_ROOT, else var/media. FILE defaults to var/backups/gridgov-<UTC time>.tar.
+# The database is read as its owner: DATABASE_OWNER_URL, else DATABASE_URL, else the project-local
+# cluster's var/database_owner_url; media is MEDIA_ROOT, else var/media. FILE defaults to
+# var/backups/gridgov-<UTC time>.tar.
 # pg_dump takes a consistent snapshot while the server keeps serving; photos are stored under
 # their content hash and never rewritten, so a media tar taken right after the dump holds every
 # file the dump refers to.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
-URL=${DATABASE_URL:-$(cat "$ROOT/var/database_url" 2>/dev/null || true)}
+URL=${DATABASE_OWNER_URL:-${DATABASE_URL:-$(cat "$ROOT/var/database_owner_url" 2>/dev/null || true)}}
 [ -n "$URL" ] || { echo "backup.sh: no database (set DATABASE_URL or run make db)" >&2; exit 1; }
 MEDIA=${MEDIA_ROOT:-$ROOT/var/media}
 FILE=${1:-$ROOT/var/backups/gridgov-$(date -u +%Y%m%dT%H%M%SZ).tar}

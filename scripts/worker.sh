@@ -12,6 +12,13 @@ case "${1:-start}" in
     echo "background worker started (pid $(cat "$PIDFILE"), log var/worker.log)"
     ;;
   stop)
-    if [ -f "$PIDFILE" ]; then kill "$(cat "$PIDFILE")" 2>/dev/null || true; rm -f "$PIDFILE"; fi
+    if [ -f "$PIDFILE" ]; then
+      pid=$(cat "$PIDFILE")
+      kill "$pid" 2>/dev/null || true
+      # A graceful stop finishes the job at hand; wait for it (at most 30 s) before the
+      # database goes down under it in `make stop`.
+      for _ in $(seq 1 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+      rm -f "$PIDFILE"
+    fi
     ;;
 esac

@@ -114,6 +114,30 @@ CHROMIUM_ARGS = [
 ]
 
 
+def _csp_safe_wait_for_function(wait):
+    """Playwright polls a plain expression string with eval(), which the pages' Content-Security-
+    Policy forbids (no 'unsafe-eval'); a function it calls directly. Turn expressions into
+    functions, so every browser test runs under the real policy."""
+
+    def wait_for_function(self, expression, *args, **kwargs):
+        text = expression.strip() if isinstance(expression, str) else ""
+        if text and "=>" not in text and not text.startswith(("function", "async")):
+            expression = f"() => ({text})"
+        return wait(self, expression, *args, **kwargs)
+
+    return wait_for_function
+
+
+def _playwright_under_csp() -> None:
+    from playwright.sync_api import Frame, Page
+
+    for cls in (Page, Frame):
+        cls.wait_for_function = _csp_safe_wait_for_function(cls.wait_for_function)
+
+
+_playwright_under_csp()
+
+
 @pytest.fixture(scope="session")
 def browser():
     """Debian's Chromium driven by Playwright (its own browser download cannot be reached)."""

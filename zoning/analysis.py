@@ -20,8 +20,8 @@ from django.conf import settings
 from django.contrib.gis.geos import GEOSGeometry
 from django.utils.translation import get_language
 
+from gridgov.db.prepared import prepared_read
 from gridgov.errors import InvalidInput
-from gridgov.selectors import prepared_read
 
 from .models import Dimension
 
@@ -97,7 +97,7 @@ def decide(*, overlaps: list[Overlap], zero_area: bool) -> tuple[str, dict]:
 # parsed once; `&&` + ST_Intersects use the GiST indexes, areas are on the geography (m²).
 # One row is the site itself, without a layer: its area, and its GeoJSON in the `access`
 # column, computed once rather than on every hit; the hits follow. It runs as a server-side
-# prepared statement (gridgov.selectors.prepared_read): planned once per connection, where Django's client-side binding would re-plan it on every call, and
+# prepared statement (gridgov.db.prepared.prepared_read): planned once per connection, where Django's client-side binding would re-plan it on every call, and
 # planning this UNION costs about as much as executing it for a 1 km² site.
 ANALYZE_SQL = """
     WITH site AS MATERIALIZED (SELECT g, ST_Dimension(g) = 2 AS areal FROM (SELECT ST_GeomFromEWKB(%b) AS g) s)

@@ -77,7 +77,7 @@ _LIVE_AT_LONLAT_SQL = _LIVE_SQL.format(
 
 def zones_covering_lonlat(lon: float, lat: float) -> list[ZoneHit]:
     """Zones covering a WGS84 longitude/latitude now: `zones_covering` for hot paths."""
-    from gridgov.selectors import prepared_read
+    from gridgov.db.prepared import prepared_read
 
     rows = prepared_read(_LIVE_AT_LONLAT_SQL, {"x": lon, "y": lat}).fetchall()
     return [ZoneHit(code=r[0], name=r[1], layer=r[2], category=r[3]) for r in rows]

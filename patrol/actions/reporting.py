@@ -21,8 +21,9 @@ from django.db.models import JSONField
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from gridgov.db.prepared import prepared_cursor
 from gridgov.errors import Conflict, InvalidInput
-from gridgov.selectors import locate_lonlat, prepared_cursor
+from gridgov.selectors import locate_lonlat
 from zoning.selectors import ZoneHit, zones_covering_lonlat
 
 from ..calendar import add_working_days

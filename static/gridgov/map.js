@@ -4,22 +4,88 @@
   var GridGov = root.GridGov || {};
 
   // Basemaps. Tianditu is CGCS2000 (= WGS84 for display); AMap is GCJ-02, so WGS84 overlays
-  // are shifted onto it (see GridGov.toMap). With no network the vector layers still draw.
+  // are shifted onto it (see GridGov.toMap). When the basemap cannot be reached (a government
+  // intranet without internet) or none is configured, the map draws the city's own layers.
   GridGov.addBasemap = function (map, opts) {
     var kind = opts.basemap || "none";
+    var layers = [];
     if (kind === "tianditu" && opts.tiandituKey) {
       var t = "https://t{s}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER={layer}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}&tk=" + encodeURIComponent(opts.tiandituKey);
-      L.tileLayer(t, {layer: "vec", subdomains: "01234567", maxZoom: 18, attribution: "天地图"}).addTo(map);
-      L.tileLayer(t, {layer: "cva", subdomains: "01234567", maxZoom: 18}).addTo(map);
+      layers.push(L.tileLayer(t, {layer: "vec", subdomains: "01234567", maxZoom: 18, attribution: "天地图"}));
+      layers.push(L.tileLayer(t, {layer: "cva", subdomains: "01234567", maxZoom: 18}));
     } else if (kind === "amap") {
-      L.tileLayer("https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8&x={x}&y={y}&z={z}",
-        {subdomains: "1234", maxZoom: 18, attribution: "高德地图 (GCJ-02)"}).addTo(map);
+      layers.push(L.tileLayer("https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8&x={x}&y={y}&z={z}",
+        {subdomains: "1234", maxZoom: 18, attribution: "高德地图 (GCJ-02)"}));
     } else if (kind === "osm") {
-      L.tileLayer("https://tile.openstreetmap.org/{z}/{x}/{y}.png",
-        {maxZoom: 19, attribution: "&copy; OpenStreetMap contributors"}).addTo(map);
+      layers.push(L.tileLayer("https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+        {maxZoom: 19, attribution: "&copy; OpenStreetMap contributors"}));
     }
     GridGov.shifted = kind === "amap";
+    if (!layers.length) {
+      GridGov.cityBase(map, "none");
+      return kind;
+    }
+    // A basemap that fails its first tiles and loads none is unreachable: drop it (no more
+    // failing requests) and draw the city instead. Tiles loading later bring nothing back.
+    var loaded = 0, failed = 0;
+    layers.forEach(function (layer) {
+      layer.on("tileload", function () { loaded++; });
+      layer.on("tileerror", function () {
+        failed++;
+        if (!loaded && failed >= 3 && !map._ggCityBase) {
+          layers.forEach(function (l) { map.removeLayer(l); });
+          GridGov.cityBase(map, "unreachable");
+        }
+      });
+      layer.addTo(map);
+    });
     return kind;
+  };
+
+  // The city's own vector layers as a basemap: districts filled, water zones, township lines
+  // and grid cells, under every overlay, with a notice in the corner saying why.
+  GridGov.cityBase = function (map, why) {
+    if (map._ggCityBase) return;
+    map._ggCityBase = true;
+    var en = (document.documentElement.lang || "").indexOf("en") === 0;
+    var container = map.getContainer();
+    container.classList.add("gg-city-base");
+    container.dataset.basemap = "city";
+    map.createPane("ggCityBase").style.zIndex = 250;  // above tiles (200), below overlays (400)
+    var drawn = 0;
+    function add(url, style) {
+      return fetch(url, {credentials: "same-origin"}).then(function (r) {
+        if (!r.ok) return;
+        return r.json().then(function (fc) {
+          GridGov.geoJSON(fc, {pane: "ggCityBase", interactive: false, style: style}).addTo(map);
+          container.dataset.cityLayers = ++drawn;
+        });
+      }).catch(function () { /* that layer stays out; the others still draw */ });
+    }
+    // Water over the land: one after the other, so the districts' fill cannot cover it.
+    add("/api/areas/?level=district", {color: "#a89f86", weight: 1.2, fillColor: "#f4f1e6", fillOpacity: 1})
+      .then(function () {
+        return add("/api/zoning/zones/?layer=water", {color: "#6fa8cf", weight: 0.6, fillColor: "#b9d8ee", fillOpacity: 0.9});
+      });
+    if (L.vectorGrid && !GridGov.shifted) {
+      GridGov.tileLayer("/tiles/{layer}/{z}/{x}/{y}.pbf", "admin-areas", function (p) {
+        return p.level === "township" ? {color: "#b9ae93", weight: 0.8, fill: false} : {weight: 0, fill: false};
+      }, {pane: "ggCityBase"}).addTo(map);
+      GridGov.tileLayer("/tiles/{layer}/{z}/{x}/{y}.pbf", "grid-cells", {color: "#c9bfa6", weight: 0.4, fill: false},
+        {minZoom: 12, pane: "ggCityBase"}).addTo(map);
+    }
+    var notice = L.control({position: "bottomleft"});
+    notice.onAdd = function () {
+      var div = L.DomUtil.create("div", "gg-basemap-notice");
+      div.setAttribute("role", "status");
+      div.dataset.testid = "basemap-notice";
+      div.textContent = why === "none"
+        ? (en ? "No online basemap configured: showing the city's own layers" : "未配置在线底图：显示本市矢量底图")
+        : (en ? "Basemap unavailable (no connection to the tile service): showing the city's own layers"
+              : "底图不可用（无法连接底图服务）：显示本市矢量底图");
+      return div;
+    };
+    notice.addTo(map);
   };
 
   // WGS84 lon/lat -> the map's latlng (GCJ-02 on AMap), and back for clicks.
@@ -58,13 +124,15 @@
     opts = opts || {};
     var styles = {};
     styles[layer] = style;
-    return L.vectorGrid.protobuf(url.replace("{layer}", layer), {
+    var options = {
       rendererFactory: L.svg.tile,
       vectorTileLayerStyles: styles,
       interactive: false,
       minZoom: opts.minZoom || 0,
       maxNativeZoom: 16
-    });
+    };
+    if (opts.pane) options.pane = opts.pane;
+    return L.vectorGrid.protobuf(url.replace("{layer}", layer), options);
   };
 
   GridGov.homeMap = function (id, opts) {

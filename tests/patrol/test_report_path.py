@@ -17,7 +17,8 @@ from rest_framework.authtoken.models import Token
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.test import APIClient
 
-from gridgov.selectors import locate_lonlat, token_user
+from gridgov.auth import token_user
+from gridgov.selectors import locate_lonlat
 from patrol.models import Issue
 from patrol.selectors import issue_duplicates
 from zoning.selectors import zones_covering, zones_covering_lonlat
