@@ -1,14 +1,14 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from gridgov.tiles import TileLayer, register_layer
+
 
 class ZoningConfig(AppConfig):
     name = "zoning"
     verbose_name = _("三线一单分区管控")
 
     def ready(self) -> None:
-        from gridgov.tiles import TileLayer, register_layer
-
         register_layer(
             TileLayer(
                 name="control-units",
