@@ -125,8 +125,14 @@ def tool_environment() -> dict[str, str]:
 # --- 2. the child process ----------------------------------------------------------------------
 
 #: Imported once by the fork server, so that a child starts in milliseconds: the vector readers'
-#: libraries. A raster reader would add "rasterio".
-PRELOAD = ("numpy", "shapely", "pyproj", "pyogrio", "gridgov.coords")
+#: libraries. Apps add their readers (and modules that warm their caches) with `preload()`; a
+#: raster reader would add "rasterio".
+PRELOAD = ["numpy", "shapely", "pyproj", "pyogrio", "gridgov.coords"]
+
+
+def preload(*modules: str) -> None:
+    """Have the fork server import `modules` too (before its first child; later calls are no-ops)."""
+    PRELOAD.extend(m for m in modules if m not in PRELOAD)
 
 MB = 1024 * 1024
 
@@ -179,7 +185,7 @@ _IN_CHILD = False
 def _context() -> multiprocessing.context.BaseContext:
     """The fork server's context: children fork from a clean process that imported PRELOAD."""
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(list(PRELOAD))
+    context.set_forkserver_preload(list(PRELOAD))  # a copy: what is registered by now
     return context
 
 
