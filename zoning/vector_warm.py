@@ -8,7 +8,12 @@ this way.) Nothing here touches an upload.
 
 from __future__ import annotations
 
+import io
+import warnings
+
+import numpy as np
 import pyogrio.raw
+import shapely
 
 from . import vector_read  # noqa: F401  (the reader itself, imported once rather than per child)
 
@@ -19,3 +24,18 @@ _FEATURE = (
 )
 
 pyogrio.raw.read(_FEATURE, encoding=None)
+# And a GeoPackage, written in memory: the driver's SQLite start-up, done once.
+_GPKG = io.BytesIO()
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    pyogrio.raw.write(
+        _GPKG,
+        np.array([shapely.to_wkb(shapely.box(120.0, 30.0, 120.1, 30.1))], dtype=object),
+        [np.array(["x"], dtype=object)],
+        ["code"],
+        driver="GPKG",
+        geometry_type="Polygon",
+        crs="EPSG:4490",
+        layer="warm",
+    )
+    pyogrio.raw.read(_GPKG.getvalue(), encoding=None)

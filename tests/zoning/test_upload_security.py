@@ -10,6 +10,7 @@ import zipfile
 import geopandas as gpd
 import pyogrio
 import pytest
+from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.test import Client
@@ -83,6 +84,8 @@ def test_an_import_is_capped_in_vertices_and_unpacked_size(clean_zoning, user_ap
 
 
 def rates(settings, **scopes):
+    """Low rates, counted from zero (servers of other tests commit their counts to the same cache)."""
+    cache.clear()  # inside the test's transaction: rolled back with it
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {**scopes}}
 
 
