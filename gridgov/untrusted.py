@@ -134,6 +134,7 @@ def preload(*modules: str) -> None:
     """Have the fork server import `modules` too (before its first child; later calls are no-ops)."""
     PRELOAD.extend(m for m in modules if m not in PRELOAD)
 
+
 MB = 1024 * 1024
 
 
