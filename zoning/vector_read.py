@@ -335,16 +335,21 @@ def _features(path: Path, *, gcj02: bool, max_vertices: int, workdir: str) -> tu
     return label, geoms, {name: field_data[i] for i, name in enumerate(meta["fields"])}
 
 
-def _declared_crs(text: str | None) -> tuple[CRS, str, int | None]:
-    """The file's CRS if GridGov takes it: WGS84, CGCS2000, or a projection on either datum."""
+def _declared_crs(text: str | None) -> tuple[CRS | None, str, int | None]:
+    """The file's CRS if GridGov takes it: WGS84, CGCS2000, or a projection on either datum.
+
+    (None, label, code) for WGS84 and CGCS2000 named by code, which need no transformation.
+    """
     if not text:
         raise Refused("no_crs")
+    # GDAL names the code when it knows it; parsing and identifying a CRS costs 0.1 s per process.
+    named = _EPSG_NAME.match(text)
+    if named and int(named.group(1)) in (4326, 4490):
+        return None, text, int(named.group(1))
     try:
         crs = CRS.from_user_input(text)
     except pyproj.exceptions.CRSError:
         raise Refused("bad_crs")
-    # GDAL names the code when it knows it; identifying one from WKT costs 0.1 s per process.
-    named = _EPSG_NAME.match(text)
     epsg = int(named.group(1)) if named else crs.to_epsg(min_confidence=70)
     label = f"EPSG:{epsg}" if epsg else crs.name
     if epsg in (4326, 4490):
