@@ -46,7 +46,7 @@ def main() -> None:
     from django.db import connection, transaction
 
     from gridgov.models import AdminArea, User
-    from zoning.exchange import units_import_path
+    from zoning.imports import units_import_path
 
     city = shapely.from_wkb(bytes(AdminArea.objects.get(code=settings.GRIDGOV_CITY_CODE).geom.wkb))
     shapely.prepare(city)

@@ -119,6 +119,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "gridgov.limits.RequestBodyLimitMiddleware",  # oversize bodies refused before they are read
     "gridgov.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -350,7 +351,12 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "gridgov.api.GridGovAutoSchema",
     "EXCEPTION_HANDLER": "gridgov.errors.api_exception_handler",
     "DEFAULT_PAGINATION_CLASS": None,
-    "DEFAULT_THROTTLE_RATES": {"login": os.environ.get("LOGIN_THROTTLE", "20/min")},
+    "DEFAULT_THROTTLE_RATES": {
+        # Expensive zoning work per user (or client address when anonymous): zoning/throttles.py.
+        "zoning_import": os.environ.get("ZONING_IMPORT_THROTTLE", "60/hour"),
+        "zoning_site_upload": os.environ.get("ZONING_SITE_UPLOAD_THROTTLE", "60/hour"),
+        "zoning_report_pdf": os.environ.get("ZONING_REPORT_PDF_THROTTLE", "30/hour"),
+    },
     # DRF throttles key on the client address: believe X-Forwarded-For only behind our proxies.
     "NUM_PROXIES": int(os.environ.get("NUM_PROXIES", "1" if TRUSTED_PROXIES else "0")),
 }

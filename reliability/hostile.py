@@ -1,12 +1,21 @@
 """R3, hostile input: schemathesis over /api/schema/, and a corpus of bad files through every
-upload endpoint (a clear 4xx each, nothing left in the database or under MEDIA_ROOT)."""
+upload endpoint (a clear 4xx each, nothing left in the database or under MEDIA_ROOT).
+
+The hostile vector files (corpus.vector_files: VRT, GML entities, KML links, hostile .prj/.cpg,
+GeoJSON crs links, GeoPackage views, zips with tricks) go to every vector upload endpoint as a
+planner, so that they are really read: each must get a 4xx, never show the secret file it
+names, and never make the server fetch from the `Listener` this process runs.
+"""
 
 from __future__ import annotations
 
+import http.server
 import os
 import re
 import subprocess
 import sys
+import tempfile
+import threading
 import uuid
 from pathlib import Path
 
@@ -25,7 +34,42 @@ NAMED_UPLOADS = [
     ("/api/zoning/import/", "file"),
     ("/api/zoning/analyze/", "file"),
 ]
-IGNORED_TABLES = {"django_session", "authtoken_token", "django_admin_log"}
+# Sessions, tokens and the cache (login and upload throttle counters) change by design.
+IGNORED_TABLES = {"django_session", "authtoken_token", "django_admin_log", "gridgov_cache"}
+VECTOR_UPLOADS = ("/api/zoning/",)  # the endpoints that read vector files
+SECRET = "GRIDGOV-SECRET-4711"
+
+
+class Listener:
+    """An HTTP server on loopback recording every request it gets (a hostile file must cause none)."""
+
+    def __init__(self):
+        self.requests: list[str] = []
+        seen = self.requests
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802 (http.server's naming)
+                seen.append(self.path)
+                self.send_response(200)
+                self.end_headers()
+                self.wfile.write(b'{"type": "FeatureCollection", "features": []}')
+
+            do_HEAD = do_GET
+            do_POST = do_GET
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def __enter__(self) -> Listener:
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.shutdown()
+        self.server.server_close()
 
 
 def schemathesis(
@@ -163,6 +207,10 @@ def run_corpus(base: str, *, tok: str, database_url: str, media_root: str) -> tu
             sent += 1
             if not (status == "reset" or (isinstance(status, int) and 400 <= status < 500)):
                 bad.append(f"{name}->{path}={status}")
+    vector = [(p, f) for p, f in endpoints if p.startswith(VECTOR_UPLOADS)]
+    v_files, v_sent, v_bad, fetched = run_vector_corpus(base, tok=token(base, "planner"), endpoints=vector)
+    sent += v_sent
+    bad += v_bad
     after = snapshot(database_url, media_root)
     rows = {t: after[0].get(t, 0) - n for t, n in before[0].items() if after[0].get(t, 0) != n}
     new_files = sorted(after[1] - before[1])
@@ -174,12 +222,37 @@ def run_corpus(base: str, *, tok: str, database_url: str, media_root: str) -> tu
     if escaped:
         bad.append(f"zip_slip_escaped={escaped}")
     summary = (
-        f"upload_endpoints={len(endpoints)} bad_files={len(bad_files)} sent={sent} "
-        f"not_4xx={len([b for b in bad if '->' in b])} "
-        f"rows_left={sum(abs(v) for v in rows.values())} files_left={len(new_files)}"
+        f"upload_endpoints={len(endpoints)} bad_files={len(bad_files)} vector_files={v_files} "
+        f"sent={sent} not_4xx={len([b for b in bad if '->' in b])} leaked={len([b for b in bad if 'leaked' in b])} "
+        f"fetched={fetched} rows_left={sum(abs(v) for v in rows.values())} files_left={len(new_files)}"
         + "".join(f" skipped(absent)={p}" for p in absent)
     )
     return not bad, summary, bad
+
+
+def run_vector_corpus(base: str, *, tok: str, endpoints: list[tuple[str, str]]) -> tuple[int, int, list[str], int]:
+    """The hostile vector files to each vector endpoint: (files, sent, problems, requests seen)."""
+    session = requests.Session()
+    session.headers["Authorization"] = f"Token {tok}"
+    bad: list[str] = []
+    sent = 0
+    with tempfile.TemporaryDirectory(prefix="gridgov-r3-") as tmp, Listener() as listener:
+        secret = Path(tmp) / "secret.csv"
+        secret.write_text(f"secret\n{SECRET}\n")
+        files = corpus.vector_files(listener=listener.url, secret=str(secret))
+        for name, filename, ctype, data in files:
+            for path, field in endpoints:
+                r = session.post(
+                    base + path, files={field: (filename, data, ctype)}, data={"reason": "R3", "dry_run": "true"}
+                )
+                sent += 1
+                if not 400 <= r.status_code < 500:
+                    bad.append(f"{name}->{path}={r.status_code}")
+                if SECRET in r.text:
+                    bad.append(f"{name}->{path} leaked the secret")
+        if listener.requests:
+            bad.append(f"fetched={listener.requests[:5]}")
+        return len(files), sent, bad, len(listener.requests)
 
 
 def run_hostile(*, base: str, database_url: str, media_root: str, quick: bool = False) -> Result:

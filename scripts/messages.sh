@@ -4,6 +4,26 @@
 # polib). Compiled .mo files are build output (`make migrate` runs compilemessages).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Branches merged with merge=union may both have added one msgid: keep its first translation.
+.venv/bin/python - <<'PY'
+import polib
+path = "locale/en/LC_MESSAGES/django.po"
+po = polib.pofile(path)
+seen, dupes = {}, []
+for entry in po:
+    key = (entry.msgctxt, entry.msgid)
+    if key in seen:
+        if not seen[key].msgstr and entry.msgstr:
+            seen[key].msgstr = entry.msgstr
+        dupes.append(entry)
+    else:
+        seen[key] = entry
+for entry in dupes:
+    po.remove(entry)
+if dupes:
+    po.save(path)
+    print(f"{len(dupes)} duplicate entries merged")
+PY
 .venv/bin/python manage.py makemessages -l en --no-location --no-obsolete \
   --ignore=.venv --ignore=var --ignore=static/vendor --ignore=tests --ignore=bench --ignore=reliability -v 0
 .venv/bin/python - <<'PY'

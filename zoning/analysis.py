@@ -7,6 +7,8 @@ whose condition holds decides. Conditions:
 - `category`: the site overlaps a control unit of that category;
 - `site_zero_area`: the site has no area (a point) so its footprint is unknown;
 - `no_unit`: the site lies outside every control unit;
+- `sensitive`: the site touches the red line or a priority-protection unit (zoning/rules.py);
+- `forbids_construction`: an access-list item of a unit or zone it touches forbids building;
 - `always`: the fallback.
 """
 
@@ -18,12 +20,14 @@ from functools import lru_cache
 
 from django.conf import settings
 from django.contrib.gis.geos import GEOSGeometry
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import gettext as _
 
 from gridgov.db.prepared import prepared_read
 from gridgov.errors import InvalidInput
 
-from .models import Dimension
+from . import rules
+from .models import Dimension, Layer
 
 PASS, RESTRICTED, FAIL, MORE_INFO = "判定通过", "受限准入", "判定不通过", "待补充信息"
 
@@ -32,33 +36,44 @@ DEFAULT_RULES: list[dict] = [
         "id": "red_line",
         "when": {"layer": "red_line"},
         "verdict": FAIL,
-        "explain": "项目选址涉及生态保护红线，原则上不予准入",
+        "explain": gettext_lazy("项目选址涉及生态保护红线，原则上不予准入"),
     },
     {
         "id": "priority",
         "when": {"category": "priority"},
         "verdict": RESTRICTED,
-        "explain": "项目选址涉及优先保护单元，须符合其空间布局约束等准入要求",
+        "explain": gettext_lazy("项目选址涉及优先保护单元，须符合其空间布局约束等准入要求"),
+    },
+    {
+        "id": "construction_ban",
+        "when": {"forbids_construction": True},
+        "verdict": RESTRICTED,
+        "explain": gettext_lazy("项目选址所在单元的准入清单有禁止建设的条目，须核实项目是否属于禁止类"),
     },
     {
         "id": "point_only",
         "when": {"site_zero_area": True},
         "verdict": MORE_INFO,
-        "explain": "仅提供点位、无用地范围，请补充项目红线范围",
+        "explain": gettext_lazy("仅提供点位、无用地范围，请补充项目红线范围"),
     },
-    {"id": "outside", "when": {"no_unit": True}, "verdict": MORE_INFO, "explain": "选址不在任何管控单元内，请核实位置"},
+    {
+        "id": "outside",
+        "when": {"no_unit": True},
+        "verdict": MORE_INFO,
+        "explain": gettext_lazy("选址不在任何管控单元内，请核实位置"),
+    },
     {
         "id": "default",
         "when": {"always": True},
         "verdict": PASS,
-        "explain": "未涉及生态保护红线和优先保护单元，按所在单元准入清单执行",
+        "explain": gettext_lazy("未涉及生态保护红线和优先保护单元，按所在单元准入清单执行"),
     },
 ]
 
 VERDICTS = (PASS, RESTRICTED, FAIL, MORE_INFO)
 
 
-def rules() -> list[dict]:
+def verdict_rules() -> list[dict]:
     return getattr(settings, "ZONING_VERDICT_RULES", DEFAULT_RULES)
 
 
@@ -73,32 +88,37 @@ class Overlap:
     access_list: list
 
 
-def _matches(when: dict, *, overlaps: list[Overlap], zero_area: bool) -> bool:
-    for key, value in when.items():
-        if key == "layer" and not any(o.layer == value for o in overlaps):
-            return False
-        if key == "category" and not any(o.layer == "control_unit" and o.category == value for o in overlaps):
-            return False
-        if key == "site_zero_area" and bool(value) != zero_area:
-            return False
-        if key == "no_unit" and bool(value) != (not any(o.layer == "control_unit" for o in overlaps)):
-            return False
-    return True
+def _holds(key: str, value, *, overlaps: list[Overlap], zero_area: bool) -> bool:
+    if key == "layer":
+        return any(o.layer == value for o in overlaps)
+    if key == "category":
+        return any(o.layer == Layer.CONTROL_UNIT and o.category == value for o in overlaps)
+    if key == "site_zero_area":
+        return bool(value) == zero_area
+    if key == "no_unit":
+        return bool(value) == (not any(o.layer == Layer.CONTROL_UNIT for o in overlaps))
+    if key == "sensitive":
+        return bool(value) == rules.is_sensitive(overlaps)
+    if key == "forbids_construction":
+        return bool(value) == any(rules.construction_bans(o.access_list) for o in overlaps)
+    return True  # "always", and keys this version does not know
 
 
 def decide(*, overlaps: list[Overlap], zero_area: bool) -> tuple[str, dict]:
-    for rule in rules():
-        if _matches(rule.get("when", {}), overlaps=overlaps, zero_area=zero_area):
+    for rule in verdict_rules():
+        when = rule.get("when", {})
+        if all(_holds(k, v, overlaps=overlaps, zero_area=zero_area) for k, v in when.items()):
             return rule["verdict"], rule
-    return MORE_INFO, {"id": "none", "explain": "没有规则适用"}
+    return MORE_INFO, {"id": "none", "explain": _("没有规则适用")}
 
 
 # Raw SQL: intersection areas against both layers' tables in one round trip. The site is
 # parsed once; `&&` + ST_Intersects use the GiST indexes, areas are on the geography (m²).
 # One row is the site itself, without a layer: its area, and its GeoJSON in the `access`
 # column, computed once rather than on every hit; the hits follow. It runs as a server-side
-# prepared statement (gridgov.db.prepared.prepared_read): planned once per connection, where Django's client-side binding would re-plan it on every call, and
-# planning this UNION costs about as much as executing it for a 1 km² site.
+# prepared statement (gridgov.db.prepared.prepared_read): planned once per connection, where
+# Django's client-side binding would re-plan it on every call, and planning this UNION costs
+# about as much as executing it for a 1 km² site.
 ANALYZE_SQL = """
     WITH site AS MATERIALIZED (SELECT g, ST_Dimension(g) = 2 AS areal FROM (SELECT ST_GeomFromEWKB(%b) AS g) s)
     SELECT NULL::text AS layer, NULL::text AS code, NULL::text AS name, NULL::text AS category,
@@ -130,10 +150,16 @@ def site_analyze(geom: GEOSGeometry) -> dict:
     """Analyse a storage-SRID site (point or polygon) against every unit and zone."""
     gtype = geom.geom_type
     if gtype not in ("Point", "Polygon", "MultiPolygon"):
-        raise InvalidInput(f"选址应为点或面，收到 {gtype}", field="geometry")
+        raise InvalidInput(
+            _("选址范围应为点或面，收到的是 %(type)s。") % {"type": gtype}, code="not_site_type", field="geometry"
+        )
     is_point = gtype == "Point"
     if not is_point and not geom.valid:
-        raise InvalidInput(f"选址范围几何无效：{geom.valid_reason}", field="geometry")
+        raise InvalidInput(
+            _("选址范围的几何无效：%(reason)s") % {"reason": geom.valid_reason},
+            code="invalid_geometry",
+            field="geometry",
+        )
     # One round trip, prepared once per connection; EWKB goes over as a binary parameter.
     rows = prepared_read(ANALYZE_SQL, (geom.ewkb,)).fetchall()
     # The site's row is the one without a layer (first in practice; UNION ALL promises no order).
@@ -141,7 +167,7 @@ def site_analyze(geom: GEOSGeometry) -> dict:
         rows.sort(key=lambda r: r[0] is not None)
     site_json, site_area = rows[0][4], float(rows[0][5] or 0.0)
     if not is_point and site_area <= 0.01:
-        raise InvalidInput("选址范围面积为零，请检查坐标 / the site polygon has zero area", field="geometry")
+        raise InvalidInput(_("选址范围的面积为零，请检查坐标。"), code="zero_area", field="geometry")
     labels = _dimension_labels()
     overlaps = []
     for layer, code, name, category, access, area in rows[1:]:
@@ -157,7 +183,12 @@ def site_analyze(geom: GEOSGeometry) -> dict:
                 area_m2=round(area, 1),
                 share_pct=round(100.0 * area / site_area, 2) if site_area else 0.0,
                 access_list=[
-                    {**item, "dimension_label": labels.get(item["dimension"], "")}
+                    {
+                        "dimension": item["dimension"],
+                        "text": item["text"],
+                        "forbids_construction": item.get("forbids_construction", False),
+                        "dimension_label": labels.get(item["dimension"], ""),
+                    }
                     for item in json.loads(access or "[]")
                 ],
             )
@@ -168,7 +199,11 @@ def site_analyze(geom: GEOSGeometry) -> dict:
         "verdict": verdict,
         "site_area_m2": round(site_area, 1),
         "overlaps": [o.__dict__ for o in overlaps],
-        "red_line_conflict": any(o.layer == "red_line" for o in overlaps),
-        "rule": {"id": rule.get("id"), "explain": rule.get("explain")},
+        "red_line_conflict": any(rules.is_red_line(o) for o in overlaps),
+        "sensitive": rules.is_sensitive(overlaps),
+        "construction_bans": [
+            {"code": o.code, "text": text} for o in overlaps for text in rules.construction_bans(o.access_list)
+        ],
+        "rule": {"id": rule.get("id"), "explain": str(rule.get("explain", ""))},
         "site": json.loads(site_json),
     }

@@ -7,6 +7,7 @@ class ZoningConfig(AppConfig):
     verbose_name = _("三线一单分区管控")
 
     def ready(self) -> None:
+        # App loading: importing the tile registry at module level would load DRF before the apps.
         from gridgov.tiles import TileLayer, register_layer
 
         register_layer(

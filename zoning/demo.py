@@ -13,6 +13,7 @@ import datetime as dt
 
 import numpy as np
 import shapely
+import shapely.affinity
 from django.conf import settings
 from django.contrib.gis.geos import GEOSGeometry
 from django.db import transaction
@@ -22,26 +23,29 @@ from gridgov.demo import partition, to_multipolygon
 from gridgov.models import AdminArea, DemoLoad
 
 from .models import ControlUnit, Zone, ZoningVersion
-from .services import unit_create, zone_create
+from .rules import access_item
+from .services import SystemActor, unit_create, zone_create
 
-PARAMS = {"version": 3, "seed": 3301}
+PARAMS = {"version": 4, "seed": 3301}
+DEMO_ACTOR = SystemActor("系统（演示数据）")
 VALID_FROM = dt.datetime(2026, 1, 1, tzinfo=dt.timezone(dt.timedelta(hours=8)))
 UNITS_PER_DISTRICT = 4
 
+# (dimension, text, forbids construction)
 ACCESS = {
     "priority": [
-        ("spatial", "禁止新建、扩建与生态保护无关的开发建设项目（合成示例）"),
-        ("pollution", "区域内不得新增污染物排放（合成示例）"),
-        ("risk", "禁止新建涉及有毒有害物质的项目（合成示例）"),
+        ("spatial", "禁止新建、扩建与生态保护无关的开发建设项目（合成示例）", True),
+        ("pollution", "区域内不得新增污染物排放（合成示例）", False),
+        ("risk", "禁止新建涉及有毒有害物质的项目（合成示例）", False),
     ],
     "key": [
-        ("spatial", "新建工业项目须进入合规工业园区（合成示例）"),
-        ("pollution", "实施主要污染物排放总量削减替代（合成示例）"),
-        ("resource", "单位工业增加值能耗、水耗达到国内先进水平（合成示例）"),
+        ("spatial", "新建工业项目须进入合规工业园区（合成示例）", False),
+        ("pollution", "实施主要污染物排放总量削减替代（合成示例）", False),
+        ("resource", "单位工业增加值能耗、水耗达到国内先进水平（合成示例）", False),
     ],
     "general": [
-        ("spatial", "合理规划居住区与工业功能区布局（合成示例）"),
-        ("pollution", "落实污染物排放标准（合成示例）"),
+        ("spatial", "合理规划居住区与工业功能区布局（合成示例）", False),
+        ("pollution", "落实污染物排放标准（合成示例）", False),
     ],
 }
 
@@ -67,8 +71,6 @@ def load_demo(*, stdout, force: bool = False) -> None:
     if not force and DemoLoad.objects.filter(name="zoning", params=PARAMS).exists():
         stdout.write("zoning demo already loaded; nothing to do")
         return
-    import shapely.affinity  # noqa: F401  (used by _ellipse)
-
     with transaction.atomic():
         if ControlUnit.objects.exclude(synthetic=True).exists() or Zone.objects.exclude(synthetic=True).exists():
             stdout.write("zoning: real (non-synthetic) units exist; demo zones not loaded")
@@ -118,7 +120,7 @@ def _load(stdout) -> None:
                 geom=_geos(geom),
                 district=by_code[dcode],
                 reason="演示数据（合成）",
-                actor=None,
+                actor=DEMO_ACTOR,
                 synthetic=True,
                 check=False,
                 at=VALID_FROM,
@@ -150,9 +152,9 @@ def _load(stdout) -> None:
                 name=f"{short}{label}{seq[digit]}（合成）",
                 category=category,
                 geom=_geos(piece),
-                access_list=[{"dimension": dim, "text": text} for dim, text in ACCESS[category]],
+                access_list=[access_item(dim, text, forbids_construction=ban) for dim, text, ban in ACCESS[category]],
                 reason="演示数据（合成）",
-                actor=None,
+                actor=DEMO_ACTOR,
                 synthetic=True,
                 check=False,
                 at=VALID_FROM,

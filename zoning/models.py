@@ -59,22 +59,41 @@ class Dimension(models.TextChoices):
     RESOURCE = "resource", _("资源开发效率要求")
 
 
+ACCESS_ITEM_KEYS = frozenset({"dimension", "text", "forbids_construction"})
+
+
 def validate_access_list(value: object) -> None:
-    """An access list is a list of items {"dimension": <Dimension>, "text": <non-empty str>}."""
+    """An access list is a list of items {"dimension", "text"[, "forbids_construction": true]}.
+
+    `dimension` is one of `Dimension`, `text` 1–4000 characters. `forbids_construction` marks
+    an item that forbids building (zoning/rules.py reads it); it belongs to the spatial-layout
+    dimension (空间布局约束) and is stored only when true.
+    """
     if not isinstance(value, list):
-        raise ValidationError(_("准入清单应为条目列表"), code="access_list")
-    allowed = set(Dimension.values)
-    for i, item in enumerate(value):
-        if not isinstance(item, dict) or set(item) - {"dimension", "text"}:
-            raise ValidationError(f"准入清单第 {i + 1} 条应为 {{dimension, text}}", code="access_list")
-        if item.get("dimension") not in allowed:
+        raise ValidationError(_("准入清单应为条目列表。"), code="access_list")
+    for n, item in enumerate(value, start=1):
+        if not isinstance(item, dict) or set(item) - ACCESS_ITEM_KEYS:
             raise ValidationError(
-                f"准入清单第 {i + 1} 条的维度 {item.get('dimension')!r} 无效，应为 {', '.join(sorted(allowed))}",
-                code="access_list",
+                _("准入清单第 %(n)s 条应只含维度、内容和是否禁止建设。"), code="access_item", params={"n": n}
+            )
+        if item.get("dimension") not in Dimension.values:
+            raise ValidationError(
+                _("准入清单第 %(n)s 条的维度无效，应为：%(choices)s。"),
+                code="access_dimension",
+                params={"n": n, "choices": "、".join(str(label) for label in Dimension.labels)},
             )
         text = item.get("text")
         if not isinstance(text, str) or not text.strip() or len(text) > 4000:
-            raise ValidationError(f"准入清单第 {i + 1} 条内容应为 1–4000 字的文本", code="access_list")
+            raise ValidationError(
+                _("准入清单第 %(n)s 条内容应为 1–4000 字的文本。"), code="access_text", params={"n": n}
+            )
+        flag = item.get("forbids_construction", False)
+        if not isinstance(flag, bool):
+            raise ValidationError(_("准入清单第 %(n)s 条的“禁止建设”应为是或否。"), code="access_flag", params={"n": n})
+        if flag and item["dimension"] != Dimension.SPATIAL:
+            raise ValidationError(
+                _("准入清单第 %(n)s 条：只有空间布局约束的条目可以标为禁止建设。"), code="access_flag", params={"n": n}
+            )
 
 
 class ZoningFeature(models.Model):
@@ -139,7 +158,9 @@ class ControlUnit(ZoningFeature):
 
     def clean(self) -> None:
         if self.code and len(self.code) == 13 and self.category and DIGIT_CATEGORY.get(self.code[8]) != self.category:
-            raise ValidationError({"code": f"编码 {self.code} 的类别码 {self.code[8]} 与管控类别 {self.category} 不符"})
+            raise ValidationError(
+                {"code": ValidationError(_("单元编码的类别码与管控类别不符。"), code="category_mismatch")}
+            )
 
 
 class Zone(ZoningFeature):

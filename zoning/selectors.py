@@ -15,9 +15,11 @@ from django.contrib.gis.geos import GEOSGeometry, Polygon
 from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from gridgov.dates import parse_moment
-from gridgov.errors import InvalidInput, NotFound
+from gridgov.db.prepared import prepared_read
+from gridgov.errors import NotFound
 
 from .models import ControlUnit, Layer, Zone, ZoningVersion
 
@@ -77,8 +79,6 @@ _LIVE_AT_LONLAT_SQL = _LIVE_SQL.format(
 
 def zones_covering_lonlat(lon: float, lat: float) -> list[ZoneHit]:
     """Zones covering a WGS84 longitude/latitude now: `zones_covering` for hot paths."""
-    from gridgov.db.prepared import prepared_read
-
     rows = prepared_read(_LIVE_AT_LONLAT_SQL, {"x": lon, "y": lat}).fetchall()
     return [ZoneHit(code=r[0], name=r[1], layer=r[2], category=r[3]) for r in rows]
 
@@ -103,11 +103,10 @@ def units(
     bbox: tuple | None = None,
     as_of: dt.datetime | None = None,
 ) -> QuerySet:
-    """Control units now (ControlUnit rows) or as of a moment (ZoningVersion rows)."""
-    if category and category not in ("priority", "key", "general"):
-        raise InvalidInput("'category' 应为 priority、key 或 general", field="category")
-    if district and not (district.isdigit() and len(district) == 6):
-        raise InvalidInput("'district' 应为 6 位区县代码", field="district")
+    """Control units now (ControlUnit rows) or as of a moment (ZoningVersion rows).
+
+    The filters arrive validated (zoning.serializers.UnitFilterSerializer).
+    """
     if as_of is None:
         qs = ControlUnit.objects.select_related("district")
         if district:
@@ -125,6 +124,7 @@ def units(
 
 
 def zones(*, layer: str | None = None, bbox: tuple | None = None) -> QuerySet:
+    """Red-line areas and element zones, of one layer and in a box if asked."""
     qs = Zone.objects.all()
     if layer:
         qs = qs.filter(layer=layer)
@@ -136,7 +136,7 @@ def zones(*, layer: str | None = None, bbox: tuple | None = None) -> QuerySet:
 def unit_get(code: str) -> ControlUnit:
     unit = ControlUnit.objects.select_related("district").filter(code=code).first()
     if unit is None:
-        raise NotFound(f"管控单元 {code} 不存在 / unit {code!r} not found", field="code")
+        raise NotFound(_("管控单元 %(code)s 不存在。") % {"code": code}, code="unit_not_found", field="code")
     return unit
 
 
@@ -147,7 +147,7 @@ def feature_history(*, user, code: str) -> list[dict]:
     geography) and the attributes whose values differ.
     """
     if user is None or not user.is_authenticated:
-        raise NotFound(f"{code} 不存在 / not found", field="code")
+        raise NotFound(_("管控单元 %(code)s 不存在。") % {"code": code}, code="unit_not_found", field="code")
     # Raw SQL for the geometric differences between consecutive versions in one query.
     sql = """
         SELECT v.id, v.version, v.action, v.reason, v.author_name, v.created_at, v.valid_from, v.valid_to,
@@ -166,7 +166,7 @@ def feature_history(*, user, code: str) -> list[dict]:
         cursor.execute(sql, [code])
         rows = cursor.fetchall()
     if not rows:
-        raise NotFound(f"{code} 没有版本记录 / no history for {code!r}", field="code")
+        raise NotFound(_("管控单元 %(code)s 不存在。") % {"code": code}, code="unit_not_found", field="code")
     out = []
     for r in rows:
         attrs, prev = _json(r[11]) or {}, _json(r[12])
@@ -205,8 +205,13 @@ def _json(value):
     return json.loads(value) if isinstance(value, str) else value
 
 
-def version_get(*, code: str, version: int) -> ZoningVersion:
-    row = ZoningVersion.objects.filter(code=code, version=version).first()
+def version_get(*, user, code: str, version: int) -> ZoningVersion:
+    """One version of a unit (signed-in users: versions name who changed the unit)."""
+    row = ZoningVersion.objects.filter(code=code, version=version).first() if user.is_authenticated else None
     if row is None:
-        raise NotFound(f"{code} 没有第 {version} 版 / version not found", field="version")
+        raise NotFound(
+            _("%(code)s 没有第 %(version)s 版。") % {"code": code, "version": version},
+            code="version_not_found",
+            field="version",
+        )
     return row

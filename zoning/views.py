@@ -1,22 +1,31 @@
-"""Pages of the zoning app: the unit editor and the site analysis with its printable report."""
+"""Pages of the zoning app: the unit editor and the site analysis with its printable report.
+
+The report's map and PDF are drawn in a limited child process (zoning/report_render.py, with a
+timeout); PDFs are rate-limited per account or client address.
+"""
 
 from __future__ import annotations
 
 import base64
-import io
-import json
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
+from rest_framework import serializers
 
-from gridgov import geo
+from gridgov import untrusted
 from gridgov.errors import GridGovError
+from gridgov.validation import PlainTextField, validated
 
-from . import analysis, services
+from . import analysis, conf, report_render, services
 from .models import Category, ControlUnit, Dimension, Zone
+from .serializers import SiteInputSerializer
+from .throttles import ReportPdfThrottle
 
 
 @login_required
@@ -34,94 +43,76 @@ def editor(request):
 
 
 def analyze(request):
-    """智能研判: draw or upload a site and see what applies."""
-    return render(request, "zoning/analyze.html", {"rules": analysis.rules()})
+    """智能研判: draw a site (anyone) or upload a site file (signed in) and see what applies."""
+    return render(request, "zoning/analyze.html", {"rules": analysis.verdict_rules()})
 
 
-def map_image(site, overlaps: list[dict]) -> str:
-    """A static PNG of the site and the units/zones it touches (matplotlib; base64 data URI)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    import shapely
-    from matplotlib.patches import PathPatch
-    from matplotlib.path import Path as MPath
-
-    colors = {"priority": "#2e8b57", "key": "#d9534f", "general": "#e0b000", "red_line": "#b30000"}
-    codes = [o["code"] for o in overlaps]
-    shapes = []
-    for u in ControlUnit.objects.filter(code__in=codes):
-        shapes.append((shapely.from_wkb(bytes(u.geom.wkb)), colors.get(u.category, "#888"), u.code))
-    for z in Zone.objects.filter(code__in=codes):
-        shapes.append((shapely.from_wkb(bytes(z.geom.wkb)), colors.get(z.layer, "#555"), z.code))
-    site_shape = shapely.from_wkb(bytes(site.wkb))
-    view = site_shape.buffer(
-        max(0.01, 0.5 * max(site_shape.bounds[2] - site_shape.bounds[0], site_shape.bounds[3] - site_shape.bounds[1]))
+class ReportSerializer(SiteInputSerializer):
+    format = serializers.ChoiceField([("html", "HTML"), ("pdf", "PDF")], label=gettext_lazy("格式"), default="html")
+    project = PlainTextField(
+        label=gettext_lazy("项目名称"), max_length=100, required=False, allow_blank=True, default=""
     )
 
-    def draw(ax, geom, **kw):
-        for poly in getattr(geom, "geoms", [geom]):
-            if poly.geom_type != "Polygon":
-                continue
-            verts, cmds = [], []
-            for ring in [poly.exterior, *poly.interiors]:
-                xy = list(ring.coords)
-                verts += xy
-                cmds += [MPath.MOVETO] + [MPath.LINETO] * (len(xy) - 2) + [MPath.CLOSEPOLY]
-            ax.add_patch(PathPatch(MPath(verts, cmds), **kw))
 
-    fig, ax = plt.subplots(figsize=(6, 5), dpi=110)
-    for geom, color, code in shapes:
-        clipped = geom.intersection(view)
-        draw(ax, clipped, facecolor=color, alpha=0.35, edgecolor=color, linewidth=1)
-        if not clipped.is_empty:
-            p = clipped.representative_point()
-            ax.annotate(code, (p.x, p.y), fontsize=6, ha="center")
-    if site_shape.geom_type == "Point":
-        ax.plot([site_shape.x], [site_shape.y], marker="*", color="#0050b3", markersize=14)
-    else:
-        draw(ax, site_shape, facecolor="none", edgecolor="#0050b3", linewidth=2.2)
-    x0, y0, x1, y1 = view.bounds
-    ax.set_xlim(x0, x1)
-    ax.set_ylim(y0, y1)
-    ax.set_aspect(1 / max(0.2, __import__("math").cos(__import__("math").radians((y0 + y1) / 2))))
-    ax.tick_params(labelsize=6)
-    ax.set_xlabel("lon (WGS84)", fontsize=7)
-    ax.set_ylabel("lat", fontsize=7)
-    buf = io.BytesIO()
-    fig.tight_layout()
-    fig.savefig(buf, format="png")
-    plt.close(fig)
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+def _report_failed(exc: untrusted.WorkerFailed) -> JsonResponse:
+    body = {
+        "error": "unavailable",
+        "code": "report_timeout" if isinstance(exc, untrusted.WorkerTimeout) else "report_failed",
+        "field": None,
+        "message": _("报告生成超时或失败，请缩小选址范围后重试。"),
+    }
+    return JsonResponse(body, status=503)
+
+
+def _map_png(site, overlaps: list[dict]) -> bytes:
+    codes = [o["code"] for o in overlaps]
+    shapes = [(bytes(u.geom.wkb), u.category, u.code) for u in ControlUnit.objects.filter(code__in=codes)]
+    shapes += [(bytes(z.geom.wkb), z.layer, z.code) for z in Zone.objects.filter(code__in=codes)]
+    limits = untrusted.Limits(timeout_s=conf.limits().report_timeout_s, memory_mb=1024)
+    return untrusted.run_isolated(report_render.map_png, bytes(site.wkb), shapes, limits=limits)
 
 
 @require_POST
 def report(request):
-    """The printable analysis report, HTML or PDF (weasyprint), with a server-made map image."""
+    """The printable analysis report, HTML or PDF, with a map drawn on the server."""
     try:
-        geometry = json.loads(request.POST.get("geometry") or "null")
-        crs = geo.parse_crs(request.POST.get("crs"))
-        site = services.geometry_from_geojson(geometry, crs=crs, polygonal=False)
-        result = analysis.site_analyze(site)
-    except ValueError:
-        return JsonResponse({"error": "invalid", "field": "geometry", "message": "geometry 不是 JSON"}, status=400)
+        data = validated(ReportSerializer, request.POST)
     except GridGovError as exc:
         return JsonResponse(exc.as_body(), status=exc.status)
+    pdf = data["format"] == "pdf"
+    throttle = ReportPdfThrottle()
+    if pdf and not throttle.allow_request(request, None):
+        wait = int(throttle.wait() or 60)
+        body = {
+            "error": "throttled",
+            "code": "throttled",
+            "field": None,
+            "message": _("生成 PDF 报告过于频繁，请 %(s)s 秒后再试。") % {"s": wait},
+        }
+        return JsonResponse(body, status=429, headers={"Retry-After": str(wait)})
+    try:
+        result = analysis.site_analyze(data["geom"])
+        png = _map_png(data["geom"], result["overlaps"])
+    except GridGovError as exc:
+        return JsonResponse(exc.as_body(), status=exc.status)
+    except untrusted.WorkerFailed as exc:
+        return _report_failed(exc)
     context = {
         "result": result,
-        "map_image": map_image(site, result["overlaps"]),
+        "map_image": "data:image/png;base64," + base64.b64encode(png).decode(),
         "generated_at": timezone.localtime(),
-        "project": (request.POST.get("project") or "")[:100],
-        "rules": analysis.rules(),
+        "project": data["project"],
+        "rules": analysis.verdict_rules(),
         "user": request.user,
     }
-    html = render(request, "zoning/report.html", context).content.decode()
-    if request.POST.get("format") == "pdf":
-        from weasyprint import HTML
-
-        pdf = HTML(string=html, base_url=request.build_absolute_uri("/")).write_pdf()
-        response = HttpResponse(pdf, content_type="application/pdf")
-        response["Content-Disposition"] = 'inline; filename="zoning-analysis.pdf"'
-        return response
-    return HttpResponse(html)
+    html = render_to_string("zoning/report.html", context, request=request)
+    if not pdf:
+        return HttpResponse(html)
+    limits = untrusted.Limits(timeout_s=conf.limits().report_timeout_s, memory_mb=1024)
+    try:
+        document = untrusted.run_isolated(report_render.pdf_from_html, html, limits=limits)
+    except untrusted.WorkerFailed as exc:
+        return _report_failed(exc)
+    response = HttpResponse(document, content_type="application/pdf")
+    response["Content-Disposition"] = 'inline; filename="zoning-analysis.pdf"'
+    return response

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from gridgov.db.prepared import prepared_cursor
 from gridgov.errors import Conflict, InvalidInput
 from gridgov.selectors import locate_lonlat
+from zoning import rules
 from zoning.selectors import ZoneHit, zones_covering_lonlat
 
 from ..calendar import add_working_days
@@ -42,8 +43,7 @@ def zones_at(point: Point) -> list[ZoneHit]:
 def priority_for(category: Category, zones: Sequence[ZoneHit]) -> str:
     """The category's default priority, one step higher inside a red line or priority unit."""
     base = PRIORITY_ORDER.index(Priority(category.default_priority))
-    sensitive = any(z.layer == "red_line" or (z.layer == "control_unit" and z.category == "priority") for z in zones)
-    return PRIORITY_ORDER[min(base + (1 if sensitive else 0), len(PRIORITY_ORDER) - 1)].value
+    return PRIORITY_ORDER[min(base + (1 if rules.is_sensitive(zones) else 0), len(PRIORITY_ORDER) - 1)].value
 
 
 MAX_ACCURACY_M = 100_000

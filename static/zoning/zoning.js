@@ -58,8 +58,10 @@
       form.name.value = p.name || ""; form.category.value = p.category || "general";
       form.version.value = p.version || "";
       form.querySelectorAll("textarea[data-dimension]").forEach(function (t) {
-        t.value = (p.access_list || []).filter(function (i) { return i.dimension === t.dataset.dimension; })
-          .map(function (i) { return i.text; }).join("\n");
+        var bans = t.dataset.forbidsConstruction === "1";
+        t.value = (p.access_list || []).filter(function (i) {
+          return i.dimension === t.dataset.dimension && Boolean(i.forbids_construction) === bans;
+        }).map(function (i) { return i.text; }).join("\n");
       });
       form.querySelectorAll("input,select,textarea").forEach(function (el) { el.disabled = !opts.canEdit; });
       if (opts.canEdit && l.pm) {
@@ -71,7 +73,10 @@
     function accessList() {
       var items = [];
       form.querySelectorAll("textarea[data-dimension]").forEach(function (t) {
-        t.value.split(/\n+/).forEach(function (line) { if (line.trim()) items.push({dimension: t.dataset.dimension, text: line.trim()}); });
+        var bans = t.dataset.forbidsConstruction === "1";
+        t.value.split(/\n+/).forEach(function (line) {
+          if (line.trim()) items.push({dimension: t.dataset.dimension, text: line.trim(), forbids_construction: bans});
+        });
       });
       return items;
     }
@@ -195,9 +200,10 @@
       site = layer; runBtn.disabled = false;
     }
     document.getElementById("clear").onclick = function () { if (site) map.removeLayer(site); site = null; hits.clearLayers(); result.innerHTML = ""; runBtn.disabled = true; };
-    document.getElementById("site-file").onchange = function () { runBtn.disabled = !this.files.length; };
+    var fileInput = document.getElementById("site-file");  // only for signed-in users
+    if (fileInput) fileInput.onchange = function () { runBtn.disabled = !this.files.length; };
     runBtn.onclick = function () {
-      var file = document.getElementById("site-file").files[0];
+      var file = fileInput && fileInput.files[0];
       var crs = document.getElementById("site-crs").value, req;
       if (file && !site) {
         var fd = new FormData(); fd.append("file", file); fd.append("crs", crs);

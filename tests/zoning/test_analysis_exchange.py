@@ -185,10 +185,8 @@ def test_import_bad_files(clean_zoning, user_api, tmp_path, case):
     assert not ControlUnit.objects.exists()
 
 
-def test_import_oversize(clean_zoning, user_api, settings, monkeypatch):
-    from zoning import exchange
-
-    monkeypatch.setattr(exchange, "MAX_UPLOAD_BYTES", 100)
+def test_import_oversize(clean_zoning, user_api, settings):
+    settings.ZONING_MAX_UPLOAD_BYTES = 100
     f = SimpleUploadedFile("x.geojson", b" " * 200)
     assert user_api("planner").post(IMPORT, {"file": f, "reason": "x"}, format="multipart").status_code == 413
 

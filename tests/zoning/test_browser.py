@@ -89,3 +89,39 @@ def test_analysis_page_draws_result_and_report(page, live_url):
     report.wait_for_selector("[data-testid=report-verdict]", timeout=20000)
     assert report.locator("[data-testid=report-verdict]").inner_text() in VERDICTS
     assert report.locator("img.map").get_attribute("src").startswith("data:image/png;base64,")
+
+
+def test_planner_marks_an_item_as_forbidding_construction(page, live_url):
+    open_editor(page, live_url, "planner")
+    code = page.evaluate(
+        "zoningEditor.units.getLayers().map(l => l.feature.properties).find(p => p.category === 'general').code"
+    )
+    page.evaluate(f"zoningEditor.selectCode('{code}')")
+    version = int(page.locator("input[name=version]").input_value())
+    assert page.locator("[data-testid=f-bans]").input_value() == ""  # general demo units ban nothing
+    page.fill("[data-testid=f-bans]", "禁止新建化工项目（浏览器测试，合成）")
+    page.fill("[data-testid=f-reason]", "浏览器测试禁止建设")
+    page.click("[data-testid=save]")
+    page.wait_for_function(
+        f"document.getElementById('message').innerText.includes('第 {version + 1} 版')", timeout=15000
+    )
+    items = page.evaluate(f"fetch('/api/zoning/units/{code}/').then(r => r.json()).then(f => f.properties.access_list)")
+    assert {"dimension": "spatial", "text": "禁止新建化工项目（浏览器测试，合成）", "forbids_construction": True} in [
+        {k: i[k] for k in ("dimension", "text", "forbids_construction")} for i in items
+    ]
+    # Back as it was, through the history (a new version).
+    page.fill("[data-testid=f-reason]", "浏览器测试回退")
+    page.click(f"[data-testid=revert-{version}]")
+    page.wait_for_function(
+        f"document.getElementById('message').innerText.includes('第 {version + 2} 版')", timeout=15000
+    )
+    assert page.locator("[data-testid=f-bans]").input_value() == ""
+
+
+def test_the_analysis_page_offers_uploads_only_after_sign_in(page, live_url):
+    page.goto(live_url + "/zoning/analyze/")
+    assert page.locator("[data-testid=site-file]").count() == 0
+    assert page.locator("[data-testid=site-file-login]").count() == 1
+    login(page, live_url, "officer")
+    page.goto(live_url + "/zoning/analyze/")
+    assert page.locator("[data-testid=site-file]").count() == 1

@@ -18,7 +18,7 @@ from gridgov import coords
 from gridgov.errors import InvalidInput
 from zoning import services
 from zoning.analysis import site_analyze
-from zoning.exchange import units_import_path
+from zoning.imports import units_import_path
 from zoning.models import ControlUnit, ZoningVersion
 
 from .conftest import X0, Y0, square

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from gridgov.tiles import render_tile
+from gridgov.untrusted import tool_environment
 
 
 def test_landing_conformance_api(api):
@@ -50,12 +51,21 @@ def test_gdal_ogr_client_lists_the_collections(live_url):
     import subprocess
 
     out = subprocess.run(
-        ["ogrinfo", "-ro", "-q", f"OAPIF:{live_url}/ogc/"], capture_output=True, text=True, timeout=120, check=True
+        ["ogrinfo", "-ro", "-q", f"OAPIF:{live_url}/ogc/"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+        env=tool_environment(),  # our own server: without the upload hardening (GDAL_SKIP has OAPIF)
     ).stdout
     for collection in ("control-units", "red-line", "grid-cells", "admin-areas"):
         assert collection in out, out
     summary = subprocess.run(
-        ["ogrinfo", "-ro", "-so", f"OAPIF:{live_url}/ogc/", "red-line"], capture_output=True, text=True, timeout=120
+        ["ogrinfo", "-ro", "-so", f"OAPIF:{live_url}/ogc/", "red-line"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=tool_environment(),
     )
     assert summary.returncode == 0, summary.stderr
     assert "Geometry: Multi Polygon" in summary.stdout or "Polygon" in summary.stdout, summary.stdout

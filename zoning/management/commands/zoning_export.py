@@ -7,7 +7,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from gridgov.errors import GridGovError
-from zoning import exchange
+from zoning.exports import ExportFormat, OutputCRS, units_export
 
 
 class Command(BaseCommand):
@@ -15,13 +15,13 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("out")
-        parser.add_argument("--format", default="gpkg", choices=["gpkg", "shp", "geojson"])
-        parser.add_argument("--crs", default="4490", choices=["4490", "4326"])
+        parser.add_argument("--format", default=ExportFormat.GPKG, choices=ExportFormat.values)
+        parser.add_argument("--crs", default=OutputCRS.CGCS2000, choices=OutputCRS.values)
 
     def handle(self, *args, out, format, crs, **options):
         try:
-            data, filename, _ctype = exchange.units_export(fmt=format, crs=crs)
+            data, filename, _ctype = units_export(fmt=format, crs=crs)
         except GridGovError as exc:
-            raise CommandError(exc.message) from exc
+            raise CommandError(str(exc.message)) from exc
         Path(out).write_bytes(data)
         self.stdout.write(f"wrote {out} ({len(data)} bytes, {filename})")
