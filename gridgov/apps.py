@@ -22,3 +22,8 @@ class GridgovConfig(AppConfig):
 
     def ready(self) -> None:
         connection_created.connect(allow_prepared_statements, dispatch_uid="gridgov-prepared-statements")
+        # OGC collections of the grid core, and with them their vector-tile layers.
+        from .ogc import core, registry
+
+        registry.register(core.GRID_CELLS)
+        registry.register(core.ADMIN_AREAS)
