@@ -81,6 +81,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "gridgov.compression.CompressionMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "gridgov.middleware.ChineseFirstMiddleware",
     "gridgov.middleware.RejectNulMiddleware",
