@@ -16,12 +16,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.db import connection
 from django.http import Http404, HttpResponse, JsonResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from .errors import InvalidInput
+from .selectors import prepared_read
 
 # Tile grid: extent and buffer of ST_AsMVTGeom, in tile units (4096 per side).
 EXTENT, BUFFER = 4096, 64
@@ -45,16 +45,18 @@ class TileLayer:
     bounds: Callable[[], list[float]] | None = None  # lon/lat extent, for TileJSON and the style
 
     def sql(self) -> str:
-        envelope = "ST_Transform(ST_TileEnvelope(%(z)s, %(x)s, %(y)s), 4326)"
+        # Typed placeholders: the statement is prepared once per connection (server-side binding).
+        tile = "ST_TileEnvelope(%(z)s::int, %(x)s::int, %(y)s::int)"
+        envelope = f"ST_Transform({tile}, 4326)"
+        where = self.where.replace("%(z)s", "%(z)s::int")
         return f"""
-            SELECT ST_AsMVT(t, %(name)s, {EXTENT}, 'geom') FROM (
-                SELECT ST_AsMVTGeom(ST_Transform({self.geom_column}, 3857),
-                                    ST_TileEnvelope(%(z)s, %(x)s, %(y)s), {EXTENT}, {BUFFER}, true) AS geom,
+            SELECT ST_AsMVT(t, %(name)s::text, {EXTENT}, 'geom') FROM (
+                SELECT ST_AsMVTGeom(ST_Transform({self.geom_column}, 3857), {tile}, {EXTENT}, {BUFFER}, true) AS geom,
                        {self.columns}
                   FROM {self.source}
                  WHERE {self.geom_column} && {envelope}
                    AND ST_Intersects({self.geom_column}, {envelope})
-                   AND ({self.where})
+                   AND ({where})
             ) AS t WHERE t.geom IS NOT NULL
         """
 
@@ -86,9 +88,8 @@ def render_tile(layer_name: str, z: int, x: int, y: int) -> bytes:
         )
     if not layer.min_zoom <= z <= layer.max_zoom:
         return b""
-    with connection.cursor() as cursor:
-        cursor.execute(layer.sql(), {"z": z, "x": x, "y": y, "name": layer.name})
-        data = cursor.fetchone()[0]
+    # Prepared once per connection: tiles come in bursts and planning cost a fifth of a tile.
+    data = prepared_read(layer.sql(), {"z": z, "x": x, "y": y, "name": layer.name}).fetchone()[0]
     return bytes(data) if data else b""
 
 

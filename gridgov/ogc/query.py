@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from django.db import connection
 
 from gridgov.jurisdiction import user_scope
+from gridgov.selectors import prepared_read
 
 from .params import EPSG4326, EPSG4490
 
@@ -30,13 +31,13 @@ _extents: dict[str, tuple[float, list[float], str | None]] = {}
 GEOJSON_DIGITS = 7  # 1e-7° ≈ 1 cm
 
 
-def _geometry_sql(c: Collection, crs: str) -> str:
+def _geometry_sql(geometry: str, crs: str) -> str:
     # EPSG:4490 and EPSG:4326 are latitude-first by definition; CRS84 is longitude-first.
     if crs == EPSG4490:
-        return f"ST_FlipCoordinates(ST_Transform({c.geometry}, 4490))"
+        return f"ST_FlipCoordinates(ST_Transform({geometry}, 4490))"
     if crs == EPSG4326:
-        return f"ST_FlipCoordinates({c.geometry})"
-    return c.geometry
+        return f"ST_FlipCoordinates({geometry})"
+    return geometry
 
 
 @dataclass(frozen=True)
@@ -80,21 +81,6 @@ def statement(c: Collection, q: ItemsQuery | None, user, *, fid: str | None = No
     return Statement(source, " AND ".join(f"({w})" for w in where), params)
 
 
-def _feature_sql(c: Collection, fields, crs: str) -> str:
-    props = ", ".join(f"'{f.name}', {f.sql}" for f in fields)
-    return (
-        f"""'{{"type":"Feature","id":' || to_json({c.id_sql})::text"""
-        f""" || ',"geometry":' || COALESCE(ST_AsGeoJSON({_geometry_sql(c, crs)}, {GEOJSON_DIGITS}), 'null')"""
-        f""" || ',"properties":' || json_build_object({props})::text || '}}'"""
-    )
-
-
-def _order_sql(c: Collection, q: ItemsQuery) -> str:
-    by_name = {f.name: f for f in c.fields}
-    keys = [f"{by_name[name].sql} {'DESC' if desc else 'ASC'} NULLS LAST" for name, desc in q.sortby]
-    return ", ".join([*keys, c.id_sql])
-
-
 def _selected(c: Collection, q: ItemsQuery, user):
     fields = c.fields_for(user)
     if q.properties is None:
@@ -102,15 +88,45 @@ def _selected(c: Collection, q: ItemsQuery, user):
     return tuple(f for f in fields if f.name in q.properties)
 
 
+def _rows_sql(c: Collection, q: ItemsQuery, user, st: Statement, fields) -> tuple[str, str]:
+    """The page's rows with plain columns (_id, _g, _p0…, _s0…) and the ORDER BY over them.
+
+    Cheap columns only: PostgreSQL computes the select list of every row that OFFSET skips,
+    so GeoJSON and reprojection are computed by the caller's outer query on the page alone.
+    """
+    by_name = {f.name: f for f in c.fields}
+    cols = [f"{c.id_sql} AS _id", f"{c.geometry} AS _g"]
+    cols += [f"{f.sql} AS _p{i}" for i, f in enumerate(fields)]
+    order, outer = [], []
+    for j, (name, desc) in enumerate(q.sortby):
+        cols.append(f"{by_name[name].sql} AS _s{j}")
+        direction = "DESC" if desc else "ASC"
+        order.append(f"{by_name[name].sql} {direction} NULLS LAST")
+        outer.append(f"_s{j} {direction} NULLS LAST")
+    sql = (
+        f"SELECT {', '.join(cols)} FROM {st.source} WHERE {st.where} "
+        f"ORDER BY {', '.join([*order, c.id_sql])} LIMIT %(limit)s OFFSET %(offset)s"
+    )
+    return sql, ", ".join([*outer, "_id"])
+
+
+def _features_sql(c: Collection, q: ItemsQuery, user, st: Statement) -> str:
+    fields = _selected(c, q, user)
+    rows, order = _rows_sql(c, q, user, st, fields)
+    props = ", ".join(f"'{f.name}', s._p{i}" for i, f in enumerate(fields))
+    feature = (
+        """'{"type":"Feature","id":' || to_json(s._id)::text"""
+        f""" || ',"geometry":' || COALESCE(ST_AsGeoJSON({_geometry_sql("s._g", q.crs)}, {GEOJSON_DIGITS}), 'null')"""
+        f""" || ',"properties":' || json_build_object({props})::text || '}}'"""
+    )
+    return f"SELECT {feature} FROM ({rows}) s ORDER BY {order}"
+
+
 def page(c: Collection, q: ItemsQuery, user) -> tuple[list[str], int]:
     """GeoJSON text of each feature of the page, and the number of features matched."""
     st = statement(c, q, user)
-    sql = (
-        f"SELECT {_feature_sql(c, _selected(c, q, user), q.crs)} FROM {st.source} WHERE {st.where} "
-        f"ORDER BY {_order_sql(c, q)} LIMIT %(limit)s OFFSET %(offset)s"
-    )
     with connection.cursor() as cursor:
-        cursor.execute(sql, {**st.params, "limit": q.limit, "offset": q.offset})
+        cursor.execute(_features_sql(c, q, user, st), {**st.params, "limit": q.limit, "offset": q.offset})
         rows = [r[0] for r in cursor.fetchall()]
         if q.offset == 0 and len(rows) < q.limit:
             return rows, len(rows)  # the whole answer fits in the page: no count needed
@@ -119,11 +135,9 @@ def page(c: Collection, q: ItemsQuery, user) -> tuple[list[str], int]:
 
 
 def feature(c: Collection, fid: str, q: ItemsQuery, user) -> str | None:
+    """One feature's GeoJSON text; prepared, since clients fetch many items one by one."""
     st = statement(c, q, user, fid=fid)
-    sql = f"SELECT {_feature_sql(c, _selected(c, q, user), q.crs)} FROM {st.source} WHERE {st.where} LIMIT 1"
-    with connection.cursor() as cursor:
-        cursor.execute(sql, st.params)
-        row = cursor.fetchone()
+    row = prepared_read(_features_sql(c, q, user, st), {**st.params, "limit": 1, "offset": 0}).fetchone()
     return row[0] if row else None
 
 
@@ -131,12 +145,14 @@ def table_rows(c: Collection, q: ItemsQuery, user) -> tuple[list[str], list[tupl
     """A page as rows for CSV: id, the selected properties, the geometry as WKT."""
     st = statement(c, q, user)
     fields = _selected(c, q, user)
-    cols = ", ".join([c.id_sql, *(f.sql for f in fields), f"ST_AsText({_geometry_sql(c, q.crs)}, {GEOJSON_DIGITS})"])
-    sql = (
-        f"SELECT {cols} FROM {st.source} WHERE {st.where} ORDER BY {_order_sql(c, q)} LIMIT %(limit)s OFFSET %(offset)s"
-    )
+    rows, order = _rows_sql(c, q, user, st, fields)
+    cols = ", ".join(["s._id", *(f"s._p{i}" for i in range(len(fields)))])
+    wkt = f"ST_AsText({_geometry_sql('s._g', q.crs)}, {GEOJSON_DIGITS})"
     with connection.cursor() as cursor:
-        cursor.execute(sql, {**st.params, "limit": q.limit, "offset": q.offset})
+        cursor.execute(
+            f"SELECT {cols}, {wkt} FROM ({rows}) s ORDER BY {order}",
+            {**st.params, "limit": q.limit, "offset": q.offset},
+        )
         return ["id", *(f.name for f in fields), "geometry"], cursor.fetchall()
 
 
