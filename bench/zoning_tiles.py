@@ -33,12 +33,11 @@ def tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
 
 BARE = """
     SELECT ST_AsMVT(t, 'grid-cells', 4096, 'geom') FROM (
-        SELECT ST_AsMVTGeom(ST_Transform(c.geom, 3857), ST_TileEnvelope(%(z)s::int, %(x)s::int, %(y)s::int),
-                            4096, 64, true) AS geom,
-               c.code, c.level, c.synthetic
-          FROM gridgov_gridcell c
-         WHERE c.geom && ST_Transform(ST_TileEnvelope(%(z)s::int, %(x)s::int, %(y)s::int), 4326)
-           AND ST_Intersects(c.geom, ST_Transform(ST_TileEnvelope(%(z)s::int, %(x)s::int, %(y)s::int), 4326))
+        SELECT ST_AsMVTGeom(ST_Transform(c.geom, 3857), e.merc, 4096, 64, true) AS geom, c.code, c.level, c.synthetic
+          FROM (SELECT ST_TileEnvelope(%(z)s::int, %(x)s::int, %(y)s::int) AS merc,
+                       ST_Transform(ST_TileEnvelope(%(z)s::int, %(x)s::int, %(y)s::int), 4326) AS wgs OFFSET 0) e,
+               gridgov_gridcell c
+         WHERE c.geom && e.wgs AND ST_Intersects(c.geom, e.wgs)
     ) AS t WHERE t.geom IS NOT NULL
 """
 

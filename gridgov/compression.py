@@ -7,7 +7,8 @@ is compressed at the fastest setting, which on PostGIS output costs milliseconds
 costs tens), streamed bodies are compressed as they stream, and bodies that are small, already
 encoded, not compressible (images, archives, PDF) or marked no-transform are left alone.
 Static files never get here: WhiteNoise, placed before this middleware, answers them with its
-own pre-compressed copies.
+own pre-compressed copies. Place it right after CsrfViewMiddleware: it must see the response
+before that middleware clears its mark that the token was used (see BREACH).
 
 BREACH: compressing a body that holds a secret next to text an attacker chooses lets the
 attacker read the secret from the compressed sizes. A response into which Django rendered the
@@ -26,7 +27,7 @@ import brotli
 from django.utils.cache import patch_vary_headers
 
 MIN_SIZE = 1024  # below this the encoding costs more than it saves
-LARGE = 256 * 1024  # from here on, the fastest setting of each encoder
+LARGE = 64 * 1024  # from here on, the fastest setting of each encoder (milliseconds, not tens)
 COMPRESSIBLE = (
     "text/",
     "application/json",

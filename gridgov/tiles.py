@@ -45,17 +45,20 @@ class TileLayer:
     bounds: Callable[[], list[float]] | None = None  # lon/lat extent, for TileJSON and the style
 
     def sql(self) -> str:
-        # Typed placeholders: the statement is prepared once per connection (server-side binding).
-        tile = "ST_TileEnvelope(%(z)s::int, %(x)s::int, %(y)s::int)"
-        envelope = f"ST_Transform({tile}, 4326)"
+        # Typed placeholders: the statement is prepared once per connection (server-side
+        # binding). The tile's envelopes come from a one-row subquery, so that a generic plan
+        # computes them once per tile rather than once per row.
         where = self.where.replace("%(z)s", "%(z)s::int")
         return f"""
             SELECT ST_AsMVT(t, %(name)s::text, {EXTENT}, 'geom') FROM (
-                SELECT ST_AsMVTGeom(ST_Transform({self.geom_column}, 3857), {tile}, {EXTENT}, {BUFFER}, true) AS geom,
+                SELECT ST_AsMVTGeom(ST_Transform({self.geom_column}, 3857), e.merc, {EXTENT}, {BUFFER}, true) AS geom,
                        {self.columns}
-                  FROM {self.source}
-                 WHERE {self.geom_column} && {envelope}
-                   AND ST_Intersects({self.geom_column}, {envelope})
+                  FROM (SELECT ST_TileEnvelope(%(z)s::int, %(x)s::int, %(y)s::int) AS merc,
+                               ST_Transform(ST_TileEnvelope(%(z)s::int, %(x)s::int, %(y)s::int), 4326) AS wgs
+                        OFFSET 0) e,
+                       {self.source}
+                 WHERE {self.geom_column} && e.wgs
+                   AND ST_Intersects({self.geom_column}, e.wgs)
                    AND ({where})
             ) AS t WHERE t.geom IS NOT NULL
         """

@@ -70,7 +70,7 @@ class MetadataQuery(serializers.Serializer):
 
 def metadata_query(request) -> str | None:
     unknown_parameters(request, {"f", *FILTER_PARAMS})
-    return validated(MetadataQuery, request.GET.dict()).get("f")
+    return validated(MetadataQuery, request.GET.dict()).get("f") if request.GET else None
 
 
 class _Moment(serializers.CharField):
@@ -151,7 +151,10 @@ class ItemsQuerySerializer(serializers.Serializer):
         }
         for f in self.context.get("queryables", ()):
             fields[f.name] = PlainTextField(required=False, max_length=1000, label=f.title)
-        return fields
+        # Every field is optional: validating those present is the same, and a field costs
+        # about as much to build as a tile costs to render.
+        present = self.context.get("present")
+        return fields if present is None else {name: field for name, field in fields.items() if name in present}
 
 
 @dataclass(frozen=True)
@@ -193,7 +196,8 @@ def items_query(request, collection: Collection, *, single: bool = False) -> Ite
         }
         context = {"formats": ITEMS_FORMATS, "queryables": fields}
     unknown_parameters(request, allowed)
-    data = validated(ItemsQuerySerializer, request.GET.dict(), context=context)
+    context["present"] = set(request.GET)
+    data = validated(ItemsQuerySerializer, request.GET.dict(), context=context) if request.GET else {}
     by_name = {f.name: f for f in fields}
 
     bbox = data.get("bbox")
