@@ -430,8 +430,15 @@ class _Compiler:
             to_day = "((%s) AT TIME ZONE 'Asia/Shanghai')::date"
             return (to_day % a if ka == "timestamp" else a), (to_day % b if kb == "timestamp" else b)
         if ka != kb:
+            kinds = {
+                "string": _("文本"),
+                "number": _("数字"),
+                "boolean": _("布尔值"),
+                "timestamp": _("时间"),
+                "date": _("日期"),
+            }
             raise _fail(
-                _("%(op)s 两侧类型不一致（%(a)s 与 %(b)s）。") % {"op": op, "a": ka, "b": kb},
+                _("%(op)s 两侧类型不一致（%(a)s 与 %(b)s）。") % {"op": op, "a": kinds[ka], "b": kinds[kb]},
                 code="filter_type_mismatch",
             )
         return a, b

@@ -127,34 +127,43 @@ class _Names(serializers.CharField):
         return [part.strip() for part in text.split(",") if part.strip()]
 
 
+def _crs_field(label) -> serializers.ChoiceField:
+    return serializers.ChoiceField(choices=CRS_LIST, required=False, label=label)
+
+
+# Each parameter's field, built only when the parameter is present: every one is optional, so
+# validating those present is the same, and building a field costs as much as rendering a tile.
+_ITEMS_FIELDS = {
+    "limit": lambda: serializers.IntegerField(required=False, min_value=1, label=gettext_lazy("每页条数")),
+    "offset": lambda: serializers.IntegerField(
+        required=False, min_value=0, max_value=MAX_OFFSET, label=gettext_lazy("起始位置")
+    ),
+    "bbox": lambda: _Numbers(required=False, label=gettext_lazy("范围")),
+    "bbox-crs": lambda: _crs_field(gettext_lazy("范围坐标系")),
+    "crs": lambda: _crs_field(gettext_lazy("输出坐标系")),
+    "datetime": lambda: _Moment(required=False, label=gettext_lazy("时间")),
+    "ids": lambda: _Names(label=gettext_lazy("要素编号")),
+    "properties": lambda: _Names(label=gettext_lazy("属性")),
+    "sortby": lambda: _Names(label=gettext_lazy("排序")),
+    "filter": lambda: PlainTextField(required=False, max_length=cql2.MAX_LENGTH, label=gettext_lazy("过滤条件")),
+    "filter-lang": lambda: serializers.ChoiceField(choices=cql2.LANGS, required=False, label=gettext_lazy("过滤语言")),
+    "filter-crs": lambda: _crs_field(gettext_lazy("过滤坐标系")),
+}
+
+
 class ItemsQuerySerializer(serializers.Serializer):
-    """Every parameter of /collections/{id}/items; the collection's queryables are added per request."""
+    """The parameters of /collections/{id}/items present in a request (all optional), and the
+    collection's queryables as equality filters."""
 
     def get_fields(self):
-        crs = {"choices": CRS_LIST, "required": False}
-        fields = {
-            "f": _Format(self.context.get("formats", ITEMS_FORMATS)),
-            "limit": serializers.IntegerField(required=False, min_value=1, label=gettext_lazy("每页条数")),
-            "offset": serializers.IntegerField(
-                required=False, min_value=0, max_value=MAX_OFFSET, label=gettext_lazy("起始位置")
-            ),
-            "bbox": _Numbers(required=False, label=gettext_lazy("范围")),
-            "bbox-crs": serializers.ChoiceField(label=gettext_lazy("范围坐标系"), **crs),
-            "crs": serializers.ChoiceField(label=gettext_lazy("输出坐标系"), **crs),
-            "datetime": _Moment(required=False, label=gettext_lazy("时间")),
-            "ids": _Names(label=gettext_lazy("要素编号")),
-            "properties": _Names(label=gettext_lazy("属性")),
-            "sortby": _Names(label=gettext_lazy("排序")),
-            "filter": PlainTextField(required=False, max_length=cql2.MAX_LENGTH, label=gettext_lazy("过滤条件")),
-            "filter-lang": serializers.ChoiceField(choices=cql2.LANGS, required=False, label=gettext_lazy("过滤语言")),
-            "filter-crs": serializers.ChoiceField(label=gettext_lazy("过滤坐标系"), **crs),
-        }
+        present = self.context["present"]
+        fields = {name: make() for name, make in _ITEMS_FIELDS.items() if name in present}
+        if "f" in present:
+            fields["f"] = _Format(self.context.get("formats", ITEMS_FORMATS))
         for f in self.context.get("queryables", ()):
-            fields[f.name] = PlainTextField(required=False, max_length=1000, label=f.title)
-        # Every field is optional: validating those present is the same, and a field costs
-        # about as much to build as a tile costs to render.
-        present = self.context.get("present")
-        return fields if present is None else {name: field for name, field in fields.items() if name in present}
+            if f.name in present:
+                fields[f.name] = PlainTextField(required=False, max_length=1000, label=f.title)
+        return fields
 
 
 @dataclass(frozen=True)
