@@ -16,6 +16,7 @@ one InvalidInput on the `filter` parameter, never a 500.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -456,7 +457,7 @@ class _Compiler:
             if node.kind == "string":
                 return self.bind(str(node.value), "::text"), "string"
             if node.kind == "number":
-                if isinstance(node.value, bool):
+                if isinstance(node.value, bool) or not math.isfinite(node.value):
                     raise _fail(_("应为数字。"))
                 return self.bind(node.value, "::numeric" if isinstance(node.value, float) else ""), "number"
             if node.kind == "boolean":

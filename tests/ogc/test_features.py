@@ -94,6 +94,11 @@ def test_filter_crs_4490_is_latitude_first(api, l_unit, square_unit):
     "params, code",
     [
         ({"filter": "category = 5"}, "filter_type_mismatch"),
+        ({"filter": "version > 1e400"}, "invalid_filter"),
+        (
+            {"filter": '{"op": ">", "args": [{"property": "version"}, 1e400]}', "filter-lang": "cql2-json"},
+            "invalid_filter",
+        ),
         ({"filter": "category = 'key"}, "invalid_filter"),
         ({"filter": "nope = 'x'"}, "unknown_queryable"),
         ({"filter": "code = 'x'); DROP TABLE zoning_controlunit; --"}, "invalid_filter"),
