@@ -37,7 +37,7 @@ BARE = """
           FROM (SELECT ST_TileEnvelope(%(z)s::int, %(x)s::int, %(y)s::int) AS merc,
                        ST_Transform(ST_TileEnvelope(%(z)s::int, %(x)s::int, %(y)s::int), 4326) AS wgs OFFSET 0) e,
                gridgov_gridcell c
-         WHERE c.geom && e.wgs AND ST_Intersects(c.geom, e.wgs)
+         WHERE c.geom && e.wgs AND (c.geom @ e.wgs OR ST_Intersects(c.geom, e.wgs))
     ) AS t WHERE t.geom IS NOT NULL
 """
 

@@ -47,7 +47,9 @@ class TileLayer:
     def sql(self) -> str:
         # Typed placeholders: the statement is prepared once per connection (server-side
         # binding). The tile's envelopes come from a one-row subquery, so that a generic plan
-        # computes them once per tile rather than once per row.
+        # computes them once per tile rather than once per row. The tile is a lon/lat-aligned
+        # rectangle, so a feature whose box lies inside it intersects it: only the features on
+        # the tile's edges need ST_Intersects.
         where = self.where.replace("%(z)s", "%(z)s::int")
         return f"""
             SELECT ST_AsMVT(t, %(name)s::text, {EXTENT}, 'geom') FROM (
@@ -58,7 +60,7 @@ class TileLayer:
                         OFFSET 0) e,
                        {self.source}
                  WHERE {self.geom_column} && e.wgs
-                   AND ST_Intersects({self.geom_column}, e.wgs)
+                   AND ({self.geom_column} @ e.wgs OR ST_Intersects({self.geom_column}, e.wgs))
                    AND ({where})
             ) AS t WHERE t.geom IS NOT NULL
         """

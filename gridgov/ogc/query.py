@@ -66,7 +66,8 @@ def statement(c: Collection, q: ItemsQuery | None, user, *, fid: str | None = No
     if q is not None and q.bbox is not None:
         params["bx0"], params["by0"], params["bx1"], params["by1"] = q.bbox
         box = "ST_MakeEnvelope(%(bx0)s, %(by0)s, %(bx1)s, %(by1)s, 4326)"
-        where.append(f"{c.geometry} && {box} AND ST_Intersects({c.geometry}, {box})")
+        # A box inside the query box intersects it; only the others need ST_Intersects.
+        where.append(f"{c.geometry} && {box} AND ({c.geometry} @ {box} OR ST_Intersects({c.geometry}, {box}))")
     if q is not None and q.ids is not None:
         where.append(f"{c.id_sql} = ANY(%(ids)s::text[])")
         params["ids"] = list(q.ids)
