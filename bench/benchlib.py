@@ -94,3 +94,88 @@ def setup_django(database_url: str | None = None) -> None:
     import django
 
     django.setup()
+
+
+# --- servers and load for HTTP benchmarks (ogc_peers, patrol_submit) --------------------------
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_gunicorn(app: str, *, port: int, env: dict, log_name: str, workers: int = 2, extra: tuple = ()):
+    """Start `gunicorn <app>` on loopback and wait until it answers; return the process."""
+    import http.client
+    import os
+    import subprocess
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    log = open(root / "var" / log_name, "w")
+    cmd = [str(root / ".venv/bin/gunicorn"), app, "-w", str(workers), "-b", f"127.0.0.1:{port}"]
+    cmd += ["--log-level", "warning", "--keep-alive", "30", *extra]
+    proc = subprocess.Popen(cmd, cwd=root, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=log)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{app} exited; see var/{log_name}")
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            conn.request("GET", "/")
+            if conn.getresponse().status < 500:
+                return proc
+        except OSError:
+            time.sleep(0.3)
+    proc.kill()
+    raise RuntimeError(f"{app} did not start; see var/{log_name}")
+
+
+def stop(proc) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except Exception:  # noqa: BLE001  (a stuck worker: make sure it goes)
+        proc.kill()
+        proc.wait(timeout=10)
+
+
+def fetch_all(port: int, paths: list[str], *, headers: dict, concurrency: int) -> list[tuple[float, int, int]]:
+    """GET every path once with `concurrency` keep-alive clients: (seconds, status, body bytes) each."""
+    import http.client
+    import threading
+
+    results: list[tuple[float, int, int]] = []
+    lock = threading.Lock()
+    queue = list(reversed(paths))
+
+    def client() -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        while True:
+            with lock:
+                if not queue:
+                    break
+                path = queue.pop()
+            t0 = time.perf_counter()
+            try:
+                conn.request("GET", path, headers=headers)
+                resp = conn.getresponse()
+                body = resp.read()
+                status = resp.status
+            except (OSError, http.client.HTTPException):
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+                body, status = b"", 599
+            with lock:
+                results.append((time.perf_counter() - t0, status, len(body)))
+        conn.close()
+
+    threads = [threading.Thread(target=client) for _ in range(concurrency)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results

@@ -1,8 +1,10 @@
 """Submission throughput: POST /api/patrol/issues/ vs a bare Django view inserting the same row.
 
 Both are served the same way: gunicorn, 2 sync workers, on loopback, DEBUG off, hit by 32
-concurrent keep-alive clients for a fixed time. The case rows go to copies of the patrol
-tables in a scratch schema (bench_patrol), dropped afterwards. Goal: ≥ 0.6 of the baseline.
+concurrent keep-alive clients. The two alternate in rounds (ROUNDS of SECONDS / ROUNDS each,
+the order swapped every round) so that a change of load on the shared machine hits both; each
+side's figure is the median of its rounds. The case rows go to copies of the patrol tables in a
+scratch schema (bench_patrol), dropped afterwards. Goal: ≥ 0.6 of the baseline.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import os
 import random
 import secrets
 import socket
+import statistics
 import subprocess
 import sys
 import threading
@@ -32,6 +35,7 @@ report = benchlib.report
 
 CLIENTS = int(os.environ.get("PATROL_BENCH_CLIENTS", "32"))
 SECONDS = float(os.environ.get("PATROL_BENCH_SECONDS", "10"))
+ROUNDS = int(os.environ.get("PATROL_BENCH_ROUNDS", "5"))
 SCHEMA = "bench_patrol"
 TABLES = ["patrol_issue", "patrol_issueevent", "patrol_issue_photos", "patrol_notification"]
 
@@ -171,8 +175,20 @@ def main() -> None:
         auth = {"Authorization": f"Token {token.key}"}
         run_load(port, "/api/patrol/issues/", auth, points, 2)  # warm both workers
         run_load(port, "/bench/bare-issue/", {}, points, 2)
-        api_rps, api_p99, api_err = run_load(port, "/api/patrol/issues/", auth, points, SECONDS)
-        base_rps, base_p99, base_err = run_load(port, "/bench/bare-issue/", {}, points, SECONDS)
+        sides = {"api": ("/api/patrol/issues/", auth), "bare": ("/bench/bare-issue/", {})}
+        runs: dict[str, list[tuple[float, float, int]]] = {"api": [], "bare": []}
+        for r in range(ROUNDS):
+            for side in ("api", "bare") if r % 2 == 0 else ("bare", "api"):
+                path, headers = sides[side]
+                runs[side].append(run_load(port, path, headers, points, SECONDS / ROUNDS))
+        (api_rps, api_p99, api_err), (base_rps, base_p99, base_err) = (
+            (
+                statistics.median(r[0] for r in runs[s]),
+                statistics.median(r[1] for r in runs[s]),
+                sum(r[2] for r in runs[s]),
+            )
+            for s in ("api", "bare")
+        )
     finally:
         proc.terminate()
         proc.wait(timeout=20)
@@ -181,7 +197,8 @@ def main() -> None:
             token.delete()
     print(
         f"patrol submit: {api_rps:.1f} req/s p99 {api_p99 * 1000:.0f} ms ({api_err} errors); "
-        f"bare view: {base_rps:.1f} req/s p99 {base_p99 * 1000:.0f} ms ({base_err} errors)",
+        f"bare view: {base_rps:.1f} req/s p99 {base_p99 * 1000:.0f} ms ({base_err} errors); "
+        f"medians of {ROUNDS} alternating rounds",
         file=sys.stderr,
     )
     ratio = api_rps / base_rps if base_rps else 0.0

@@ -15,3 +15,9 @@ class GridgovConfig(AppConfig):
         post_migrate.connect(apply_after_migrate, sender=self, dispatch_uid="gridgov-runtime-role")
         # Login lock-out and token revocation listen to Django's auth signals.
         from . import login  # noqa: F401
+
+        # OGC collections of the grid core, and with them their vector-tile layers.
+        from .ogc import core, registry
+
+        registry.register(core.GRID_CELLS)
+        registry.register(core.ADMIN_AREAS)

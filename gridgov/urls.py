@@ -4,6 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from . import api, login, tiles, views
+from .ogc import views as ogc_views
 
 api_patterns = [
     path("areas/", api.AreaListView.as_view(), name="api-areas"),
@@ -25,8 +26,12 @@ urlpatterns = [
     path("healthz", api.healthz, name="healthz"),
     path("api/", include(api_patterns)),
     path("tiles/<str:layer>/<int:z>/<int:x>/<int:y>.pbf", tiles.tile_view, name="tile"),
+    path("tiles/<str:layer>/tilejson.json", tiles.tilejson, name="tilejson"),
+    path("tiles/<str:layer>/style.json", tiles.style, name="tile-style"),
     path("zoning/", include("zoning.page_urls")),
-    path("ogc/", include("zoning.ogc_urls")),
+    # QGIS 3.22 does not follow the redirect from /ogc to /ogc/: answer both.
+    path("ogc", ogc_views.landing),
+    path("ogc/", include("gridgov.ogc.urls")),
     path("patrol/", include("patrol.page_urls")),
     path("m/", include("patrol.mobile_urls")),
     path("open311/v2/", include("patrol.open311_urls")),

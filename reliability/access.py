@@ -134,6 +134,8 @@ ENDPOINTS: list[Endpoint] = [
     E("GET", "/tiles/admin-areas/9/426/210.pbf", "public", "api", "gridgov", name="tile"),
     E("GET", "/tiles/grid-cells/14/13658/6746.pbf", "public", "api", "gridgov", name="tile"),
     E("GET", "/tiles/control-units/12/3414/1686.pbf", "public", "api", "gridgov", name="tile"),
+    E("GET", "/tiles/control-units/tilejson.json", "public", "api", "gridgov", name="tilejson"),
+    E("GET", "/tiles/grid-cells/style.json", "public", "api", "gridgov", name="tile-style"),
     # patrol API
     E("GET", "/api/patrol/categories/", "public", "api", "patrol", name="patrol-categories"),
     E("GET", "/api/patrol/issues/", "case_list", "api", "patrol", name="patrol-issues"),
@@ -184,6 +186,30 @@ ENDPOINTS: list[Endpoint] = [
     E("GET", "/ogc/collections/control-units", "public", "api", "zoning", name="ogc-collection"),
     E("GET", "/ogc/collections/control-units/items?limit=5", "public", "api", "zoning", name="ogc-items"),
     E("GET", "/ogc/collections/control-units/items/{unit}", "public", "api", "zoning", name="ogc-item"),
+    E("GET", "/ogc/collections/control-units/queryables", "public", "api", "zoning", name="ogc-queryables"),
+    # OGC API – Tiles of the public collections (the tiles of /tiles/ above, z/row/col).
+    E("GET", "/ogc/tiles", "public", "api", "gridgov", name="ogc-tiles"),
+    E("GET", "/ogc/tiles/WebMercatorQuad", "public", "api", "gridgov", name="ogc-tileset"),
+    E("GET", "/ogc/tiles/WebMercatorQuad/12/1686/3414", "public", "api", "gridgov", name="ogc-tile"),
+    E("GET", "/ogc/tileMatrixSets", "public", "api", "gridgov", name="ogc-tilematrixsets"),
+    E("GET", "/ogc/tileMatrixSets/WebMercatorQuad", "public", "api", "gridgov", name="ogc-tilematrixset"),
+    E("GET", "/ogc/collections/control-units/tiles", "public", "api", "gridgov", name="ogc-collection-tilesets"),
+    E(
+        "GET",
+        "/ogc/collections/control-units/tiles/WebMercatorQuad",
+        "public",
+        "api",
+        "gridgov",
+        name="ogc-collection-tileset",
+    ),
+    E(
+        "GET",
+        "/ogc/collections/control-units/tiles/WebMercatorQuad/12/1686/3414",
+        "public",
+        "api",
+        "gridgov",
+        name="ogc-collection-tile",
+    ),
     # imagery (geodata): reads for reviewers, candidates by the area of their grid cell; jobs and
     # scenes are not area-bound (geodata/selectors.py). Confirming opens a patrol case (201).
     E("GET", GD + "candidates/?job={job}&page_size=500", "imagery_list", "api", "geodata", name="geodata-candidates"),

@@ -11,6 +11,7 @@ APT_PACKAGES=(
   python3-venv python3-dev build-essential gettext  # gettext: compilemessages
   chromium fonts-noto-cjk                      # headless browser tests, Chinese text in screenshots/PDFs
   libpango-1.0-0 libpangoft2-1.0-0             # WeasyPrint (PDF reports)
+  python3-qgis                                 # QGIS as a real OGC API / vector-tile client in the interop tests
 )
 
 missing=()
@@ -31,9 +32,11 @@ if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
 stamp=.venv/.requirements.sha
-want=$(cat requirements.txt requirements-dev.txt | sha256sum | cut -d' ' -f1)
+want=$(cat requirements.txt requirements-dev.txt pyproject.toml | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   .venv/bin/pip install -q --upgrade pip
   .venv/bin/pip install -q -r requirements-dev.txt
+  # The project itself, editable: Dask workers started as their own programs import its apps.
+  .venv/bin/pip install -q --no-deps -e .
   echo "$want" > "$stamp"
 fi

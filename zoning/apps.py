@@ -7,23 +7,10 @@ class ZoningConfig(AppConfig):
     verbose_name = _("三线一单分区管控")
 
     def ready(self) -> None:
-        # App loading: importing the tile registry at module level would load DRF before the apps.
-        from gridgov.tiles import TileLayer, register_layer
+        # OGC collections, and with them the vector-tile layers of the same names.
+        from gridgov.ogc.registry import register
 
-        register_layer(
-            TileLayer(
-                name="control-units",
-                source="zoning_controlunit u",
-                geom_column="u.geom",
-                columns="u.code, u.name, u.category, u.version, u.synthetic",
-            )
-        )
-        register_layer(
-            TileLayer(
-                name="red-line",
-                source="zoning_zone z",
-                geom_column="z.geom",
-                columns="z.code, z.name, z.subtype, z.synthetic",
-                where="z.layer = 'red_line'",
-            )
-        )
+        from .ogc import CONTROL_UNITS, RED_LINE
+
+        register(CONTROL_UNITS)
+        register(RED_LINE)
