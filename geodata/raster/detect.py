@@ -35,7 +35,7 @@ from rasterio.windows import Window
 from shapely.strtree import STRtree
 
 from . import _fast, cleanup
-from .align import estimate_shift, overlap_bounds
+from .align import estimate_shift
 from .change import (
     EXG_VEGETATED,
     HIST_BINS,
@@ -61,13 +61,11 @@ from .constants import (
     SHADOW_SPREAD,
     WATER_SIGN_MARGIN,
     SensorProfile,
-    sensor_profile,
 )
-from .errors import DetectionCancelled, NoValidPixelsError, SensorMismatchError
-from .io import cached_reader, close_run
+from .errors import DetectionCancelled, NoValidPixelsError
+from .io import Pair, cached_reader, close_run, open_pair
 from .masks import brightness_cloud, dilate, nodata_invalid, qa_invalid, scl_invalid, shadow_by_darkening
 from .runner import Cancelled, Runner
-from .scene import validate_scene
 from .types import CancelCallback, ChangeRecord, DetectionResult, ProgressCallback, Thresholds
 
 DEFAULT_TILE = 1024
@@ -79,8 +77,7 @@ DEFAULT_MIN_AREA_M2 = 500.0
 @dataclass(frozen=True)
 class TileJob:
     run_id: str
-    before_path: str
-    after_path: str
+    pair: Pair
     profile: SensorProfile
     row: int
     col: int
@@ -126,10 +123,9 @@ def _cloud_mask(inv_shape, prof: SensorProfile, before, after, mask_before, mask
     if prof.mask_band in ("scl", "qa"):
         test = scl_invalid if prof.mask_band == "scl" else qa_invalid
         cloud = np.zeros(inv_shape, bool)
-        if mask_before is not None:
-            cloud |= test(mask_before)
-        if mask_after is not None:
-            cloud |= test(mask_after)
+        for mk in (mask_before, mask_after):
+            if mk is not None:
+                cloud |= mk if mk.dtype == bool else test(mk)  # bool: the reader's product flags
         return cloud
     roles = prof.reflectance_roles
     vis_b = [before[r] for r in ("blue", "green", "red")]
@@ -248,7 +244,7 @@ def _pixel_stage(
         cloud[:] = False
         for mk in (mask_before, mask_after):
             if mk is not None:
-                cloud |= test(mk)
+                cloud |= mk if mk.dtype == bool else test(mk)  # bool: the reader's product flags
     if cloud.any():
         invalid |= dilate(cloud, cloud_dilation_px)
     del cloud
@@ -352,7 +348,7 @@ def _process_tile(job: TileJob) -> TileOutput:
     sample = job.thresholds is None
     halo = 0 if sample else job.halo
     with rasterio.Env(GDAL_CACHEMAX=job.gdal_cachemax_mb * 1024 * 1024):
-        h = cached_reader(job.run_id, job.before_path, job.after_path, job.profile)
+        h = cached_reader(job.run_id, job.pair)
         r0 = max(0, job.row - halo)
         c0 = max(0, job.col - halo)
         r1 = min(job.scene_height, job.row + job.height + halo)
@@ -530,24 +526,16 @@ def detect_changes(
     sample tiles and read the after scene shifted by it (residual misregistration, up to one
     pixel, is absorbed by the 3x3 neighbourhood test of the rules).
     """
-    prof_b = sensor_profile(sensor, acquired=before_acquired)
-    prof_a = sensor_profile(sensor, acquired=after_acquired)
-    if prof_a.offset != prof_b.offset:
-        raise SensorMismatchError(after_path, "before/after need the same DN offset: harmonise the pair first")
-    prof = prof_b
-    info_b = validate_scene(before_path, prof)
-    info_a = validate_scene(after_path, prof)
-    if info_a.dtype != info_b.dtype:
-        raise SensorMismatchError(after_path, f"dtype {info_a.dtype} differs from before scene ({info_b.dtype})")
-    with rasterio.open(before_path) as b, rasterio.open(after_path) as a:
-        ov = overlap_bounds(b, a)
-        crs = b.crs
-        H, W = b.height, b.width
-        block = b.block_shapes[0]
-        base_transform = b.transform
-        from rasterio.windows import from_bounds
-
-        ov_win = from_bounds(*ov, transform=b.transform)
+    pair = open_pair(
+        before_path,
+        after_path,
+        getattr(sensor, "name", sensor),
+        before_acquired=before_acquired,
+        after_acquired=after_acquired,
+    )
+    prof = pair.profile
+    crs, H, W = pair.grid.crs, pair.grid.height, pair.grid.width
+    block, base_transform, ov_win = pair.grid.block_shape, pair.grid.affine, pair.overlap
     min_px = cleanup.min_pixels_for_area(min_area_m2, base_transform, crs, H / 2, W / 2)
     tiles = [
         t
@@ -560,8 +548,7 @@ def detect_changes(
     run_id = uuid.uuid4().hex
     base = dict(
         run_id=run_id,
-        before_path=str(before_path),
-        after_path=str(after_path),
+        pair=pair,
         profile=prof,
         halo=halo,
         scene_height=H,
@@ -573,7 +560,7 @@ def detect_changes(
     runner = Runner(scheduler, workers)
     out_path = str(change_raster_path) if change_raster_path else None
     dst = None
-    notes = []
+    notes = list(pair.notes)
     if not prof.has_swir:
         notes.append(
             "no SWIR band: construction = visible brightness rise with falling, low NDVI; "
@@ -630,9 +617,7 @@ def detect_changes(
                 blockysize=bs,
                 compress="deflate",
             )
-        with rasterio.open(before_path) as b:
-            px_bytes = sum(np.dtype(d).itemsize for d in b.dtypes)
-        ordered = cache_friendly_order(tiles, block, halo, px_bytes, gdal_cachemax_mb * 1024 * 1024)
+        ordered = cache_friendly_order(tiles, block, halo, pair.bytes_per_pixel, gdal_cachemax_mb * 1024 * 1024)
         jobs = (
             TileJob(row=t[0], col=t[1], height=t[2], width=t[3], thresholds=th, want_classes=bool(out_path), **base)
             for t in ordered
