@@ -21,7 +21,16 @@ import pystac
 
 from ..constants import SENTINEL2_OFFSET_FROM
 from ..errors import CorruptRasterError, SensorMismatchError
-from .base import BandFile, DateSource, MissingBandError, UnsafePathError, floats, resolve_inside, sniff_driver
+from .base import (
+    BandFile,
+    DateSource,
+    MissingBandError,
+    UnsafePathError,
+    check_name,
+    floats,
+    resolve_inside,
+    sniff_driver,
+)
 
 MAX_ITEM_BYTES = 5 * 1024 * 1024
 #: STAC common names / asset keys -> our roles; first match wins per role.
@@ -52,6 +61,7 @@ def _sensor(props: dict, product: str) -> str:
 def _href_path(href: str, base: Path, product: str) -> Path:
     if href.startswith("file://"):
         href = unquote(urlparse(href).path)
+    check_name(href, product, allow_absolute=True)
     if href.startswith("/"):  # an absolute local path is fine only inside the item's folder
         p = Path(href).resolve()
         if not p.is_relative_to(base.resolve()):
