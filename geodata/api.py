@@ -78,14 +78,25 @@ class CandidatePagination(GeoJsonPagination):
 
 
 class SceneSerializer(serializers.ModelSerializer):
+    """A scene by its name: server file paths are for administrators (and the command line)."""
+
     sensor_label = serializers.CharField(source="get_sensor_display", read_only=True)
+    kind_label = serializers.CharField(source="get_kind_display", read_only=True)
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        if request is not None and request.user.is_superuser:
+            data["path"] = instance.path
+        return data
 
     class Meta:
         model = Scene
         fields = [
             "id",
             "name",
-            "path",
+            "kind",
+            "kind_label",
             "sensor",
             "sensor_label",
             "acquired",
@@ -95,6 +106,8 @@ class SceneSerializer(serializers.ModelSerializer):
             "height",
             "pixel_size",
             "nodata",
+            "sun_zenith",
+            "sun_azimuth",
             "synthetic",
         ]
 
@@ -267,7 +280,8 @@ class SceneListView(APIView):
 
     @extend_schema(summary="已登记影像", responses={200: SceneSerializer(many=True)})
     def get(self, request):
-        return Response(SceneSerializer(selectors.scenes(request.user)[:500], many=True).data)
+        rows = selectors.scenes(request.user)[:500]
+        return Response(SceneSerializer(rows, many=True, context={"request": request}).data)
 
 
 class JobListView(APIView):
@@ -275,7 +289,7 @@ class JobListView(APIView):
 
     @extend_schema(summary="变化检测任务", responses={200: JobSerializer(many=True)})
     def get(self, request):
-        return Response(JobSerializer(selectors.jobs(request.user)[:100], many=True).data)
+        return Response(JobSerializer(selectors.jobs(request.user)[:100], many=True, context={"request": request}).data)
 
     @extend_schema(summary="发起变化检测（后台任务）", request=JobCreateSerializer, responses={201: JobSerializer})
     def post(self, request):
@@ -285,7 +299,7 @@ class JobListView(APIView):
         after = selectors.scene_get(request.user, s.validated_data["after"], field="after")
         params = s.validated_data.get("params") or {}
         job = services.job_create(before=before, after=after, user=request.user, params=params)
-        return Response(JobSerializer(job).data, status=201)
+        return Response(JobSerializer(job, context={"request": request}).data, status=201)
 
 
 class JobDetailView(APIView):
@@ -293,7 +307,7 @@ class JobDetailView(APIView):
 
     @extend_schema(summary="任务状态与进度", responses={200: JobSerializer})
     def get(self, request, pk: int):
-        return Response(JobSerializer(selectors.job_get(request.user, pk)).data)
+        return Response(JobSerializer(selectors.job_get(request.user, pk), context={"request": request}).data)
 
 
 class JobCancelView(APIView):
@@ -302,4 +316,4 @@ class JobCancelView(APIView):
     @extend_schema(summary="取消任务", request=None, responses={200: JobSerializer})
     def post(self, request, pk: int):
         job = services.job_cancel(job=selectors.job_get(request.user, pk), user=request.user)
-        return Response(JobSerializer(job).data)
+        return Response(JobSerializer(job, context={"request": request}).data)

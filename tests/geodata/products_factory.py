@@ -27,7 +27,7 @@ VEGETATION = (0.035, 0.075, 0.045, 0.40, 0.18)
 SOIL = (0.09, 0.12, 0.15, 0.21, 0.32)
 CLOUD = (0.55, 0.56, 0.57, 0.58, 0.50)
 #: West Lake, UTM 51N: the scenes overlap the demo grid.
-ORIGIN = (205_000.0, 3_352_500.0)
+ORIGIN = (223_500.0, 3_352_000.0)
 CHANGE = (slice(60, 100), slice(60, 110))  # rows, cols at 10 m: 40 x 50 px = 20 ha
 CLOUD_BOX = (slice(150, 200), slice(150, 210))
 

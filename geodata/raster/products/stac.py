@@ -49,6 +49,17 @@ def is_stac(path: Path) -> bool:
     return path.is_file() and path.suffix.lower() == ".json"
 
 
+def looks_like_stac(path: Path) -> bool:
+    """A .json file that is a STAC item (other JSON in a folder is not a scene)."""
+    if not is_stac(path) or path.stat().st_size > MAX_ITEM_BYTES:
+        return False
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, OSError):
+        return False
+    return isinstance(data, dict) and data.get("type") == "Feature" and "stac_version" in data
+
+
 def _sensor(props: dict, product: str) -> str:
     text = f"{props.get('platform', '')} {props.get('constellation', '')}".lower()
     if "sentinel-2" in text or "sentinel2" in text:
@@ -78,7 +89,7 @@ def read_stac(path: str | Path, *, acquired: dt.date | None = None) -> DateSourc
     try:
         data = json.loads(p.read_text(encoding="utf-8"))
         item = pystac.Item.from_dict(data, preserve_dict=True, migrate=False)
-    except (ValueError, KeyError, TypeError, pystac.STACError) as exc:
+    except (ValueError, KeyError, TypeError, pystac.STACError, pystac.errors.STACTypeError) as exc:
         raise CorruptRasterError(product, f"not a STAC item ({str(exc)[:200]})") from exc
     props = item.properties
     sensor = _sensor(props, product)
