@@ -30,6 +30,7 @@ from geodata.raster import DetectionCancelled, RasterError, detect_changes, summ
 from geodata.raster.constants import SENSORS
 from geodata.raster.errors import SensorMismatchError
 from geodata.raster.products import UnsafePathError, looks_like_stac, open_product, product_kind, validate_source
+from geodata.raster.runner import ClusterError
 from gridgov.errors import Conflict, Forbidden, InvalidInput
 from gridgov.jurisdiction import user_scope
 from gridgov.models import AdminArea, AreaLevel, GridCell, Role
@@ -435,6 +436,13 @@ def job_run(
     except DetectionCancelled:
         raster_path.unlink(missing_ok=True)
         _job_finish(job, JobStatus.CANCELLED, _("已取消，未保存任何图斑"))
+        return job
+    except ClusterError as exc:
+        raster_path.unlink(missing_ok=True)
+        message = _("影像计算集群不可用：%(problem)s") % {"problem": exc.problem}
+        _job_finish(job, JobStatus.FAILED, message)
+        if raise_errors:
+            raise InvalidInput(message, code="cluster_unavailable", field=None) from exc
         return job
     except (RasterError, InvalidInput) as exc:
         raster_path.unlink(missing_ok=True)
