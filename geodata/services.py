@@ -24,6 +24,7 @@ from django.contrib.gis.geos import GEOSGeometry, MultiPolygon, Polygon
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from pyproj import Transformer
 
 from geodata.raster import DetectionCancelled, RasterError, detect_changes, summarize_by_zones
@@ -246,33 +247,53 @@ def max_workers() -> int:
     return int(getattr(settings, "IMAGERY_MAX_WORKERS", 0) or os.cpu_count() or 1)
 
 
+PARAM_LABELS = {
+    "tile_size": _lazy("分块大小"),
+    "halo": _lazy("分块重叠像元"),
+    "workers": _lazy("并行数"),
+    "min_area_m2": _lazy("最小图斑面积"),
+    "thresholds": _lazy("阈值"),
+}
+
+
 def _clean_params(params: dict | None) -> dict:
     out = dict(DEFAULT_PARAMS)
     for key, value in (params or {}).items():
+        if key not in PARAM_LABELS:
+            raise InvalidInput(_("未知参数 %(key)s。") % {"key": key}, code="unknown_param", field=key)
+        label = PARAM_LABELS[key]
         if key in ("tile_size", "halo", "workers"):
+            lo, hi = {"tile_size": (64, 8192), "halo": (0, 256), "workers": (1, max_workers())}[key]
             try:
                 value = int(value)
             except (TypeError, ValueError):
-                raise InvalidInput(f"'{key}' 应为整数", field=key) from None
-            lo, hi = {"tile_size": (64, 8192), "halo": (0, 256), "workers": (1, max_workers())}[key]
-            if not lo <= value <= hi:
-                raise InvalidInput(f"'{key}' 应在 {lo}–{hi} 之间", field=key)
+                value = None
+            if value is None or not lo <= value <= hi:
+                raise InvalidInput(
+                    _("%(label)s应为 %(lo)s–%(hi)s 之间的整数。") % {"label": label, "lo": lo, "hi": hi},
+                    code="out_of_range",
+                    field=key,
+                )
         elif key == "min_area_m2":
             try:
                 value = float(value)
             except (TypeError, ValueError):
-                raise InvalidInput("'min_area_m2' 应为数字", field=key) from None
+                value = float("nan")
             if not 0 < value <= 1e7:
-                raise InvalidInput("'min_area_m2' 应在 0–10,000,000 平方米之间", field=key)
-        elif key == "thresholds":
-            if not isinstance(value, dict) or set(value) - set(ChangeType.values):
-                raise InvalidInput(f"'thresholds' 应为 {{{', '.join(ChangeType.values)}: 数值}}", field=key)
+                raise InvalidInput(
+                    _("%(label)s应在 0–10,000,000 平方米之间。") % {"label": label}, code="out_of_range", field=key
+                )
+        else:
             try:
+                if not isinstance(value, dict) or set(value) - set(ChangeType.values):
+                    raise ValueError
                 value = {k: float(v) for k, v in value.items() if v is not None}
             except (TypeError, ValueError):
-                raise InvalidInput("'thresholds' 的值应为数字", field=key) from None
-        else:
-            raise InvalidInput(f"未知参数 {key!r}", field=key)
+                raise InvalidInput(
+                    _("%(label)s应为 {%(keys)s: 数值}。") % {"label": label, "keys": ", ".join(ChangeType.values)},
+                    code="invalid",
+                    field=key,
+                ) from None
         out[key] = value
     return out
 
@@ -381,7 +402,7 @@ def job_run(
     `raise_errors` is False); a cancel marks it cancelled. Never call inside a transaction: the
     progress and the cancel flag must be visible to other connections while it runs."""
     claimed = DetectionJob.objects.filter(pk=job.pk, status=JobStatus.QUEUED, cancel_requested=False).update(
-        status=JobStatus.RUNNING, started_at=timezone.now(), progress=0.0, message="检测中"
+        status=JobStatus.RUNNING, started_at=timezone.now(), progress=0.0, message=_("检测中")
     )
     job.refresh_from_db()
     if not claimed:
@@ -400,7 +421,9 @@ def job_run(
             on_progress(done, total)
         if progress_throttle.due(force=done == total):
             frac = 0.05 + 0.85 * done / max(total, 1)
-            DetectionJob.objects.filter(pk=job.pk).update(progress=min(frac, 0.9), message=f"检测中：{done}/{total} 块")
+            DetectionJob.objects.filter(pk=job.pk).update(
+                progress=min(frac, 0.9), message=_("检测中：%(done)s/%(total)s 块") % {"done": done, "total": total}
+            )
 
     def should_cancel() -> bool:
         if cancelled["flag"]:
@@ -428,7 +451,7 @@ def job_run(
             before_acquired=before.acquired,
             after_acquired=after.acquired,
         )
-        DetectionJob.objects.filter(pk=job.pk).update(progress=0.92, message="叠加网格与分区")
+        DetectionJob.objects.filter(pk=job.pk).update(progress=0.92, message=_("叠加网格与分区"))
         summaries = _cell_summaries(job, str(raster_path))
         if should_cancel():
             raise DetectionCancelled(before.path, "cancelled")
@@ -647,8 +670,14 @@ def _job_store(job: DetectionJob, records: list, summaries: list[tuple[int, obje
         batch_size=1000,
     )
     total = ChangeCandidate.objects.filter(job=job).count()
-    for other in pair_jobs:
-        DetectionJob.objects.filter(pk=other.pk).update(candidate_count=other.candidates.count())
+    for other in pair_jobs:  # an earlier run of the pair: its candidates moved here or are gone
+        left = other.candidates.count()
+        if left != other.candidate_count:
+            DetectionJob.objects.filter(pk=other.pk).update(
+                candidate_count=left,
+                message=_("已由任务 #%(id)s 重新检测，图斑已转入该任务（本任务剩余 %(n)s 个）")
+                % {"id": job.pk, "n": left},
+            )
     locked.status = JobStatus.DONE
     locked.progress = 1.0
     locked.candidate_count = total
@@ -656,7 +685,7 @@ def _job_store(job: DetectionJob, records: list, summaries: list[tuple[int, obje
     locked.change_raster_path = str(job_output_dir(job) / "change.tif")
     locked.notes = list(notes)
     n_viol = ChangeCandidate.objects.filter(job=job, violation=True).count()
-    locked.message = f"完成：{total} 个变化图斑，其中疑似违规 {n_viol} 个"
+    locked.message = _("完成：%(total)s 个变化图斑，其中疑似违规 %(viol)s 个") % {"total": total, "viol": n_viol}
     locked.save(
         update_fields=["status", "progress", "candidate_count", "finished_at", "change_raster_path", "notes", "message"]
     )
@@ -678,11 +707,13 @@ def issue_category_for(candidate: ChangeCandidate) -> str:
 
 def _lock_new(candidate: ChangeCandidate, user) -> ChangeCandidate:
     if not can_review(user):
-        raise Forbidden("无权审核遥感图斑 / you may not review imagery candidates")
+        raise Forbidden(_("您无权审核遥感图斑。"), code="forbidden_role")
     locked = ChangeCandidate.objects.select_for_update().select_related("job").get(pk=candidate.pk)
     if locked.status != CandidateStatus.NEW:
         raise Conflict(
-            f"图斑 #{locked.pk} 已{locked.get_status_display()} / candidate already {locked.status}", field="status"
+            _("图斑 #%(id)s 已%(status)s。") % {"id": locked.pk, "status": locked.get_status_display()},
+            code="already_reviewed",
+            field="status",
         )
     return locked
 
@@ -731,9 +762,9 @@ def candidate_dismiss(*, candidate: ChangeCandidate, user, reason: str) -> Chang
     """Dismiss a candidate (false alarm, legal change, …); a reason is required."""
     reason = (reason or "").strip() if isinstance(reason, str) else ""
     if not reason:
-        raise InvalidInput("请填写排除理由 / 'reason' is required", field="reason")
+        raise InvalidInput(_("请填写排除理由。"), code="reason_required", field="reason")
     if len(reason) > 4000:
-        raise InvalidInput("'reason' 过长（最多 4000 字）", field="reason")
+        raise InvalidInput(_("排除理由过长（最多 4000 字）。"), code="too_long", field="reason")
     c = _lock_new(candidate, user)
     c.status = CandidateStatus.DISMISSED
     c.review_reason = reason

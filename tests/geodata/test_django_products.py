@@ -164,3 +164,81 @@ def test_review_rows_are_append_only(tmp_path):
     ChangeCandidate.objects.filter(pk=cand.pk).delete()  # the reference is cut, the decision stays
     review.refresh_from_db()
     assert review.candidate_id is None and review.reason == "合法施工" and review.decision == "dismissed"
+
+
+# ----------------------------------------------------------------------------- the review page
+@pytest.fixture
+def stac_job(tmp_path):
+    b = services.scene_register(path=make_stac(tmp_path / "b", D21))
+    a = services.scene_register(path=make_stac(tmp_path / "a", D23, changed=True, cloud=True))
+    job = services.job_run(services.job_create(before=b, after=a, defer=False, params={"min_area_m2": 500}))
+    assert job.candidate_count >= 1
+    return job
+
+
+def test_rerun_moves_the_count_with_the_candidates(stac_job, analyst_user):
+    first = stac_job
+    cand = first.candidates.first()
+    services.candidate_dismiss(candidate=cand, user=analyst_user, reason="合法施工，已批复")
+    second = services.job_run(services.job_create(before=first.before, after=first.after, defer=False))
+    first.refresh_from_db()
+    assert first.candidate_count == 0 and first.candidates.count() == 0
+    assert f"#{second.pk}" in first.message and "剩余 0 个" in first.message  # no stale "N 个变化图斑"
+    assert second.candidate_count == second.candidates.count() >= 1
+
+
+@pytest.fixture
+def analyst_user():
+    return User.objects.get(username="imagery_analyst")
+
+
+def test_candidates_sorted_and_filtered(stac_job, user_api):
+    c = user_api("city_supervisor")
+    feats = c.get("/api/geodata/candidates/", {"job": stac_job.pk, "sort": "area"}).json()["features"]
+    areas = [f["properties"]["area_m2"] for f in feats]
+    assert areas == sorted(areas, reverse=True)
+    small = min(areas)
+    r = c.get("/api/geodata/candidates/", {"job": stac_job.pk, "min_area": small + 1}).json()
+    assert r["count"] == sum(a >= small + 1 for a in areas)
+    kind = feats[0]["properties"]["change_type"]
+    r = c.get("/api/geodata/candidates/", {"job": stac_job.pk, "change_type": kind}).json()
+    assert r["count"] >= 1 and {f["properties"]["change_type"] for f in r["features"]} == {kind}
+    for bad in ({"sort": "random"}, {"change_type": "fire"}, {"min_area": "-1"}):
+        body = c.get("/api/geodata/candidates/", bad).json()
+        assert body["field"] == next(iter(bad)) and body["code"] in ("invalid_choice", "min_value")
+
+
+def test_bad_filter_keeps_the_page(client, stac_job):
+    client.force_login(User.objects.get(username="city_supervisor"))
+    r = client.get("/imagery/", {"job": "abc", "all": 1})
+    page = r.content.decode()
+    assert r.status_code == 400
+    assert 'data-testid="filters"' in page and 'data-testid="job-list"' in page and 'data-testid="filter-error"' in page
+    assert "任务编号" in page and "<html" in page
+    r = client.get("/imagery/", {"job": stac_job.pk, "all": 1, "sort": "area"})
+    assert (
+        r.status_code == 200
+        and f'data-id="{stac_job.candidates.order_by("-area_m2").first().pk}"' in r.content.decode()
+    )
+
+
+def test_chips_are_cached_on_disk(client, stac_job):
+    from geodata.views import chip_path
+
+    client.force_login(User.objects.get(username="city_supervisor"))
+    cand = stac_job.candidates.first()
+    path = chip_path(cand, "after")
+    path.unlink(missing_ok=True)
+    first = client.get(f"/imagery/chips/{cand.pk}/after.png")
+    assert first.status_code == 200 and first["Content-Type"] == "image/png" and path.is_file()
+    assert str(path).startswith(str(settings.VAR_DIR))
+    # the scene's files gone: the cached chip is still served, byte for byte
+    folder = Path(stac_job.after.path).parent
+    for f in folder.glob("*.tif"):
+        f.rename(f.with_suffix(".gone"))
+    again = client.get(f"/imagery/chips/{cand.pk}/after.png")
+    assert again.status_code == 200 and again.content == first.content
+    assert client.get(f"/imagery/chips/{cand.pk}/before.png").status_code == 200
+    chip_path(cand, "before").unlink(missing_ok=True)
+    path.unlink()
+    assert client.get(f"/imagery/chips/{cand.pk}/after.png").status_code == 410
