@@ -82,7 +82,8 @@ if __name__ == "__main__":
     before, after = per_band(p.before), per_band(p.after)
     warm = cached_scene_pair(ROOT / "var" / "bench", seed=7, size=512)
     t_read, t1, t2 = [], [], []
-    with spawn_cluster(1, gdal_cachemax_mb=CACHE_MB) as one, spawn_cluster(2, gdal_cachemax_mb=CACHE_MB) as two:
+    with spawn_cluster(1, gdal_cachemax_mb=CACHE_MB) as c1, spawn_cluster(2, gdal_cachemax_mb=CACHE_MB) as c2:
+        one, two = c1.address, c2.address
         for address in (one, two):  # workers load the numba kernels once
             detect_changes(warm.before, warm.after, "gf2", scheduler=address)
         read_floor(before, after)  # warm the OS page cache

@@ -12,6 +12,7 @@ import sys
 import tempfile
 import time
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from .runner import ClusterError
@@ -35,10 +36,17 @@ def _wait_port(port: int, proc: subprocess.Popen, timeout: float) -> None:
     raise ClusterError(f"tcp://127.0.0.1:{port}", "dask scheduler did not start listening")
 
 
+@dataclass
+class SpawnedCluster:
+    address: str
+    scheduler: subprocess.Popen
+    workers: list[subprocess.Popen]
+
+
 @contextmanager
 def spawn_cluster(n_workers: int, *, nthreads: int = 1, gdal_cachemax_mb: int = 256, timeout: float = 60):
-    """Yield the address of a scheduler with ``n_workers`` single-process workers; stop them
-    (only these processes) on exit."""
+    """Yield a ``SpawnedCluster``: a scheduler with ``n_workers`` single-process workers; stop
+    them (only these processes) on exit."""
     dask = str(Path(sys.executable).with_name("dask"))
     port = free_port()
     address = f"tcp://127.0.0.1:{port}"
@@ -61,7 +69,7 @@ def spawn_cluster(n_workers: int, *, nthreads: int = 1, gdal_cachemax_mb: int = 
 
             with Client(address, timeout=timeout, set_as_default=False) as c:
                 c.wait_for_workers(n_workers, timeout=timeout)
-            yield address
+            yield SpawnedCluster(address, procs[0], procs[1:])
         finally:
             for p in reversed(procs):
                 p.terminate()

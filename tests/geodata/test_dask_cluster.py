@@ -32,8 +32,8 @@ def pair(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def cluster():
-    with spawn_cluster(2) as address:
-        yield address
+    with spawn_cluster(2) as spawned:
+        yield spawned.address
 
 
 CHILD = """
