@@ -319,3 +319,14 @@ def test_pair_without_overlap(tmp_path):
         _write(a.parent / f"{name}.tif", np.full((128, 128), 4, "uint16"), far20)
     with pytest.raises(NoOverlapError, match="does not overlap"):
         open_pair(b, a)
+
+
+@pytest.mark.parametrize("entry", ["../../../../etc/passwd", "/vsicurl/http://example.invalid/B02", "/etc/hostname"])
+def test_safe_file_list_must_stay_inside_the_product(tmp_path, entry):
+    p = make_safe(tmp_path, D23)
+    mtd = p / "MTD_MSIL2A.xml"
+    text = mtd.read_text()
+    first = text.index("<IMAGE_FILE>") + len("<IMAGE_FILE>")
+    mtd.write_text(text[:first] + entry + text[text.index("</IMAGE_FILE>", first) :])
+    with pytest.raises(UnsafePathError, match="refusing file name"):
+        open_product(p)
