@@ -331,6 +331,14 @@ def job_create(
     return job
 
 
+def can_cancel_job(user, job: DetectionJob) -> bool:
+    """A job-starting role whose scope holds the job's area (the whole city for a city-wide job)."""
+    if not can_run_jobs(user):
+        return False
+    scope = user_scope(user)
+    return scope.everything if job.area_id is None else scope.contains_area(job.area)
+
+
 def job_area(before: Scene, after: Scene) -> AdminArea:
     """The one district the pair's overlap touches, else the city."""
     overlap = before.footprint.intersection(after.footprint)
@@ -347,10 +355,8 @@ def job_cancel(*, job: DetectionJob, user=None) -> DetectionJob:
     if user is not None and not can_run_jobs(user):
         raise Forbidden(_("您无权取消变化检测任务。"), code="forbidden_role")
     job = DetectionJob.objects.select_for_update(of=("self",)).select_related("area").get(pk=job.pk)
-    if user is not None:
-        scope = user_scope(user)
-        if not (scope.everything if job.area is None else scope.contains_area(job.area)):
-            raise Forbidden(_("该任务超出您的管辖范围，不能取消。"), code="out_of_scope")
+    if user is not None and not can_cancel_job(user, job):
+        raise Forbidden(_("该任务超出您的管辖范围，不能取消。"), code="out_of_scope")
     if job.finished:
         raise Conflict(
             _("任务 #%(id)s 已%(status)s，不能取消。") % {"id": job.pk, "status": job.get_status_display()},

@@ -70,7 +70,9 @@ def review_page(request):
         error, qs = exc, ChangeCandidate.objects.none()
     except GridGovError as exc:
         return _page_error(request, exc)
-    jobs = list(selectors.jobs(user)[:20])
+    jobs = list(selectors.jobs(user).select_related("area")[:20])
+    for j in jobs:
+        j.can_cancel = services.can_cancel_job(user, j)
     scenes = list(selectors.scenes(user)[:200])
     page = Paginator(qs, PAGE_SIZE).get_page(p.get("page"))
     query = urlencode({k: v for k, v in raw.items() if v})
