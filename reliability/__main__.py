@@ -1,4 +1,4 @@
-"""`python -m reliability [r1 r2 r3 r4 r5] [--quick]`: one line per scenario, non-zero exit if any fails.
+"""`python -m reliability [r1 … r7] [--quick]`: one line per scenario, non-zero exit if any fails.
 
 Everything runs against our own throwaway PostGIS cluster and gunicorn on 127.0.0.1, never
 the shared dev cluster; both are torn down at the end.
@@ -11,13 +11,19 @@ import sys
 import time
 
 from .cluster import Stack
+from .faults import run_faults
+from .hostile import run_hostile
+from .imagery_dask import run_dask
+from .load import run_load
+from .matrix import run_matrix
+from .offline import run_offline
 
-SCENARIOS = ["r1", "r2", "r3", "r4", "r5"]
+SCENARIOS = ["r1", "r2", "r3", "r4", "r5", "r7"]
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m reliability")
-    parser.add_argument("scenarios", nargs="*", help="r1..r5 (default: all)")
+    parser.add_argument("scenarios", nargs="*", help="r1..r7 (default: all)")
     parser.add_argument("--quick", action="store_true", help="short runs (8 clients x 10 s, fewer R5 reports)")
     parser.add_argument("--clients", type=int, default=None)
     parser.add_argument("--seconds", type=float, default=None)
@@ -59,27 +65,15 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run_one(name: str, *, stack, base: str, db: str, clients: int, seconds: float, quick: bool):
-    if name == "r1":
-        from .load import run_load
-
-        return run_load(name="R1", label="load", base=base, database_url=db, clients=clients, seconds=seconds)
-    if name == "r2":
-        from .faults import run_faults
-
-        return run_faults(stack=stack, clients=clients, seconds=seconds)
-    if name == "r3":
-        from .hostile import run_hostile
-
-        return run_hostile(base=base, database_url=db, media_root=stack.media, quick=quick)
-    if name == "r4":
-        from .matrix import run_matrix
-
-        return run_matrix(base=base, database_url=db, media_root=stack.media)
-    if name == "r5":
-        from .offline import run_offline
-
-        return run_offline(base=base, database_url=db, reports=20 if quick else 100)
-    raise ValueError(name)
+    runs = {
+        "r1": lambda: run_load(name="R1", label="load", base=base, database_url=db, clients=clients, seconds=seconds),
+        "r2": lambda: run_faults(stack=stack, clients=clients, seconds=seconds),
+        "r3": lambda: run_hostile(base=base, database_url=db, media_root=stack.media, quick=quick),
+        "r4": lambda: run_matrix(base=base, database_url=db, media_root=stack.media),
+        "r5": lambda: run_offline(base=base, database_url=db, reports=20 if quick else 100),
+        "r7": lambda: run_dask(quick=quick),
+    }
+    return runs[name]()
 
 
 if __name__ == "__main__":
