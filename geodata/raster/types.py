@@ -29,7 +29,9 @@ class SceneInfo:
 
 @dataclass(frozen=True)
 class Thresholds:
-    """Per-rule thresholds actually used; ``auto`` tells which came from Otsu (with floor)."""
+    """Per-rule thresholds actually used; ``auto`` tells which came from the scene (z-score
+    over its stable pixels, with the floor); ``stable`` holds (median, robust sigma) of each
+    automatic rule's score on the sample."""
 
     vegetation_loss: float
     construction: float
@@ -37,6 +39,7 @@ class Thresholds:
     auto: tuple[str, ...] = ()
     construction_index: str = "ndbi"
     water_index: str = "mndwi"
+    stable: dict[str, tuple[float, float]] = field(default_factory=dict)
 
 
 @dataclass
