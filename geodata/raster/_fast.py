@@ -1,11 +1,11 @@
 """Numba kernels for the per-pixel hot path of detection (optional: ``numba`` installed).
 
-The kernels give exactly what the numpy path of ``window`` gives, in three passes over the
-tile instead of ~100 numpy passes with their temporaries: ``reflectance_pass`` scales DN to
-reflectance and finds nodata; ``pixel_pass`` computes per pixel the brightness cloud and
-shadow tests, the six indices and each rule's per-pixel ("naive") test; after the cloud
-dilation (numpy, on the cloud bounding box) ``rules_pass`` does the 3x3 robust tests and the
-one-pixel regrow only where a naive test passed. All arithmetic is float32 in the same
+The kernels give exactly what the numpy path of ``window`` gives, in two passes over the
+tile instead of ~100 numpy passes with their temporaries: ``pixel_pass`` computes per pixel
+(from the reader's float32 reflectance) the brightness cloud and shadow tests, the six
+indices and each rule's per-pixel ("naive") test; after the cloud dilation (numpy, on the
+cloud bounding box) ``rules_pass`` does the 3x3 robust tests and the one-pixel regrow only
+where a naive test passed. All arithmetic is float32 in the same
 order as numpy, constants are passed as float32 (numpy's weak Python scalars), NaN propagates
 through the 3x3 min/max as with ``np.minimum``; kernels release the GIL.
 """
@@ -95,30 +95,6 @@ def _shadow(t0, t1, t2, t3, t4, o0, o1, o2, o3, o4, present, stotal, sfloor, sra
         lo = min(lo, q)
         hi = max(hi, q)
     return (not nan) and hi < sratio and hi < sspread * lo
-
-
-@njit(**_KW)
-def reflectance_pass(raw, scale, offset, has_nodata, nodata, is_float, out, invalid):
-    """out[k] = raw[k] * scale + offset (float32, numpy's order); invalid |= nodata or not
-    finite in any band (``invalid`` is accumulated, so both dates can share it)."""
-    n = raw.shape[0]
-    H = raw.shape[1]
-    W = raw.shape[2]
-    has_offset = offset != 0
-    for r in range(H):
-        for c in range(W):
-            inv = invalid[r, c]
-            for k in range(n):
-                u = raw[k, r, c]
-                if has_nodata:
-                    inv |= u == nodata
-                if is_float:
-                    inv |= not math.isfinite(u)
-                v = np.float32(u) * scale
-                if has_offset:
-                    v = v + offset
-                out[k, r, c] = v
-            invalid[r, c] = inv
 
 
 @njit(inline="always", **_KW)

@@ -1,7 +1,7 @@
 """Change detection on one window of a pair, in named steps (pure: arrays in, arrays out).
 
-1. **reflectance**: DN -> reflectance with each date's own scale and offset (two dates never
-   need the same DN offset), nodata of either date -> invalid;
+1. **read** (``io``, before this module): reflectance with each date's own scale and offset
+   (two dates never need the same DN offset), NaN where a date has no data, product masks;
 2. **normalise**: the after date onto the before date's radiometry (``normalize``, fitted
    once per scene on pseudo-invariant pixels);
 3. **haze**: thin haze removed from the hazy date against the local normal (``haze``);
@@ -12,7 +12,7 @@
 6. **evidence**: a second, independent index agreeing raises the confidence; under haze the
    confidence is lowered, and vegetation loss must show in NDMI too where SWIR exists.
 
-Steps 1, 4 and 5 run in numba kernels (``_fast``) when numba is installed, with the numpy
+Steps 4 and 5 run in numba kernels (``_fast``) when numba is installed, with the numpy
 functions as the reference they are tested against (same result, bit for bit).
 """
 
@@ -49,7 +49,7 @@ from .constants import (
 )
 from .haze import HAZE_CONFIDENCE, correct_haze
 from .indices import brightness, exg, normalized_difference
-from .masks import brightness_cloud, dilate, nodata_invalid, qa_invalid, scl_invalid, shadow_by_darkening
+from .masks import brightness_cloud, dilate, shadow_by_darkening
 from .normalize import Normalisation
 from .types import Thresholds
 
@@ -66,8 +66,7 @@ NIR_FALL = 0.04
 class WindowParams:
     """What every window of one run shares (fitted or known once per scene pair)."""
 
-    before: SensorProfile
-    after: SensorProfile
+    profile: SensorProfile  # bands by role (the reader's reflectance profile)
     normalisation: Normalisation | None = None
     pixel_size_m: float = 10.0
     cloud_dilation_px: int = 3
@@ -78,14 +77,18 @@ class WindowParams:
 
 @dataclass
 class WindowInput:
-    """Raw DN of one window: (bands, rows, cols) in ``profile.reflectance_roles`` order, the
-    product mask band of each date (or None), and optional extra top-of-atmosphere bands by
-    Sentinel-2 name for s2cloudless. ``origin`` = (row, col) of the window in the scene."""
+    """One window as the reader gives it: float32 reflectance stacks (bands, rows, cols) in
+    ``profile.reflectance_roles`` order, NaN where a date has no data (modified in place by
+    the normalisation and haze steps), where both dates have data, the product flags of each
+    date (no data, cloud, shadow, snow; None without a product mask), optional extra
+    top-of-atmosphere bands by Sentinel-2 name (s2cloudless). ``origin`` = (row, col) of the
+    window in the scene."""
 
-    raw_before: Array
-    raw_after: Array
-    mask_before: Array | None = None
-    mask_after: Array | None = None
+    before: Array
+    after: Array
+    has_data: Array
+    flagged_before: Array | None = None
+    flagged_after: Array | None = None
     origin: tuple[int, int] = (0, 0)
     extra_before: dict[str, Array] = field(default_factory=dict)
     extra_after: dict[str, Array] = field(default_factory=dict)
@@ -93,7 +96,7 @@ class WindowInput:
 
 @dataclass
 class Prepared:
-    """Steps 1-3 done: reflectance stacks (after normalised, haze removed), their band-role
+    """Steps 2-3 done: reflectance stacks (after normalised, haze removed), their band-role
     views, pixels with data on both dates, product-flagged pixels, pixels under haze."""
 
     before: Array
@@ -105,61 +108,43 @@ class Prepared:
     hazy: Array
 
 
-# ----------------------------------------------------------------------------- steps 1-3
-def reflectance(raw: Array, prof: SensorProfile, invalid: Array, *, use_numba: bool) -> Array:
-    """Step 1 for one date: float32 reflectance stack; ``invalid`` |= nodata / not finite."""
-    scale, offset = np.float32(prof.scale), np.float32(prof.offset)
-    raw = np.ascontiguousarray(raw)
-    if use_numba:
-        out = np.empty(raw.shape, np.float32)
-        nd = prof.nodata
-        _fast.reflectance_pass(
-            raw, scale, offset, nd is not None, float(nd if nd is not None else 0), raw.dtype.kind == "f", out, invalid
-        )
-        return out
-    invalid |= nodata_invalid(raw, prof.nodata)
-    out = np.multiply(raw, scale, dtype=np.float32)
-    if offset:
-        out += offset
-    return out
+def window_input(before, after, *, origin: tuple[int, int] = (0, 0)) -> WindowInput:
+    """From the reader's two ``io.DateWindow``."""
+    has_data = before.valid & after.valid
+    return WindowInput(before.stack(), after.stack(), has_data, before.flagged, after.flagged, origin)
 
 
-def product_flags(prof: SensorProfile, mask_before: Array | None, mask_after: Array | None, shape) -> Array:
-    """Pixels the product masks (SCL / QA_PIXEL) flag on either date."""
-    out = np.zeros(shape, bool)
-    if prof.mask_band not in ("scl", "qa"):
-        return out
-    test = scl_invalid if prof.mask_band == "scl" else qa_invalid
-    for m in (mask_before, mask_after):
+# ----------------------------------------------------------------------------- steps 2-3
+def flags(win: WindowInput) -> Array:
+    """Pixels the product masks flag on either date."""
+    out = np.zeros(win.has_data.shape, bool)
+    for m in (win.flagged_before, win.flagged_after):
         if m is not None:
-            out |= test(m)
+            out |= m
     return out
 
 
-def prepare(win: WindowInput, params: WindowParams, *, use_numba: bool) -> Prepared:
-    """Steps 1-3: reflectance, normalisation, haze."""
-    roles = params.before.reflectance_roles
-    shape = win.raw_before.shape[1:]
-    invalid = np.zeros(shape, bool)
-    rb = reflectance(win.raw_before, params.before, invalid, use_numba=use_numba)
-    ra = reflectance(win.raw_after, params.after, invalid, use_numba=use_numba)
+def prepare(win: WindowInput, params: WindowParams) -> Prepared:
+    """Steps 2-3: normalisation, haze."""
+    roles = params.profile.reflectance_roles
+    rb = np.ascontiguousarray(win.before, dtype=np.float32)
+    ra = np.ascontiguousarray(win.after, dtype=np.float32)
     before = {r: rb[i] for i, r in enumerate(roles)}
     after = {r: ra[i] for i, r in enumerate(roles)}
     if params.normalisation is not None:
         params.normalisation.apply(after)
-    flagged = product_flags(params.before, win.mask_before, win.mask_after, shape)
-    has_data = ~invalid
-    hazy = np.zeros(shape, bool)
+    flagged = flags(win)
+    hazy = np.zeros(win.has_data.shape, bool)
     if params.haze_block_px:
-        hazy = correct_haze(before, after, has_data & ~flagged, origin=win.origin, block=params.haze_block_px).hazy
-    return Prepared(rb, ra, before, after, has_data, flagged, hazy)
+        hazy = correct_haze(before, after, win.has_data & ~flagged, origin=win.origin, block=params.haze_block_px).hazy
+    return Prepared(rb, ra, before, after, win.has_data, flagged, hazy)
 
 
 # ----------------------------------------------------------------------------- step 4
 def _extra_clouds(p: Prepared, win: WindowInput, params: WindowParams, cloud: Array, cloud_b, cloud_a) -> Array:
     """Product flags, shadows projected with the sun angles, s2cloudless: added to ``cloud``."""
     cloud |= p.flagged
-    roles = params.before.reflectance_roles
+    roles = params.profile.reflectance_roles
     if params.sun_before is not None or params.sun_after is not None:
         for sun, cl, this, other in (
             (params.sun_before, cloud_b, p.bands_before, p.bands_after),
@@ -175,7 +160,7 @@ def _extra_clouds(p: Prepared, win: WindowInput, params: WindowParams, cloud: Ar
 
 def cloud_mask(p: Prepared, win: WindowInput, params: WindowParams) -> Array:
     """Step 4 (numpy): cloud and shadow on either date, before dilation."""
-    roles = params.before.reflectance_roles
+    roles = params.profile.reflectance_roles
     b, a = p.bands_before, p.bands_after
     vis_b = [b[r] for r in ("blue", "green", "red")]
     vis_a = [a[r] for r in ("blue", "green", "red")]
@@ -219,7 +204,7 @@ def _consts(prof: SensorProfile) -> Array:
 def _kernel_pass(p: Prepared, win: WindowInput, params: WindowParams, thresholds: Thresholds | None):
     """Numba pass 1 + the rest of step 4: (consts, th, indices (vb, va, cb, ca, wb, wa),
     naive-test bits, valid)."""
-    prof = params.before
+    prof = params.profile
     f32 = np.float32
     pos = {r: i for i, r in enumerate(prof.reflectance_roles)}
     role_idx = np.array([pos.get(r, -1) for r in ROLES], dtype=np.int64)
@@ -313,8 +298,8 @@ def classify(
     """All steps: (classes, delta, confidence, valid, hazy)."""
     if use_numba is None:
         use_numba = _fast.HAVE_NUMBA
-    p = prepare(win, params, use_numba=use_numba)
-    prof = params.before
+    p = prepare(win, params)
+    prof = params.profile
     if use_numba:
         consts, th, (vb, va, cb, ca, wb, wa), passing, valid = _kernel_pass(p, win, params, thresholds)
         shape = valid.shape
@@ -333,8 +318,8 @@ def sample_histograms(win: WindowInput, params: WindowParams, *, use_numba: bool
     """Threshold sample: histograms of each rule's robust score, and ``valid``."""
     if use_numba is None:
         use_numba = _fast.HAVE_NUMBA
-    p = prepare(win, params, use_numba=use_numba)
-    prof = params.before
+    p = prepare(win, params)
+    prof = params.profile
     if not use_numba:
         valid = _valid(p, cloud_mask(p, win, params), params)
         return score_histograms(compute_scores(p.bands_before, p.bands_after, prof), valid), valid
@@ -370,16 +355,12 @@ def normalisation_sample(
 ) -> tuple[dict[str, Array], dict[str, Array]]:
     """Up to ``n`` pixels of both dates (reflectance by role, not normalised) where both have
     data, neither product mask flags them and neither is a bright cloud: what IR-MAD fits on."""
-    shape = win.raw_before.shape[1:]
-    invalid = np.zeros(shape, bool)
-    rb = reflectance(win.raw_before, params.before, invalid, use_numba=False)
-    ra = reflectance(win.raw_after, params.after, invalid, use_numba=False)
-    invalid |= product_flags(params.before, win.mask_before, win.mask_after, shape)
-    idx = np.flatnonzero(~invalid.ravel())
+    ok = win.has_data & ~flags(win)
+    idx = np.flatnonzero(ok.ravel())
     if idx.size > n:
         idx = np.sort(np.random.default_rng([seed, *win.origin]).choice(idx, n, replace=False))
-    roles = params.before.reflectance_roles
-    b = {r: rb[i].ravel()[idx] for i, r in enumerate(roles)}
-    a = {r: ra[i].ravel()[idx] for i, r in enumerate(roles)}
+    roles = params.profile.reflectance_roles
+    b = {r: win.before[i].ravel()[idx] for i, r in enumerate(roles)}
+    a = {r: win.after[i].ravel()[idx] for i, r in enumerate(roles)}
     keep = ~(brightness_cloud(b["blue"], b["green"], b["red"]) | brightness_cloud(a["blue"], a["green"], a["red"]))
     return {r: v[keep] for r, v in b.items()}, {r: v[keep] for r, v in a.items()}
