@@ -106,11 +106,13 @@ def _get(rb, ra, i, r, c, present):
 
 
 @njit(**_KW)
-def pixel_pass(rb, ra, roles, cloud_test, consts, th, cloud, vb, va, cb, ca, wb, wa, passing):
+def pixel_pass(rb, ra, roles, cloud_test, consts, th, cloud, vb, va, cb, ca, wb, wa, bb, ba, passing):
     """rb/ra: float32 reflectance (bands, rows, cols); roles: band positions of (blue, green,
     red, nir, swir1), -1 if absent. consts (float32): eps, cloud_brightness, cloud_whiteness,
     shadow_ratio, shadow_spread, shadow_total_max (max_brightness * n), shadow_floor,
-    ndvi_high, veg_after_max, water_margin, three (3.0), two (2.0). th: thresholds (veg,
+    ndvi_high, veg_after_max, water_margin, three (3.0), two (2.0), built_brightness (visible
+    mean after a construction, SWIR sensors), brightness floor (the SWIR sensors' second
+    construction test: visible brightness rises). th: thresholds (veg,
     construction, water) as float32. passing bits: 1 vegetation_loss, 2 construction,
     4 water_change (not yet ANDed with valid)."""
     H = rb.shape[1]
@@ -133,6 +135,8 @@ def pixel_pass(rb, ra, roles, cloud_test, consts, th, cloud, vb, va, cb, ca, wb,
     m = consts[9]
     three = consts[10]
     two = consts[11]
+    bright_after = consts[12]
+    tb = consts[13]
     tv = th[0]
     tc = th[1]
     tw = th[2]
@@ -193,7 +197,11 @@ def pixel_pass(rb, ra, roles, cloud_test, consts, th, cloud, vb, va, cb, ca, wb,
                 was_water = w0 > m
                 if (((w1 > m) & (w0 < -m)) | ((w0 > m) & (w1 < -m))) & (abs(w1 - w0) > tw):
                     bits |= 4
-            if ((c1 - c0) > tc) & (v1 < v0) & (v1 < vmax) & (not was_water):
+            bb[r, c] = mean_b
+            ba[r, c] = mean_a
+            built = (not has_swir) or (mean_a >= bright_after)
+            rise = ((c1 - c0) > tc) or (has_swir and ((mean_a - mean_b) > tb))
+            if rise & (v1 < v0) & (v1 < vmax) & (not was_water) & built:
                 bits |= 2
             passing[r, c] = bits
 
@@ -220,16 +228,24 @@ def _min_max3(a, r, c, H, W):
 
 
 @njit(inline="always", **_KW)
-def _score(rule, r, c, vb, va, cb, ca, wb, wa, H, W, high, m, t):
-    """(is_core, score) of ``rule`` (0 veg, 1 construction, 2 water) at (r, c)."""
+def _score(rule, r, c, vb, va, cb, ca, wb, wa, bb, ba, H, W, high, m, t, tt, tb, has_swir):
+    """(is_core, margin = (score - T) / T) of ``rule`` (0 veg, 1 construction, 2 water) at
+    (r, c); construction on SWIR sensors also passes on the brightness rise (its own margin)."""
     if rule == 0:
         mn, mx = _min_max3(vb, r, c, H, W)
         s = mn - va[r, c]
-        return (mn >= high) and (s > t), s
+        return (mn >= high) and (s > t), (s - t) / tt
     if rule == 1:
         mn, mx = _min_max3(cb, r, c, H, W)
         s = ca[r, c] - mx
-        return s > t, s
+        ok = s > t
+        x = (s - t) / tt
+        if has_swir:
+            mn, mx = _min_max3(bb, r, c, H, W)
+            sb = ba[r, c] - mx
+            ok = ok or (sb > tb)
+            x = max(x, (sb - tb) / tb)
+        return ok, x
     mn, mx = _min_max3(wb, r, c, H, W)
     w1 = wa[r, c]
     appear = (w1 > m) and (mx < -m)
@@ -240,11 +256,11 @@ def _score(rule, r, c, vb, va, cb, ca, wb, wa, H, W, high, m, t):
         s = mn - w1
     else:
         s = np.float32(-9)
-    return (appear or vanish) and (s > t), s
+    return (appear or vanish) and (s > t), (s - t) / tt
 
 
 @njit(**_KW)
-def rules_pass(vb, va, cb, ca, wb, wa, passing, valid, consts, th, classes, delta, conf):
+def rules_pass(vb, va, cb, ca, wb, wa, bb, ba, has_swir, passing, valid, consts, th, classes, delta, conf):
     """Robust 3x3 tests where a naive test passed (and the pixel is valid), then the regrow and
     the class/delta/confidence rasters; rule order vegetation < construction < water.
     Confidence: 0.25 + 0.25 * margin on core pixels, 0.25 on regrown ones (``change``)."""
@@ -252,6 +268,7 @@ def rules_pass(vb, va, cb, ca, wb, wa, passing, valid, consts, th, classes, delt
     W = vb.shape[1]
     high = consts[7]
     m = consts[9]
+    tb = consts[13]
     quarter = np.float32(0.25)
     core = np.zeros((H, W), np.uint8)
     any_pass = False
@@ -267,7 +284,9 @@ def rules_pass(vb, va, cb, ca, wb, wa, passing, valid, consts, th, classes, delt
             bits = 0
             for rule in range(3):
                 if p & (1 << rule):
-                    ok, s = _score(rule, r, c, vb, va, cb, ca, wb, wa, H, W, high, m, th[rule])
+                    ok, x = _score(
+                        rule, r, c, vb, va, cb, ca, wb, wa, bb, ba, H, W, high, m, th[rule], th[3 + rule], tb, has_swir
+                    )
                     if ok:
                         bits |= 1 << rule
             core[r, c] = bits
@@ -301,9 +320,9 @@ def rules_pass(vb, va, cb, ca, wb, wa, passing, valid, consts, th, classes, delt
                 else:
                     delta[r, c] = wa[r, c] - wb[r, c]
                 if core[r, c] & bit:
-                    t = th[rule]
-                    ok, s = _score(rule, r, c, vb, va, cb, ca, wb, wa, H, W, high, m, t)
-                    x = (s - t) / th[3 + rule]
+                    ok, x = _score(
+                        rule, r, c, vb, va, cb, ca, wb, wa, bb, ba, H, W, high, m, th[rule], th[3 + rule], tb, has_swir
+                    )
                     if x < 0:
                         x = np.float32(0)
                     elif x > 1:

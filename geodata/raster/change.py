@@ -32,6 +32,7 @@ from .constants import (
     CLASS_CONSTRUCTION,
     CLASS_VEGETATION_LOSS,
     CLASS_WATER_CHANGE,
+    CONSTRUCTION_BRIGHT_AFTER,
     CONSTRUCTION_BRIGHT_FLOOR,
     CONSTRUCTION_NDBI_FLOOR,
     CONSTRUCTION_NDVI_AFTER_MAX,
@@ -119,6 +120,16 @@ def _was_water(before: dict[str, Array], prof: SensorProfile) -> Array:
     return w > WATER_SIGN_MARGIN
 
 
+def _built_after(after: dict[str, Array], prof: SensorProfile) -> Array | bool:
+    """SWIR sensors: the after date is brighter in the visible than bare soil (a built surface;
+    a cleared field with a rising NDBI is vegetation loss). Without SWIR the construction
+    index is the brightness itself."""
+    if not prof.has_swir:
+        return True
+    mean = ((after["blue"] + after["green"]) + after["red"]) / np.float32(3)
+    return mean >= np.float32(CONSTRUCTION_BRIGHT_AFTER)
+
+
 @dataclass
 class RuleScores:
     """Per-rule arrays on one window (see module docstring)."""
@@ -150,7 +161,7 @@ def compute_scores(before: dict[str, Array], after: dict[str, Array], prof: Sens
         ncand["vegetation_loss"] = vb >= high
         delta["vegetation_loss"] = va - vb
 
-        # Construction / bare soil: NDBI up and NDVI down (SWIR); else visible brightness up,
+        # Construction: NDBI up, NDVI down and bright after (SWIR); else visible brightness up,
         # NDVI (ExG) down and low after; never on what was water (filled water is the water
         # rule's, and the indices of dark water are mostly noise).
         was_water = _was_water(before, prof)
@@ -162,7 +173,7 @@ def compute_scores(before: dict[str, Array], after: dict[str, Array], prof: Sens
             ca = brightness(after["blue"], after["green"], after["red"])
         score["construction"] = ca - max3(cb)
         veg_after_max = CONSTRUCTION_NDVI_AFTER_MAX if prof.has_nir else EXG_VEGETATED
-        c_state = (va < vb) & (va < veg_after_max) & ~was_water
+        c_state = (va < vb) & (va < veg_after_max) & ~was_water & _built_after(after, prof)
         cand["construction"] = c_state
         naive["construction"] = ca - cb
         ncand["construction"] = c_state
@@ -235,35 +246,6 @@ def thresholds_from_histograms(
     )
 
 
-def classify(scores: RuleScores, valid: Array, thresholds: Thresholds) -> tuple[Array, Array, Array]:
-    """Class raster (uint8, 0 = no change), per-pixel delta of the class's index, and
-    per-pixel confidence. Priority when rules overlap: water > construction > vegetation."""
-    shape = valid.shape
-    classes = np.zeros(shape, dtype=np.uint8)
-    delta = np.zeros(shape, dtype=np.float32)
-    conf = np.zeros(shape, dtype=np.float32)
-    for rule, cls in (
-        ("vegetation_loss", CLASS_VEGETATION_LOSS),
-        ("construction", CLASS_CONSTRUCTION),
-        ("water_change", CLASS_WATER_CHANGE),
-    ):
-        if rule not in scores.score:
-            continue
-        t = np.float32(getattr(thresholds, rule))
-        s = scores.score[rule]
-        core = scores.candidate[rule] & (s > t) & valid
-        if not core.any():
-            continue
-        grown = morph.dilate3(core)
-        final = core | (grown & scores.naive_candidate[rule] & (scores.naive[rule] > t) & valid)
-        classes[final] = cls
-        delta[final] = scores.delta[rule][final]
-        c = np.full(shape, 0.25, dtype=np.float32)
-        c[core] = 0.25 + 0.25 * np.clip((s[core] - t) / max(float(t), 1e-6), 0.0, 1.0)
-        conf[final] = c[final]
-    return classes, delta, conf
-
-
 def _paint(
     classes: Array,
     delta: Array,
@@ -271,26 +253,31 @@ def _paint(
     cls: int,
     core: Array,
     passing: Array,
-    score: Array,
-    t: np.float32,
+    margin: Array,
     after_index: Array,
     before_index: Array,
 ) -> None:
     """Write one rule's result: final = passing pixels next to (or in) a core pixel; core pixels
-    get 0.25 + 0.25*margin confidence, regrown ones 0.25 (as ``classify``)."""
+    get 0.25 + 0.25*margin confidence (margin = (score - T) / T, clipped to 0..1), regrown
+    ones 0.25."""
     final = morph.dilate3(core)
     final &= passing
     classes[final] = cls
     delta[final] = after_index[final] - before_index[final]
     conf[final] = 0.25
-    conf[core] = 0.25 + 0.25 * np.clip((score[core] - t) / max(float(t), 1e-6), 0.0, 1.0)
+    conf[core] = 0.25 + 0.25 * np.clip(margin[core], 0.0, 1.0)
+
+
+def _margin(score: Array, t: np.float32) -> Array:
+    return (score - t) / max(float(t), 1e-6)
 
 
 def classify_window(
     before: dict[str, Array], after: dict[str, Array], valid: Array, prof: SensorProfile, thresholds: Thresholds
 ) -> tuple[Array, Array, Array]:
-    """Same result as ``classify(compute_scores(before, after, prof), valid, thresholds)``,
-    computed faster once the thresholds are known.
+    """Class raster (uint8, 0 = no change), per-pixel delta of the class's index and per-pixel
+    confidence; priority when rules overlap: water > construction > vegetation. The numpy
+    reference of the numba kernels.
 
     Each rule's per-pixel ("naive") test is a necessary condition of its robust 3x3 test (the
     3x3 min/max of the before index is never on the change side of the pixel's own value), and
@@ -325,7 +312,7 @@ def classify_window(
             core &= passing
             del mn
             if core.any():
-                _paint(classes, delta, conf, CLASS_VEGETATION_LOSS, core, passing, s, t, va, vb)
+                _paint(classes, delta, conf, CLASS_VEGETATION_LOSS, core, passing, _margin(s, t), va, vb)
             del s, core
 
         # construction: state = NDVI falls and is low after; score = ca - max3(cb)
@@ -339,18 +326,29 @@ def classify_window(
         veg_after_max = CONSTRUCTION_NDVI_AFTER_MAX if prof.has_nir else EXG_VEGETATED
         passing = ca - cb
         passing = passing > t
+        if prof.has_swir:  # or the visible brightness rises: roofs on bare soil lower NDBI
+            bb = brightness(before["blue"], before["green"], before["red"])
+            ba = brightness(after["blue"], after["green"], after["red"])
+            tb = np.float32(CONSTRUCTION_BRIGHT_FLOOR)
+            passing |= (ba - bb) > tb
         passing &= va < vb
         passing &= va < veg_after_max
         passing &= ~_was_water(before, prof)
+        passing &= _built_after(after, prof)
         passing &= valid
         if passing.any():
             s = max3(cb)
             np.subtract(ca, s, out=s)
             core = s > t
+            margin = _margin(s, t)
+            if prof.has_swir:
+                sb = ba - max3(bb)
+                core |= sb > tb
+                np.maximum(margin, (sb - tb) / tb, out=margin)
             core &= passing
             if core.any():
-                _paint(classes, delta, conf, CLASS_CONSTRUCTION, core, passing, s, t, ca, cb)
-            del s, core
+                _paint(classes, delta, conf, CLASS_CONSTRUCTION, core, passing, margin, ca, cb)
+            del s, core, margin
         del cb, ca, vb, va
 
         if prof.has_swir or prof.has_nir:
@@ -376,5 +374,5 @@ def classify_window(
                 core &= passing
                 del mx, mn, appear, vanish
                 if core.any():
-                    _paint(classes, delta, conf, CLASS_WATER_CHANGE, core, passing, s, t, wa, wb)
+                    _paint(classes, delta, conf, CLASS_WATER_CHANGE, core, passing, _margin(s, t), wa, wb)
     return classes, delta, conf

@@ -23,6 +23,8 @@ from rasterio.features import shapes
 from rasterio.windows import Window
 from rasterio.windows import transform as window_transform
 from scipy import ndimage
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra
 from shapely.geometry import Polygon, shape
 
 from . import morph
@@ -30,6 +32,9 @@ from . import morph
 Array = np.ndarray
 GEOD = Geod(ellps="WGS84")
 FOUR = ndimage.generate_binary_structure(2, 1)  # 4-connectivity everywhere (label, sieve, shapes)
+EIGHT = ndimage.generate_binary_structure(2, 2)  # only to find thin diagonal lines
+LINE_MIN_WIDTH_PX = 1.25
+LINE_MAX_WIDTH_PX = 3.0
 
 
 def morphological_opening(mask: Array, size: int = 2) -> Array:
@@ -55,11 +60,89 @@ def morphological_opening(mask: Array, size: int = 2) -> Array:
     return out
 
 
-def open_classes(classes: Array, size: int = 2) -> Array:
-    """Opening of the changed mask (any class); classes outside it are cleared."""
+def open_classes(classes: Array, size: int = 2, *, min_length_px: float | None = None) -> Array:
+    """Opening of the changed mask (any class); classes outside it are cleared.
+
+    With ``min_length_px``: thin lines the opening would cut (a road at 45 degrees crosses
+    two pixels per row, and a 2x2 square does not fit in that staircase) are kept whole when
+    they are lines (``thin_lines``), and made 4-connected (``bridge_diagonals``) so they come
+    out as one region, not a string of sub-MMU pieces."""
+    changed = classes > 0
+    keep = morphological_opening(changed, size)
     out = classes.copy()
-    out[~morphological_opening(classes > 0, size)] = 0
+    if min_length_px is not None and (changed & ~keep).any():
+        lines = thin_lines(changed, min_length_px)
+        if lines.any():
+            keep |= lines
+            bridge_diagonals(out, lines)
+            keep |= (out > 0) & morph.dilate3(lines)
+    out[~keep] = 0
     return out
+
+
+def geodesic_length(component: Array) -> float:
+    """Longest shortest path (pixel centres, 8-neighbour steps of 1 or sqrt 2) across a
+    connected pixel set: its length along any curve (two Dijkstra sweeps)."""
+    rr, cc = np.nonzero(component)
+    n = rr.size
+    if n < 2:
+        return float(n)
+    index = -np.ones(component.shape, np.int64)
+    index[rr, cc] = np.arange(n)
+    src, dst, wts = [], [], []
+    h, w = component.shape
+    for dr, dc, wt in ((0, 1, 1.0), (1, 0, 1.0), (1, 1, 2**0.5), (1, -1, 2**0.5)):
+        r2, c2 = rr + dr, cc + dc
+        ok = (r2 < h) & (c2 >= 0) & (c2 < w)
+        j = np.full(n, -1)
+        j[ok] = index[r2[ok], c2[ok]]
+        sel = j >= 0
+        src.append(np.flatnonzero(sel))
+        dst.append(j[sel])
+        wts.append(np.full(int(sel.sum()), wt))
+    graph = csr_matrix((np.concatenate(wts), (np.concatenate(src), np.concatenate(dst))), shape=(n, n))
+    d = dijkstra(graph, directed=False, indices=0)
+    far = int(np.argmax(np.where(np.isfinite(d), d, -1)))
+    d = dijkstra(graph, directed=False, indices=far)
+    return float(np.max(d[np.isfinite(d)])) + 1.0
+
+
+def thin_lines(changed: Array, min_length_px: float) -> Array:
+    """Pixels of 8-connected changed regions that are lines: at least ``min_length_px`` long
+    along their middle (``geodesic_length``) and between ``LINE_MIN_WIDTH_PX`` and
+    ``LINE_MAX_WIDTH_PX`` wide on average (area / length). A 2-px road at any angle is >= 1.4
+    px wide by this measure; a one-pixel sliver along a shifted edge is 1 or less."""
+    out = np.zeros(changed.shape, bool)
+    box = morph.bbox(changed, 1)
+    if box is None:
+        return out
+    lab, n = ndimage.label(changed[box], structure=EIGHT)
+    sizes = np.bincount(lab.ravel(), minlength=n + 1)
+    rough = rectangle_length(sizes, label_perimeters(lab, n))  # >= the true length: a pre-filter
+    cand = (rough >= min_length_px) & (sizes <= LINE_MAX_WIDTH_PX * rough)
+    cand[0] = False
+    sub = out[box]
+    for i, sl in enumerate(ndimage.find_objects(lab), start=1):
+        if sl is None or not cand[i]:
+            continue
+        comp = lab[sl] == i
+        length = geodesic_length(comp)
+        if length >= min_length_px and LINE_MIN_WIDTH_PX <= sizes[i] / length <= LINE_MAX_WIDTH_PX:
+            sub[sl] |= comp
+    return out
+
+
+def bridge_diagonals(classes: Array, where: Array) -> None:
+    """In place: where two changed pixels of ``where`` touch only at a corner, also set the
+    pixel beside them (the one to the right of the upper one) to the upper one's class."""
+    m = (classes > 0) & where
+    a, b = m[:-1, :-1], m[1:, 1:]  # down-right diagonal
+    gap = a & b & ~m[:-1, 1:] & ~m[1:, :-1]
+    classes[:-1, 1:][gap] = classes[:-1, :-1][gap]
+    m = (classes > 0) & where
+    a, b = m[:-1, 1:], m[1:, :-1]  # down-left diagonal
+    gap = a & b & ~m[:-1, :-1] & ~m[1:, 1:]
+    classes[1:, 1:][gap] = classes[:-1, 1:][gap]
 
 
 def rectangle_length(area: Array, perimeter: Array) -> Array:
@@ -81,6 +164,41 @@ def label_perimeters(labels: Array, n: int) -> Array:
     for edge in (labels[0], labels[-1], labels[:, 0], labels[:, -1]):
         per += np.bincount(edge.ravel(), minlength=n + 1)
     return per
+
+
+def harmonise_classes(classes: Array, min_pixels: int, *, min_length_px: float | None = None) -> Array:
+    """One change, one class: inside each changed region (4-connected, any class), a piece of
+    one class smaller than ``min_pixels`` takes the class most of the region has, and so does
+    all of a thin line (``open_classes``), whose mixed pixels flip between vegetation loss and
+    construction along its length (left as is, it would come out as a string of pieces each
+    below the minimum mapping unit)."""
+    box = morph.bbox(classes > 0)
+    if box is None:
+        return classes
+    out = classes.copy()
+    sub = out[box]
+    lab, n = ndimage.label(sub > 0, structure=FOUR)
+    if n == 0:
+        return out
+    flat = lab.ravel()
+    at = np.flatnonzero(flat)
+    votes = np.zeros((n + 1, 4), np.int64)
+    np.add.at(votes, (flat[at], np.minimum(sub.ravel()[at], 3)), 1)
+    if not ((votes[:, 1:] > 0).sum(axis=1) > 1).any():
+        return out  # no region mixes classes
+    major = votes[:, 1:].argmax(axis=1).astype(np.uint8) + 1
+    relabel = np.zeros(sub.shape, bool)
+    if min_length_px is not None:
+        relabel |= thin_lines(sub > 0, min_length_px)
+    for cls in (1, 2, 3):
+        pl, pn = ndimage.label(sub == cls, structure=FOUR)
+        if pn:
+            small = np.bincount(pl.ravel(), minlength=pn + 1) < min_pixels
+            small[0] = False
+            relabel |= small[pl]
+    relabel &= sub > 0
+    sub[relabel] = major[lab[relabel]]
+    return out
 
 
 def _touches_border(

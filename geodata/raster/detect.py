@@ -30,12 +30,12 @@ from rasterio.windows import Window
 
 from .change import RULES, rule_indices, thresholds_from_histograms
 from .cleanup import min_pixels_for_area
-from .constants import CLASS_INVALID
+from .constants import CLASS_CONSTRUCTION, CLASS_INVALID
 from .errors import DetectionCancelled, NoValidPixelsError
 from .io import Pair, close_run, open_pair
 from .normalize import Normalisation, fit_normalisation
 from .runner import Cancelled, Runner
-from .seams import erase_from_raster, merge_regions, to_records
+from .seams import merge_regions, repaint, to_records
 from .tiles import TileJob, TileOutput, cache_friendly_order, plan_tiles, process_tile
 from .types import CancelCallback, DetectionResult, ProgressCallback
 from .window import WindowParams
@@ -303,7 +303,7 @@ def detect_changes(
             )
 
         # step merge
-        records, dropped = to_records(
+        records, dropped, linear = to_records(
             merge_regions(regions),
             crs=g.crs,
             pixel_size=pixel,
@@ -312,8 +312,9 @@ def detect_changes(
             simplify_px=simplify_px,
             rule_index=rule_indices(prof),
         )
-        if out_path and dropped:
-            erase_from_raster(out_path, dropped)
+        if out_path:
+            repaint(out_path, dropped, 0)
+            repaint(out_path, linear, CLASS_CONSTRUCTION)
         return DetectionResult(
             records=records,
             thresholds=th,

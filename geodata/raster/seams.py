@@ -4,6 +4,10 @@ A region touching a tile seam is polygonized per tile; its pieces are unioned he
 change crossing a seam comes out as one polygon, and the per-tile sums (pixels, index change,
 confidence) are added up over the pieces. Only then is the minimum mapping unit applied (area
 *or* length, see ``cleanup``), and the objects it drops are erased from the class raster.
+
+A linear clearing (vegetation loss at most ``LINEAR_MAX_WIDTH_PX`` wide and at least the
+minimum length long) is a new road, track or embankment: it is reported as construction
+(its index change stays the NDVI's), and repainted so in the class raster.
 """
 
 from __future__ import annotations
@@ -15,8 +19,10 @@ from rasterio.windows import Window, from_bounds
 from shapely.strtree import STRtree
 
 from . import cleanup
-from .constants import CHANGE_CLASSES, CLASS_INVALID
+from .constants import CHANGE_CLASSES, CLASS_CONSTRUCTION, CLASS_INVALID, CLASS_VEGETATION_LOSS
 from .types import ChangeRecord
+
+LINEAR_MAX_WIDTH_PX = 3.0
 
 
 def merge_regions(regions: list) -> list[tuple]:
@@ -57,41 +63,47 @@ def to_records(
     min_length_m: float | None,
     simplify_px: float,
     rule_index: dict[str, str | None],
-) -> tuple[list[ChangeRecord], list]:
+) -> tuple[list[ChangeRecord], list, list]:
     """Records (WGS84, ellipsoidal area) of the merged regions that pass the minimum mapping
-    unit by area or by length, largest first; and the geometries dropped (raster CRS)."""
+    unit by area or by length, largest first; the geometries dropped and those reclassed as
+    linear construction (raster CRS)."""
     records: list[ChangeRecord] = []
-    dropped = []
+    dropped, linear = [], []
     for geom, cls, npx, sdelta, sconf in merged:
         exact = cleanup.to_wgs84(shapely.simplify(geom, 0), crs)
         area = cleanup.geodesic_area_m2(exact)
         g = cleanup.to_wgs84(cleanup.simplify(geom, simplify_px * pixel_size), crs) if simplify_px > 0 else exact
-        if area < min_area_m2:
-            # the simplified outline's perimeter: the staircase of a pixel edge is not length
-            perimeter = abs(cleanup.GEOD.geometry_area_perimeter(g)[1])
-            if min_length_m is None or cleanup.rectangle_length(area, perimeter) < min_length_m:
-                dropped.append(geom)
-                continue
+        # the simplified outline's perimeter: the staircase of pixel edges is not length
+        perimeter = abs(cleanup.GEOD.geometry_area_perimeter(g)[1])
+        length = float(cleanup.rectangle_length(area, perimeter))
+        long_enough = min_length_m is not None and length >= min_length_m
+        if area < min_area_m2 and not long_enough:
+            dropped.append(geom)
+            continue
         if not g.is_valid:
             g = shapely.make_valid(g)
-        name = CHANGE_CLASSES[cls]
+        name = index = CHANGE_CLASSES[cls]
+        if cls == CLASS_VEGETATION_LOSS and long_enough and area / length <= LINEAR_MAX_WIDTH_PX * pixel_size:
+            name = CHANGE_CLASSES[CLASS_CONSTRUCTION]
+            linear.append(geom)
         records.append(
             ChangeRecord(
                 geometry=g,
                 change_type=name,
                 area_m2=area,
                 mean_index_change=sdelta / npx,
-                index=rule_index[name] or "",
+                index=rule_index[index] or "",
                 confidence=float(min(1.0, max(0.0, sconf / npx))),
                 pixel_count=int(npx),
             )
         )
     records.sort(key=lambda r: -r.area_m2)
-    return records, dropped
+    return records, dropped, linear
 
 
-def erase_from_raster(path: str, geoms: list) -> None:
-    """Set dropped (sub-MMU after merge) objects back to 0 in the class raster."""
+def repaint(path: str, geoms: list, value: int) -> None:
+    """Set the changed pixels inside ``geoms`` to ``value`` in the class raster (0: erase a
+    dropped object; CLASS_CONSTRUCTION: a linear clearing)."""
     with rasterio.open(path, "r+") as dst:
         full = Window(0, 0, dst.width, dst.height)
         for g in geoms:
@@ -100,5 +112,5 @@ def erase_from_raster(path: str, geoms: list) -> None:
             w = Window(w.col_off, w.row_off, w.width + 1, w.height + 1).intersection(full)
             data = dst.read(1, window=w)
             inside = geometry_mask([g], out_shape=data.shape, transform=dst.window_transform(w), invert=True)
-            data[inside & (data != CLASS_INVALID)] = 0
+            data[inside & (data != CLASS_INVALID) & (data != 0)] = value
             dst.write(data, 1, window=w)

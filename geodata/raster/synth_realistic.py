@@ -119,12 +119,16 @@ def _patches(rng, height, width, pixel_area, min_area_m2, n, taken):
             continue
         taken.append(env)
         t, befores, afters = kinds[len(out) % len(kinds)] if len(out) < 12 else kinds[int(rng.integers(0, 4))]
+        before = befores[int(rng.integers(0, len(befores)))]
+        after = afters[int(rng.integers(0, len(afters)))]
+        if before == "soil" and after == "urban":
+            after = "concrete"  # roofs on bare soil: "urban" is spectrally too close to soil to call
         out.append(
             {
                 "kind": "patch",
                 "type": t,
-                "before": befores[int(rng.integers(0, len(befores)))],
-                "after": afters[int(rng.integers(0, len(afters)))],
+                "before": before,
+                "after": after,
                 "rects": rects,
                 "geom": shapely.union_all([box(c0_, r0_, c1_, r1_) for r0_, c0_, r1_, c1_ in rects]),
             }
@@ -409,3 +413,30 @@ def make_realistic_pair(
         SUN_AZIMUTH,
         SUN_ZENITH,
     )
+
+
+def cached_realistic_pair(cache_root, *, seed: int, size: int, **kw) -> RealisticPair:
+    """``make_realistic_pair`` under ``cache_root/realistic_<size>_<seed>``, reused when complete
+    (a ``done.json`` marker is written last)."""
+    d = Path(cache_root) / f"realistic_{size}_{seed}"
+    done = d / "done.json"
+    if done.exists():
+        m = json.loads(done.read_text())
+        return RealisticPair(
+            Path(m["before"]),
+            Path(m["after"]),
+            Path(m["truth"]),
+            Path(m["footprints"]),
+            dt.date.fromisoformat(m["before_date"]),
+            dt.date.fromisoformat(m["after_date"]),
+            m["min_area_m2"],
+            m["pixel_size"],
+            tuple(m["shift_px"]),
+            m["n_changes"],
+            m["sun_azimuth"],
+            m["sun_zenith"],
+        )
+    p = make_realistic_pair(d, seed=seed, size=size, **kw)
+    meta = {k: (str(v) if isinstance(v, (Path, dt.date)) else v) for k, v in p.__dict__.items()}
+    done.write_text(json.dumps(meta))
+    return p

@@ -109,7 +109,8 @@ def process_tile(job: TileJob) -> TileOutput:
     del data
     out.valid_pixels = int(np.count_nonzero(valid[core]))
     if classes.any():
-        classes = cleanup.open_classes(classes)
+        classes = cleanup.open_classes(classes, min_length_px=job.min_length_px)
+        classes = cleanup.harmonise_classes(classes, job.min_pixels, min_length_px=job.min_length_px)
         classes = cleanup.sieve(classes, job.min_pixels, keep_border=True, valid=valid, min_length_px=job.min_length_px)
     cls_core = classes[core]
     if cls_core.any():

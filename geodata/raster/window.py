@@ -38,6 +38,8 @@ from .clouds import S2CLOUDLESS_BANDS, s2cloudless_mask, shadows_of_clouds
 from .constants import (
     CLOUD_BRIGHTNESS,
     CLOUD_WHITENESS,
+    CONSTRUCTION_BRIGHT_AFTER,
+    CONSTRUCTION_BRIGHT_FLOOR,
     CONSTRUCTION_NDVI_AFTER_MAX,
     NDVI_VEGETATED,
     SHADOW_MAX_BRIGHTNESS,
@@ -196,6 +198,8 @@ def _consts(prof: SensorProfile) -> Array:
             WATER_SIGN_MARGIN,
             3.0,
             2.0,
+            CONSTRUCTION_BRIGHT_AFTER,
+            CONSTRUCTION_BRIGHT_FLOOR,
         ],
         dtype=np.float32,
     )
@@ -217,9 +221,9 @@ def _kernel_pass(p: Prepared, win: WindowInput, params: WindowParams, thresholds
     th = np.array(t + [max(float(x), 1e-6) for x in t], dtype=f32)
     consts = _consts(prof)
     cloud = np.empty(shape, bool)
-    vb, va, cb, ca, wb, wa = (np.empty(shape, f32) for _ in range(6))
+    vb, va, cb, ca, wb, wa, bb, ba = (np.empty(shape, f32) for _ in range(8))
     passing = np.empty(shape, np.uint8)
-    _fast.pixel_pass(p.before, p.after, role_idx, True, consts, th, cloud, vb, va, cb, ca, wb, wa, passing)
+    _fast.pixel_pass(p.before, p.after, role_idx, True, consts, th, cloud, vb, va, cb, ca, wb, wa, bb, ba, passing)
     b, a = p.bands_before, p.bands_after
     if cloud.any() and (params.sun_before is not None or params.sun_after is not None):
         # which date each cloud is on (only needed to project its shadow)
@@ -228,7 +232,7 @@ def _kernel_pass(p: Prepared, win: WindowInput, params: WindowParams, thresholds
     else:
         cloud_b = cloud_a = np.zeros(shape, bool)
     cloud = _extra_clouds(p, win, params, cloud, cloud_b, cloud_a)
-    return consts, th, (vb, va, cb, ca, wb, wa), passing, _valid(p, cloud, params)
+    return consts, th, (vb, va, cb, ca, wb, wa, bb, ba), passing, _valid(p, cloud, params)
 
 
 # ----------------------------------------------------------------------------- step 6
@@ -301,12 +305,14 @@ def classify(
     p = prepare(win, params)
     prof = params.profile
     if use_numba:
-        consts, th, (vb, va, cb, ca, wb, wa), passing, valid = _kernel_pass(p, win, params, thresholds)
+        consts, th, (vb, va, cb, ca, wb, wa, bb, ba), passing, valid = _kernel_pass(p, win, params, thresholds)
         shape = valid.shape
         classes = np.zeros(shape, np.uint8)
         delta = np.zeros(shape, np.float32)
         conf = np.zeros(shape, np.float32)
-        _fast.rules_pass(vb, va, cb, ca, wb, wa, passing, valid, consts, th, classes, delta, conf)
+        _fast.rules_pass(
+            vb, va, cb, ca, wb, wa, bb, ba, prof.has_swir, passing, valid, consts, th, classes, delta, conf
+        )
     else:
         valid = _valid(p, cloud_mask(p, win, params), params)
         classes, delta, conf = classify_window(p.bands_before, p.bands_after, valid, prof, thresholds)
@@ -323,7 +329,7 @@ def sample_histograms(win: WindowInput, params: WindowParams, *, use_numba: bool
     if not use_numba:
         valid = _valid(p, cloud_mask(p, win, params), params)
         return score_histograms(compute_scores(p.bands_before, p.bands_after, prof), valid), valid
-    _c, _t, (vb, va, cb, ca, wb, wa), _p, valid = _kernel_pass(p, win, params, None)
+    _c, _t, (vb, va, cb, ca, wb, wa, _bb, _ba), _p, valid = _kernel_pass(p, win, params, None)
     high = NDVI_VEGETATED if prof.has_nir else EXG_VEGETATED
     veg_after_max = CONSTRUCTION_NDVI_AFTER_MAX if prof.has_nir else EXG_VEGETATED
     out = {}
@@ -335,6 +341,9 @@ def sample_histograms(win: WindowInput, params: WindowParams, *, use_numba: bool
         out["vegetation_loss"] = np.histogram(mn[sel], bins=HIST_BINS, range=HIST_RANGE)[0].astype(np.int64)
         sel = va < vb
         sel &= va < veg_after_max
+        if prof.has_swir:
+            a = p.bands_after
+            sel &= ((a["blue"] + a["green"]) + a["red"]) / np.float32(3) >= np.float32(CONSTRUCTION_BRIGHT_AFTER)
         if prof.has_swir or prof.has_nir:
             sel &= ~(wb > WATER_SIGN_MARGIN)
         sel &= valid

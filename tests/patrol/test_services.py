@@ -344,8 +344,12 @@ def test_imagery_engineer_contract(users, here):
     again, created_again = issue_report(**kwargs)
     assert again.pk == issue.pk and not created_again
     assert issue.photos.count() == 1
-    a, _ = issue_report(reporter=users["planner"], point=here, category="other", description="", source="online_monitoring")
-    b, _ = issue_report(reporter=users["planner"], point=here, category="other", description="", source="online_monitoring")
+    a, _ = issue_report(
+        reporter=users["planner"], point=here, category="other", description="", source="online_monitoring"
+    )
+    b, _ = issue_report(
+        reporter=users["planner"], point=here, category="other", description="", source="online_monitoring"
+    )
     assert a.pk != b.pk  # without a client_uuid each call is a new case
     with pytest.raises(InvalidInput) as exc:
         issue_report(reporter=users["planner"], point=here, category="other", description="", source="satellite")
