@@ -107,7 +107,8 @@ def _get(rb, ra, i, r, c, present):
 
 @njit(**_KW)
 def pixel_pass(rb, ra, roles, cloud_test, consts, th, cloud, vb, va, cb, ca, wb, wa, bb, ba, passing):
-    """rb/ra: float32 reflectance (bands, rows, cols); roles: band positions of (blue, green,
+    """cloud (uint8): 1 bright cloud, 2 uniform darkening (shadow) on either date.
+    rb/ra: float32 reflectance (bands, rows, cols); roles: band positions of (blue, green,
     red, nir, swir1), -1 if absent. consts (float32): eps, cloud_brightness, cloud_whiteness,
     shadow_ratio, shadow_spread, shadow_total_max (max_brightness * n), shadow_floor,
     ndvi_high, veg_after_max, water_margin, three (3.0), two (2.0), built_brightness (visible
@@ -159,11 +160,14 @@ def pixel_pass(rb, ra, roles, cloud_test, consts, th, cloud, vb, va, cb, ca, wb,
                 if mean_a > cbright:
                     white = ((abs(a0 - mean_a) + abs(a1 - mean_a)) + abs(a2 - mean_a)) / three
                     cl |= white < cwhite * mean_a
+                dark = False
                 if not cl:
-                    cl = _shadow(a0, a1, a2, a3, a4, b0, b1, b2, b3, b4, present, stotal, sfloor, sratio, sspread)
-                if not cl:
-                    cl = _shadow(b0, b1, b2, b3, b4, a0, a1, a2, a3, a4, present, stotal, sfloor, sratio, sspread)
-            cloud[r, c] = cl
+                    dark = _shadow(a0, a1, a2, a3, a4, b0, b1, b2, b3, b4, present, stotal, sfloor, sratio, sspread)
+                if not (cl or dark):
+                    dark = _shadow(b0, b1, b2, b3, b4, a0, a1, a2, a3, a4, present, stotal, sfloor, sratio, sspread)
+                cloud[r, c] = 1 if cl else (2 if dark else 0)
+            else:
+                cloud[r, c] = 0
             # indices
             if has_nir:
                 v0 = _nd(b3, b2, eps)

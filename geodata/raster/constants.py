@@ -39,7 +39,7 @@ CLASS_BY_NAME: dict[str, int] = {v: k for k, v in CHANGE_CLASSES.items()}
 
 # Rule defaults (reflectance / index units).
 NDVI_VEGETATED = 0.45  # "NDVI was high" before
-VEG_LOSS_FLOOR = 0.15  # minimum NDVI drop (domain default)
+VEG_LOSS_FLOOR = 0.10  # minimum NDVI drop
 CONSTRUCTION_NDBI_FLOOR = 0.10  # minimum NDBI rise (SWIR sensors)
 CONSTRUCTION_BRIGHT_FLOOR = 0.10  # minimum rise of mean visible reflectance (no SWIR)
 CONSTRUCTION_NDVI_AFTER_MAX = 0.25  # "built" surfaces have low NDVI after

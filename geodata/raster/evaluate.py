@@ -161,14 +161,15 @@ def area_scores(
 ) -> AreaScores:
     """Recall = truth pixels within ``tolerance_px`` of a detected pixel / truth pixels;
     precision = detected pixels within ``tolerance_px`` of a truth (or ``neutral``) pixel /
-    detected pixels outside ``neutral`` (a detection over an excluded truth counts neither
-    way). The tolerance forgives the one-pixel edge disagreement of mixed pixels and of the
-    co-registration, never a missed or invented object."""
+    detected pixels outside ``neutral`` (a detection over an excluded truth or an uncertain
+    reference pixel counts neither way). The tolerance forgives the one-pixel edge
+    disagreement of mixed pixels and of the co-registration, never a missed or invented
+    object."""
     det = np.asarray(detected, bool)
     tru = np.asarray(truth, bool)
-    neu = np.zeros(det.shape, bool) if neutral is None else _grow(np.asarray(neutral, bool), tolerance_px)
+    neu = np.zeros(det.shape, bool) if neutral is None else np.asarray(neutral, bool)
     counted = det & ~neu
-    near_truth = _grow(tru, tolerance_px)
+    near_truth = _grow(tru | neu, tolerance_px)
     hit = _grow(det, tolerance_px) & tru
     ok = counted & near_truth
     n_t, n_d = int(tru.sum()), int(counted.sum())

@@ -81,22 +81,22 @@ def _upsample(
     cells: Array, first: tuple[int, int], origin: tuple[int, int], shape: tuple[int, int], block: int
 ) -> Array:
     """Bilinear interpolation of per-cell values (at cell centres) to the pixels of ``shape``
-    at ``origin``; beyond the outer cell centres the edge value holds."""
+    at ``origin``; beyond the outer cell centres the edge value holds. Separable: along the
+    columns for each cell row, then along the rows."""
     h, w = shape
-    r = (np.arange(h) + origin[0] - first[0] + 0.5) / block - 0.5
-    c = (np.arange(w) + origin[1] - first[1] + 0.5) / block - 0.5
     nr, nc = cells.shape
-    r = np.clip(r, 0, nr - 1)
-    c = np.clip(c, 0, nc - 1)
+    r = np.clip((np.arange(h) + origin[0] - first[0] + 0.5) / block - 0.5, 0, nr - 1)
+    c = np.clip((np.arange(w) + origin[1] - first[1] + 0.5) / block - 0.5, 0, nc - 1)
     r0 = np.minimum(np.floor(r).astype(np.int64), max(nr - 2, 0))
     c0 = np.minimum(np.floor(c).astype(np.int64), max(nc - 2, 0))
     r1 = np.minimum(r0 + 1, nr - 1)
     c1 = np.minimum(c0 + 1, nc - 1)
     wr = (r - r0).astype(np.float32)[:, None]
     wc = (c - c0).astype(np.float32)[None, :]
-    top = cells[r0][:, c0] * (1 - wc) + cells[r0][:, c1] * wc
-    bot = cells[r1][:, c0] * (1 - wc) + cells[r1][:, c1] * wc
-    return (top * (1 - wr) + bot * wr).astype(np.float32)
+    rows = cells[:, c0] * (1 - wc) + cells[:, c1] * wc  # (nr, w)
+    out = rows[r0] * (1 - wr)
+    out += rows[r1] * wr
+    return out.astype(np.float32, copy=False)
 
 
 def correct_haze(
@@ -106,7 +106,7 @@ def correct_haze(
     *,
     origin: tuple[int, int] = (0, 0),
     block: int = 64,
-    step: int = 4,
+    step: int = 8,
     min_excess: float = MIN_BLUE_EXCESS,
 ) -> HazeResult:
     """Detect haze on either date and remove it from the hazy date in place (see module doc).
@@ -123,16 +123,27 @@ def correct_haze(
         up = (b > min_excess) & (b > BLUE_OVER_RED * np.maximum(r, 0))
         down = (b < -min_excess) & (-b > BLUE_OVER_RED * np.maximum(-r, 0))
     hazy_cells = up | down
+    hazy = np.zeros(shape, bool)
     if not hazy_cells.any():
-        return HazeResult(np.zeros(shape, bool), False)
-    blue_field = _upsample(np.where(hazy_cells, b, 0).astype(np.float32), first, origin, shape, block)
+        return HazeResult(hazy, False)
+    # the field is zero beyond one cell around the hazy cells: work on that box only
+    rows = np.flatnonzero(hazy_cells.any(axis=1))
+    cols = np.flatnonzero(hazy_cells.any(axis=0))
+    y0 = max(0, first[0] + (int(rows[0]) - 1) * block - origin[0])
+    y1 = min(shape[0], first[0] + (int(rows[-1]) + 2) * block - origin[0])
+    x0 = max(0, first[1] + (int(cols[0]) - 1) * block - origin[1])
+    x1 = min(shape[1], first[1] + (int(cols[-1]) + 2) * block - origin[1])
+    box = (slice(y0, y1), slice(x0, x1))
+    sub_origin, sub_shape = (origin[0] + y0, origin[1] + x0), (y1 - y0, x1 - x0)
+    blue_field = _upsample(np.where(hazy_cells, b, 0).astype(np.float32), first, sub_origin, sub_shape, block)
     for role in before:
         if role not in after:
             continue
         cells = med[role] if role in med else block_medians(after[role] - before[role], valid, origin, block, step)[0]
         cells = np.where(hazy_cells & np.isfinite(cells), cells, 0).astype(np.float32)
-        field = _upsample(cells, first, origin, shape, block)
+        field = blue_field if role == "blue" else _upsample(cells, first, sub_origin, sub_shape, block)
         # remove the excess from the hazy date: after brighter -> lower after, else lower before
-        after[role] -= np.maximum(field, 0)
-        before[role] += np.minimum(field, 0)
-    return HazeResult(np.abs(blue_field) > HAZY_PIXEL, True, int(hazy_cells.sum()))
+        after[role][box] -= np.maximum(field, 0)
+        before[role][box] += np.minimum(field, 0)
+    hazy[box] = np.abs(blue_field) > HAZY_PIXEL
+    return HazeResult(hazy, True, int(hazy_cells.sum()))

@@ -168,12 +168,21 @@ def cloud_mask(p: Prepared, win: WindowInput, params: WindowParams) -> Array:
     vis_a = [a[r] for r in ("blue", "green", "red")]
     cloud_b = brightness_cloud(*vis_b)
     cloud_a = brightness_cloud(*vis_a)
-    cloud = cloud_b | cloud_a
+    bright = cloud_b | cloud_a
     allb = [b[r] for r in roles]
     alla = [a[r] for r in roles]
-    cloud |= shadow_by_darkening(alla, allb)
-    cloud |= shadow_by_darkening(allb, alla)
-    return _extra_clouds(p, win, params, cloud, cloud_b, cloud_a)
+    dark = shadow_by_darkening(alla, allb)
+    dark |= shadow_by_darkening(allb, alla)
+    return _extra_clouds(p, win, params, _with_shadows(bright, dark, params), cloud_b, cloud_a)
+
+
+def _with_shadows(bright: Array, dark: Array, params: WindowParams) -> Array:
+    """Bright clouds plus uniformly darkened pixels. With a product mask, which flags the
+    shadows of the clouds it sees, darkening counts only where the window has a cloud the
+    mask missed: a shadow without a cloud is a forest on a shaded slope, not a cloud's."""
+    if params.profile.mask_band is None or bright.any():
+        return bright | dark
+    return bright
 
 
 def _valid(p: Prepared, cloud: Array, params: WindowParams) -> Array:
@@ -220,10 +229,11 @@ def _kernel_pass(p: Prepared, win: WindowInput, params: WindowParams, thresholds
     )
     th = np.array(t + [max(float(x), 1e-6) for x in t], dtype=f32)
     consts = _consts(prof)
-    cloud = np.empty(shape, bool)
+    cloud = np.empty(shape, np.uint8)
     vb, va, cb, ca, wb, wa, bb, ba = (np.empty(shape, f32) for _ in range(8))
     passing = np.empty(shape, np.uint8)
     _fast.pixel_pass(p.before, p.after, role_idx, True, consts, th, cloud, vb, va, cb, ca, wb, wa, bb, ba, passing)
+    cloud = _with_shadows(cloud == 1, cloud == 2, params)
     b, a = p.bands_before, p.bands_after
     if cloud.any() and (params.sun_before is not None or params.sun_after is not None):
         # which date each cloud is on (only needed to project its shadow)
