@@ -358,6 +358,7 @@ class RegionStats:
     sum_delta: float
     sum_conf: float
     on_seam: bool  # touches a tile edge that is not the scene edge
+    sum_first: float = 0.0  # time series: sum of the first-seen date index
 
 
 def polygonize_regions(
@@ -366,10 +367,12 @@ def polygonize_regions(
     delta: Array,
     conf: Array,
     seam_edges: tuple[bool, bool, bool, bool] = (False, False, False, False),
+    first: Array | None = None,
 ) -> list[RegionStats]:
     """Polygonize each 4-connected single-class region (after sieving) with its stats.
 
-    ``seam_edges`` = (top, bottom, left, right): which array edges are tile seams.
+    ``seam_edges`` = (top, bottom, left, right): which array edges are tile seams; ``first``:
+    the first-seen date index per pixel (time series), summed per region.
     """
     out: list[RegionStats] = []
     box = morph.bbox(classes > 0)
@@ -379,6 +382,7 @@ def polygonize_regions(
     (r0, r1), (c0, c1) = (box[0].start, box[0].stop), (box[1].start, box[1].stop)
     full_h, full_w = classes.shape
     classes, delta, conf = classes[box], delta[box], conf[box]
+    first = first[box] if first is not None else None
     transform = window_transform(Window(c0, r0, c1 - c0, r1 - r0), transform)
     seam_edges = (
         seam_edges[0] and r0 == 0,
@@ -402,6 +406,9 @@ def polygonize_regions(
     counts = np.bincount(lab_at, minlength=n + 1)
     sdelta = np.bincount(lab_at, weights=delta.ravel()[at].astype(np.float64), minlength=n + 1)
     sconf = np.bincount(lab_at, weights=conf.ravel()[at].astype(np.float64), minlength=n + 1)
+    sfirst = (
+        None if first is None else np.bincount(lab_at, weights=first.ravel()[at].astype(np.float64), minlength=n + 1)
+    )
     seam = np.zeros(n + 1, dtype=bool)
     for is_seam, edge in zip(seam_edges, (labels[0], labels[-1], labels[:, 0], labels[:, -1]), strict=False):
         if is_seam:
@@ -410,7 +417,15 @@ def polygonize_regions(
     for geom, value in shapes(labels, mask=labels > 0, connectivity=4, transform=transform):
         i = int(value)
         out.append(
-            RegionStats(shape(geom), cls_of[i], int(counts[i]), float(sdelta[i]), float(sconf[i]), bool(seam[i]))
+            RegionStats(
+                shape(geom),
+                cls_of[i],
+                int(counts[i]),
+                float(sdelta[i]),
+                float(sconf[i]),
+                bool(seam[i]),
+                float(sfirst[i]) if sfirst is not None else 0.0,
+            )
         )
     return out
 

@@ -122,7 +122,7 @@ def _normalise(runner, jobs, should_cancel, roles, enabled: bool) -> tuple[Norma
     return (None if norm.is_identity else norm), shifts
 
 
-def _class_raster(path: str, pair: Pair):
+def _class_raster(path: str, pair: Pair, *, count: int = 1, dtype: str = "uint8", nodata=CLASS_INVALID):
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     g = pair.grid
     bs = 512 if min(g.height, g.width) >= 512 else 256 if min(g.height, g.width) >= 256 else 16
@@ -132,11 +132,11 @@ def _class_raster(path: str, pair: Pair):
         driver="GTiff",
         width=g.width,
         height=g.height,
-        count=1,
-        dtype="uint8",
+        count=count,
+        dtype=dtype,
         crs=g.crs,
         transform=g.affine,
-        nodata=CLASS_INVALID,
+        nodata=nodata,
         tiled=True,
         blockxsize=bs,
         blockysize=bs,
@@ -160,6 +160,7 @@ def detect_changes(
     workers: int | None = None,
     gdal_cachemax_mb: int = 256,
     change_raster_path: str | os.PathLike | None = None,
+    evidence_raster_path: str | os.PathLike | None = None,
     progress: ProgressCallback | None = None,
     should_cancel: CancelCallback | None = None,
     threshold_sample_tiles: int = 8,
@@ -180,6 +181,8 @@ def detect_changes(
     from the scene (z-score over its stable pixels, with the rule's floor).
     ``change_raster_path``: also write a uint8 class raster on the grid (0 none,
     1 vegetation_loss, 2 construction, 3 water_change, 255 invalid = nodata).
+    ``evidence_raster_path``: a float32 raster of the per-pixel index change (band 1) and
+    confidence (band 2), NaN where invalid (what ``series`` combines across dates).
     Records are in WGS84 with ellipsoidal ``area_m2`` >= ``min_area_m2``, or elongated with a
     length >= ``min_length_m`` (default ``default_min_length_m``).
     ``coregister``: estimate a global integer shift between dates by phase correlation on the
@@ -223,7 +226,8 @@ def detect_changes(
     )
     runner = Runner(scheduler, workers)
     out_path = str(change_raster_path) if change_raster_path else None
-    dst = None
+    ev_path = str(evidence_raster_path) if evidence_raster_path else None
+    dst = ev_dst = None
     notes = list(pair.notes)
     if not prof.has_swir:
         notes.append(
@@ -266,6 +270,8 @@ def detect_changes(
         # step detect
         if out_path:
             dst = _class_raster(out_path, pair)
+        if ev_path:
+            ev_dst = _class_raster(ev_path, pair, count=2, dtype="float32", nodata=float("nan"))
         ordered = cache_friendly_order(tiles, g.block_shape, halo, pair.bytes_per_pixel, gdal_cachemax_mb * 1024 * 1024)
         jobs = (
             TileJob(
@@ -277,6 +283,7 @@ def detect_changes(
                 width=t[3],
                 thresholds=th,
                 want_classes=bool(out_path),
+                want_evidence=bool(ev_path),
                 **base,
             )
             for t in ordered
@@ -289,14 +296,17 @@ def detect_changes(
             state["valid"] += res.valid_pixels
             if dst is not None and res.classes is not None:
                 dst.write(res.classes, 1, window=Window(res.col, res.row, res.width, res.height))
+            if ev_dst is not None and res.evidence is not None:
+                ev_dst.write(res.evidence, window=Window(res.col, res.row, res.width, res.height))
             state["done"] += 1
             if progress is not None:
                 progress(state["done"], len(tiles))
 
         runner.run(process_tile, jobs, collect, should_cancel)
-        if dst is not None:
-            dst.close()
-            dst = None
+        for ds in (dst, ev_dst):
+            if ds is not None:
+                ds.close()
+        dst = ev_dst = None
         if state["valid"] == 0:
             raise NoValidPixelsError(
                 after_path, f"no pixel valid on both dates with {before_path} (all nodata / cloud / shadow)"
@@ -324,18 +334,15 @@ def detect_changes(
             change_raster=out_path,
             notes=notes,
         )
-    except Cancelled:
-        if dst is not None:
-            dst.close()
-            dst = None
-        if out_path and Path(out_path).exists():
-            Path(out_path).unlink()
-        raise DetectionCancelled(before_path, "detection cancelled by should_cancel()") from None
-    except BaseException:
-        if dst is not None:
-            dst.close()
-        if out_path and Path(out_path).exists():
-            Path(out_path).unlink()
+    except BaseException as exc:
+        for ds in (dst, ev_dst):
+            if ds is not None:
+                ds.close()
+        for path in (out_path, ev_path):
+            if path and Path(path).exists():
+                Path(path).unlink()
+        if isinstance(exc, Cancelled):
+            raise DetectionCancelled(before_path, "detection cancelled by should_cancel()") from None
         raise
     finally:
         runner.close()

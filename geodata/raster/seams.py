@@ -26,8 +26,9 @@ LINEAR_MAX_WIDTH_PX = 3.0
 
 
 def merge_regions(regions: list) -> list[tuple]:
-    """(geometry, cls, pixels, sum_delta, sum_conf) per object, pieces on seams unioned."""
-    out = [(r.geometry, r.cls, r.pixels, r.sum_delta, r.sum_conf) for r in regions if not r.on_seam]
+    """(geometry, cls, pixels, sum_delta, sum_conf, sum_first) per object, pieces on seams
+    unioned."""
+    out = [(r.geometry, r.cls, r.pixels, r.sum_delta, r.sum_conf, r.sum_first) for r in regions if not r.on_seam]
     by_cls: dict[int, list] = {}
     for r in regions:
         if r.on_seam:
@@ -36,7 +37,7 @@ def merge_regions(regions: list) -> list[tuple]:
         merged = shapely.union_all([p.geometry for p in pieces], grid_size=None)
         parts = list(getattr(merged, "geoms", [merged]))
         tree = STRtree(parts)
-        acc = [[0, 0.0, 0.0] for _ in parts]
+        acc = [[0, 0.0, 0.0, 0.0] for _ in parts]
         pts = shapely.point_on_surface([p.geometry for p in pieces])
         hits = tree.query(pts, predicate="intersects")
         seen = set()
@@ -48,9 +49,10 @@ def merge_regions(regions: list) -> list[tuple]:
             a[0] += pieces[pi].pixels
             a[1] += pieces[pi].sum_delta
             a[2] += pieces[pi].sum_conf
+            a[3] += pieces[pi].sum_first
         for g, a in zip(parts, acc, strict=False):
             if a[0]:
-                out.append((g, cls, a[0], a[1], a[2]))
+                out.append((g, cls, a[0], a[1], a[2], a[3]))
     return out
 
 
@@ -63,13 +65,15 @@ def to_records(
     min_length_m: float | None,
     simplify_px: float,
     rule_index: dict[str, str | None],
+    dates: list | None = None,
 ) -> tuple[list[ChangeRecord], list, list]:
     """Records (WGS84, ellipsoidal area) of the merged regions that pass the minimum mapping
     unit by area or by length, largest first; the geometries dropped and those reclassed as
-    linear construction (raster CRS)."""
+    linear construction (raster CRS). With ``dates`` (time series), ``first_seen`` is the
+    date of the region's mean first-seen index."""
     records: list[ChangeRecord] = []
     dropped, linear = [], []
-    for geom, cls, npx, sdelta, sconf in merged:
+    for geom, cls, npx, sdelta, sconf, sfirst in merged:
         exact = cleanup.to_wgs84(shapely.simplify(geom, 0), crs)
         area = cleanup.geodesic_area_m2(exact)
         g = cleanup.to_wgs84(cleanup.simplify(geom, simplify_px * pixel_size), crs) if simplify_px > 0 else exact
@@ -95,6 +99,7 @@ def to_records(
                 index=rule_index[index] or "",
                 confidence=float(min(1.0, max(0.0, sconf / npx))),
                 pixel_count=int(npx),
+                first_seen=dates[min(len(dates) - 1, int(round(sfirst / npx)))] if dates else None,
             )
         )
     records.sort(key=lambda r: -r.area_m2)

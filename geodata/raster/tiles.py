@@ -48,6 +48,7 @@ class TileJob:
     gdal_cachemax_mb: int
     thresholds: Thresholds | None = None
     want_classes: bool = False
+    want_evidence: bool = False  # also the per-pixel index change and confidence of the core
     shift: tuple[int, int] = (0, 0)  # co-registration: after[r - dy, c - dx] ~ before[r, c]
 
 
@@ -63,6 +64,7 @@ class TileOutput:
     hists: dict | None = None
     shift: tuple[int, int, float] | None = None
     samples: tuple[dict, dict] | None = None
+    evidence: np.ndarray | None = None  # (2, h, w) float32: delta, confidence; NaN where invalid
 
 
 def _shift_estimate(win: window.WindowInput, job: TileJob, core) -> tuple[int, int, float] | None:
@@ -126,6 +128,10 @@ def process_tile(job: TileJob) -> TileOutput:
         c = cls_core.copy()
         c[(c == 0) & ~valid[core]] = CLASS_INVALID
         out.classes = c
+    if job.want_evidence:
+        ev = np.stack([delta[core], conf[core]]).astype(np.float32)
+        ev[:, (cls_core == 0) & ~valid[core]] = np.nan
+        out.evidence = ev
     return out
 
 

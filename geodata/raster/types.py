@@ -53,6 +53,7 @@ class ChangeRecord:
     index: str
     confidence: float
     pixel_count: int
+    first_seen: Any = None  # datetime.date, time series only
 
     def to_feature(self) -> dict[str, Any]:
         from shapely.geometry import mapping
@@ -67,6 +68,7 @@ class ChangeRecord:
                 "index": self.index,
                 "confidence": round(self.confidence, 3),
                 "pixel_count": self.pixel_count,
+                **({"first_seen": self.first_seen.isoformat()} if self.first_seen is not None else {}),
             },
         }
 
