@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
@@ -13,8 +14,28 @@ from rest_framework_gis.fields import GeometryField
 from rest_framework_gis.pagination import GeoJsonPagination
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
+from gridgov.validation import validated
+
 from . import selectors, services
-from .models import ChangeCandidate, DetectionJob, GridCellSummary, Scene
+from .models import CandidateStatus, ChangeCandidate, ChangeType, DetectionJob, GridCellSummary, Scene
+
+
+class CandidateFilter(serializers.Serializer):
+    """Query string of the candidate list (API and the /imagery/ page)."""
+
+    job = serializers.IntegerField(required=False, min_value=1, label=_("任务编号"))
+    grid_cell = serializers.RegexField(r"^\d{14}$", required=False, label=_("网格编码"))
+    violation = serializers.BooleanField(required=False, allow_null=True, default=None, label=_("疑似违规"))
+    status = serializers.ChoiceField(CandidateStatus.choices, required=False, label=_("审核状态"))
+    change_type = serializers.ChoiceField(ChangeType.choices, required=False, label=_("变化类型"))
+    min_area = serializers.FloatField(required=False, min_value=0, max_value=1e9, label=_("最小面积（平方米）"))
+    sort = serializers.ChoiceField(
+        [(k, k) for k in selectors.SORTS], required=False, default="violation", label=_("排序")
+    )
+
+
+class GridSummaryFilter(serializers.Serializer):
+    job = serializers.IntegerField(min_value=1, label=_("任务编号"))
 
 
 class CandidateFeatureSerializer(GeoFeatureModelSerializer):
@@ -78,14 +99,25 @@ class CandidatePagination(GeoJsonPagination):
 
 
 class SceneSerializer(serializers.ModelSerializer):
+    """A scene by its name: server file paths are for administrators (and the command line)."""
+
     sensor_label = serializers.CharField(source="get_sensor_display", read_only=True)
+    kind_label = serializers.CharField(source="get_kind_display", read_only=True)
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        if request is not None and request.user.is_superuser:
+            data["path"] = instance.path
+        return data
 
     class Meta:
         model = Scene
         fields = [
             "id",
             "name",
-            "path",
+            "kind",
+            "kind_label",
             "sensor",
             "sensor_label",
             "acquired",
@@ -95,6 +127,8 @@ class SceneSerializer(serializers.ModelSerializer):
             "height",
             "pixel_size",
             "nodata",
+            "sun_zenith",
+            "sun_azimuth",
             "synthetic",
         ]
 
@@ -157,26 +191,17 @@ class CandidateListView(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
-        summary="变化图斑（GeoJSON，分页）",
+        summary="变化图斑（GeoJSON，分页；按违规、面积或置信度排序）",
         parameters=[
-            OpenApiParameter("job", int, description="检测任务编号"),
-            OpenApiParameter("grid_cell", str, description="14 位网格编码"),
-            OpenApiParameter("violation", bool, description="仅疑似违规 true / 非违规 false"),
-            OpenApiParameter("status", str, enum=["new", "confirmed", "dismissed"]),
+            CandidateFilter,
             OpenApiParameter("page", int),
             OpenApiParameter("page_size", int, description="每页条数（最多 500）"),
         ],
         responses={200: CandidateFeatureSerializer(many=True)},
     )
     def get(self, request):
-        p = request.query_params
-        qs = selectors.candidates(
-            request.user,
-            job=p.get("job"),
-            grid_cell=p.get("grid_cell"),
-            violation=p.get("violation"),
-            status=p.get("status"),
-        )
+        filters = validated(CandidateFilter, request.query_params)
+        qs = selectors.candidates(request.user, **filters)
         pager = CandidatePagination()
         page = pager.paginate_queryset(qs, request, view=self)
         return pager.get_paginated_response(CandidateFeatureSerializer(page, many=True).data)
@@ -229,7 +254,7 @@ class GridSummaryView(APIView):
 
     @extend_schema(
         summary="各网格变化面积统计",
-        parameters=[OpenApiParameter("job", int, required=True, description="检测任务编号")],
+        parameters=[GridSummaryFilter],
         responses={
             200: inline_serializer(
                 "GridSummary",
@@ -242,9 +267,9 @@ class GridSummaryView(APIView):
         },
     )
     def get(self, request):
-        job = request.query_params.get("job")
+        job = validated(GridSummaryFilter, request.query_params)["job"]
         rows = list(selectors.grid_summary(request.user, job=job).order_by("cell__code"))
-        return Response({"job": int(job), "count": len(rows), "cells": SummarySerializer(rows, many=True).data})
+        return Response({"job": job, "count": len(rows), "cells": SummarySerializer(rows, many=True).data})
 
 
 class QualityView(APIView):
@@ -267,7 +292,8 @@ class SceneListView(APIView):
 
     @extend_schema(summary="已登记影像", responses={200: SceneSerializer(many=True)})
     def get(self, request):
-        return Response(SceneSerializer(selectors.scenes(request.user)[:500], many=True).data)
+        rows = selectors.scenes(request.user)[:500]
+        return Response(SceneSerializer(rows, many=True, context={"request": request}).data)
 
 
 class JobListView(APIView):
@@ -275,7 +301,7 @@ class JobListView(APIView):
 
     @extend_schema(summary="变化检测任务", responses={200: JobSerializer(many=True)})
     def get(self, request):
-        return Response(JobSerializer(selectors.jobs(request.user)[:100], many=True).data)
+        return Response(JobSerializer(selectors.jobs(request.user)[:100], many=True, context={"request": request}).data)
 
     @extend_schema(summary="发起变化检测（后台任务）", request=JobCreateSerializer, responses={201: JobSerializer})
     def post(self, request):
@@ -285,7 +311,7 @@ class JobListView(APIView):
         after = selectors.scene_get(request.user, s.validated_data["after"], field="after")
         params = s.validated_data.get("params") or {}
         job = services.job_create(before=before, after=after, user=request.user, params=params)
-        return Response(JobSerializer(job).data, status=201)
+        return Response(JobSerializer(job, context={"request": request}).data, status=201)
 
 
 class JobDetailView(APIView):
@@ -293,7 +319,7 @@ class JobDetailView(APIView):
 
     @extend_schema(summary="任务状态与进度", responses={200: JobSerializer})
     def get(self, request, pk: int):
-        return Response(JobSerializer(selectors.job_get(request.user, pk)).data)
+        return Response(JobSerializer(selectors.job_get(request.user, pk), context={"request": request}).data)
 
 
 class JobCancelView(APIView):
@@ -302,4 +328,4 @@ class JobCancelView(APIView):
     @extend_schema(summary="取消任务", request=None, responses={200: JobSerializer})
     def post(self, request, pk: int):
         job = services.job_cancel(job=selectors.job_get(request.user, pk), user=request.user)
-        return Response(JobSerializer(job).data)
+        return Response(JobSerializer(job, context={"request": request}).data)

@@ -35,11 +35,21 @@ class ChangeType(models.TextChoices):
     WATER_CHANGE = "water_change", _("水体变化")
 
 
+class SceneKind(models.TextChoices):
+    STACK = "stack", _("多波段 GeoTIFF")
+    SAFE = "safe", _("哨兵二号 SAFE 产品")
+    STAC = "stac", _("STAC 条目")
+    LANDSAT_C2 = "landsat_c2", _("Landsat C2 L2 产品")
+
+
 class Scene(models.Model):
-    """One registered image file (GeoTIFF/COG) of one date; pixels stay in the file."""
+    """One registered product of one date (a stacked GeoTIFF/COG, a Sentinel-2 .SAFE folder or
+    zip, a STAC item, a Landsat C2 folder); pixels stay in the files. ``path`` is for
+    administrators and the command line: users see ``name``."""
 
     path = models.CharField(_("文件路径"), max_length=1024, unique=True)
     name = models.CharField(_("名称"), max_length=255)
+    kind = models.CharField(_("产品类型"), max_length=16, choices=SceneKind.choices, default=SceneKind.STACK)
     sensor = models.CharField(_("传感器"), max_length=16, choices=SENSOR_CHOICES)
     acquired = models.DateField(_("成像日期"))
     crs = models.CharField(_("坐标系"), max_length=64, help_text=_("如 EPSG:32651；无 EPSG 编码时为 WKT 摘要"))
@@ -49,6 +59,8 @@ class Scene(models.Model):
     width = models.PositiveIntegerField(_("宽（像素）"))
     height = models.PositiveIntegerField(_("高（像素）"))
     pixel_size = models.FloatField(_("像元大小（坐标系单位）"))
+    sun_zenith = models.FloatField(_("太阳天顶角（度）"), null=True, blank=True)
+    sun_azimuth = models.FloatField(_("太阳方位角（度）"), null=True, blank=True)
     synthetic = models.BooleanField(_("合成数据"), default=False, help_text=_("演示用合成影像"))
     registered_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
     registered_by = models.ForeignKey(
@@ -106,6 +118,15 @@ class DetectionJob(models.Model):
     cancel_requested = models.BooleanField(_("已请求取消"), default=False)
     candidate_count = models.PositiveIntegerField(_("候选图斑数"), default=0)
     synthetic = models.BooleanField(_("合成数据"), default=False)
+    area = models.ForeignKey(
+        "gridgov.AdminArea",
+        verbose_name=_("所属区域"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("影像对覆盖的唯一区县；覆盖多个区县时为空（全市任务）"),
+    )
 
     class Meta:
         verbose_name = _("变化检测任务")
@@ -207,7 +228,10 @@ class ChangeCandidate(models.Model):
 
 
 class CandidateReview(models.Model):
-    """A review decision, kept even if the candidate is later replaced (detection quality)."""
+    """A review decision, kept even if the candidate is later replaced (detection quality).
+
+    Append-only: a database trigger refuses UPDATE, DELETE and TRUNCATE (migration 0002); the
+    only change allowed is a reference set to NULL when the row it points to is deleted."""
 
     class Decision(models.TextChoices):
         CONFIRMED = "confirmed", _("确认")

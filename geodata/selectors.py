@@ -8,58 +8,57 @@ may review imagery.
 from __future__ import annotations
 
 from django.db.models import Count, Q, QuerySet
+from django.utils.translation import gettext as _
 
 from gridgov.errors import Forbidden, InvalidInput, NotFound
 from gridgov.jurisdiction import user_scope
 
-from .models import CandidateReview, CandidateStatus, ChangeCandidate, DetectionJob, GridCellSummary, Scene
+from .models import CandidateReview, ChangeCandidate, DetectionJob, GridCellSummary, Scene
 from .services import can_review
 
-TRUE = {"1", "true", "yes", "on", "True"}
-FALSE = {"0", "false", "no", "off", "False"}
+#: Orderings offered to reviewers (1,500 candidates need the worst first, not id order).
+SORTS = {
+    "violation": ("-violation", "-area_m2", "id"),
+    "area": ("-area_m2", "id"),
+    "confidence": ("-confidence", "-area_m2", "id"),
+    "newest": ("-job_id", "-area_m2", "id"),
+}
 
 
 def _require_viewer(user) -> None:
     if not can_review(user):
-        raise Forbidden("无权查看遥感图斑 / imagery review is for analysts and supervisors")
-
-
-def _int(value, field: str) -> int:
-    try:
-        n = int(str(value))
-    except (TypeError, ValueError):
-        raise InvalidInput(f"'{field}' 应为整数编号 / must be an integer id", field=field) from None
-    if n <= 0:
-        raise InvalidInput(f"'{field}' 应为正整数 / must be a positive id", field=field)
-    return n
+        raise Forbidden(_("遥感图斑仅供遥感分析员和监管人员查看。"), code="forbidden_role")
 
 
 def candidates(
-    user, *, job=None, grid_cell: str | None = None, violation=None, status: str | None = None
+    user,
+    *,
+    job: int | None = None,
+    grid_cell: str | None = None,
+    violation: bool | None = None,
+    status: str | None = None,
+    change_type: str | None = None,
+    min_area: float | None = None,
+    sort: str = "violation",
 ) -> QuerySet[ChangeCandidate]:
-    """Candidates the user may see, filtered; filter values are validated (400 naming the field)."""
+    """Candidates the user may see, filtered (values validated by api.CandidateFilter) and
+    ordered by ``sort`` (SORTS)."""
     _require_viewer(user)
     qs = ChangeCandidate.objects.select_related("job", "grid_cell", "district", "township")
     qs = user_scope(user).filter(qs, district="district", township="township")
-    if job not in (None, ""):
-        qs = qs.filter(job_id=_int(job, "job"))
-    if grid_cell not in (None, ""):
-        code = str(grid_cell)
-        if not (code.isdigit() and len(code) == 14):
-            raise InvalidInput("'grid_cell' 应为 14 位网格编码 / must be a 14-digit grid cell code", field="grid_cell")
-        qs = qs.filter(grid_cell__code=code)
-    if violation not in (None, ""):
-        if str(violation) in TRUE:
-            qs = qs.filter(violation=True)
-        elif str(violation) in FALSE:
-            qs = qs.filter(violation=False)
-        else:
-            raise InvalidInput("'violation' 应为 true 或 false", field="violation")
-    if status not in (None, ""):
-        if status not in CandidateStatus.values:
-            raise InvalidInput(f"'status' 应为 {', '.join(CandidateStatus.values)}", field="status")
+    if job is not None:
+        qs = qs.filter(job_id=job)
+    if grid_cell:
+        qs = qs.filter(grid_cell__code=grid_cell)
+    if violation is not None:
+        qs = qs.filter(violation=violation)
+    if status:
         qs = qs.filter(status=status)
-    return qs
+    if change_type:
+        qs = qs.filter(change_type=change_type)
+    if min_area is not None:
+        qs = qs.filter(area_m2__gte=min_area)
+    return qs.order_by(*SORTS.get(sort, SORTS["violation"]))
 
 
 def candidate_get(user, pk) -> ChangeCandidate:
@@ -67,10 +66,10 @@ def candidate_get(user, pk) -> ChangeCandidate:
     try:
         pk = int(pk)
     except (TypeError, ValueError):
-        raise NotFound("图斑不存在 / no such candidate") from None
+        raise NotFound(_("图斑不存在。"), code="no_such_candidate") from None
     obj = candidates(user).filter(pk=pk).select_related("job__before", "job__after").first()
     if obj is None:
-        raise NotFound("图斑不存在 / no such candidate")
+        raise NotFound(_("图斑不存在。"), code="no_such_candidate")
     return obj
 
 
@@ -88,7 +87,7 @@ def job_get(user, pk) -> DetectionJob:
     try:
         return jobs(user).get(pk=int(pk))
     except (TypeError, ValueError, DetectionJob.DoesNotExist):
-        raise NotFound("任务不存在 / no such job") from None
+        raise NotFound(_("任务不存在。"), code="no_such_job") from None
 
 
 def scenes(user) -> QuerySet[Scene]:
@@ -100,14 +99,12 @@ def scene_get(user, pk, *, field: str = "scene") -> Scene:
     try:
         return scenes(user).get(pk=int(pk))
     except (TypeError, ValueError, Scene.DoesNotExist):
-        raise InvalidInput(f"'{field}' 影像不存在 / no such scene", field=field) from None
+        raise InvalidInput(_("所选影像不存在。"), code="no_such_scene", field=field) from None
 
 
 def grid_summary(user, *, job) -> QuerySet[GridCellSummary]:
     """Per-cell figures of a job, for the cells in the user's scope."""
-    if job in (None, ""):
-        raise InvalidInput("缺少 'job' 参数 / 'job' is required", field="job")
-    j = job_get(user, _int(job, "job"))
+    j = job_get(user, job)
     qs = GridCellSummary.objects.filter(job=j).select_related("cell", "cell__township")
     return user_scope(user).filter(qs, district="cell__township__parent", township="cell__township")
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import re
+import os
 import time
 import uuid
 from collections.abc import Callable, Iterable
@@ -23,18 +23,18 @@ from django.conf import settings
 from django.contrib.gis.geos import GEOSGeometry, MultiPolygon, Polygon
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from pyproj import Transformer
 
-from geodata.raster import (
-    DetectionCancelled,
-    RasterError,
-    detect_changes,
-    summarize_by_zones,
-    validate_scene,
-)
+from geodata.raster import DetectionCancelled, RasterError, detect_changes, summarize_by_zones
 from geodata.raster.constants import SENSORS
+from geodata.raster.errors import SensorMismatchError
+from geodata.raster.products import UnsafePathError, looks_like_stac, open_product, product_kind, validate_source
+from geodata.raster.runner import ClusterError
 from gridgov.errors import Conflict, Forbidden, InvalidInput
-from gridgov.models import GridCell, Role
+from gridgov.jurisdiction import user_scope
+from gridgov.models import AdminArea, AreaLevel, GridCell, Role
 
 from .models import (
     CandidateReview,
@@ -76,32 +76,10 @@ def can_run_jobs(user) -> bool:
 
 
 # ----------------------------------------------------------------------------- scenes
-_DATE_IN_NAME = re.compile(r"(?<!\d)(20\d{2})[-_]?([01]\d)[-_]?([0-3]\d)(?!\d)")
-
-
-def _acquired_date(path: str, tags: dict, acquired: dt.date | None) -> dt.date:
-    """The acquisition date: given, else the ACQUISITION_DATE / TIFFTAG_DATETIME tag, else a
-    YYYYMMDD / YYYY-MM-DD in the file name."""
-    if acquired is not None:
-        return acquired
-    for key in ("ACQUISITION_DATE", "TIFFTAG_DATETIME"):
-        value = (tags.get(key) or "").strip()
-        if value:
-            try:
-                return dt.date.fromisoformat(value[:10].replace(":", "-"))
-            except ValueError:
-                pass
-    m = _DATE_IN_NAME.search(Path(path).name)
-    if m:
-        try:
-            return dt.date(int(m[1]), int(m[2]), int(m[3]))
-        except ValueError:
-            pass
-    raise InvalidInput(
-        f"{path}: 无法确定成像日期（文件名中无 YYYYMMDD，也无 ACQUISITION_DATE 标签），请指定 / "
-        "acquisition date unknown: give 'acquired'",
-        field="acquired",
-    )
+def scene_problem(exc: RasterError) -> str:
+    """A raster error as users read it: the product's name (never the server path) and the
+    problem, in a translated sentence."""
+    return _("影像 %(name)s 无法使用：%(problem)s") % {"name": Path(exc.path).name, "problem": exc.problem}
 
 
 def _crs_label(crs) -> str:
@@ -126,54 +104,60 @@ def scene_register(
     user=None,
     synthetic: bool | None = None,
 ) -> Scene:
-    """Validate a GeoTIFF and register (or refresh) it; errors name the file and the problem."""
-    import rasterio
-
-    p = Path(path).expanduser()
-    p = p.resolve() if p.exists() else p
-    spath = str(p)
-    if not p.is_file():
-        raise InvalidInput(f"{spath}: 文件不存在 / file does not exist", field="path")
-    tags: dict = {}
-    try:
-        with rasterio.open(spath) as ds:
-            tags = ds.tags()
-    except Exception:  # noqa: BLE001 - validate_scene below names the problem precisely
-        pass
-    sensor = sensor or tags.get("GRIDGOV_SENSOR") or None
-    if not sensor:
+    """Validate a product (stacked GeoTIFF, .SAFE folder or zip, STAC item, Landsat C2 folder)
+    and register (or refresh) it; errors name the product and the problem."""
+    if sensor and sensor not in SENSORS:
         raise InvalidInput(
-            f"{spath}: 未指定传感器 / 'sensor' is required (one of {', '.join(SENSORS)})", field="sensor"
+            _("未知传感器 %(sensor)s，应为 %(known)s 之一。") % {"sensor": sensor, "known": "、".join(SENSORS)},
+            code="unknown_sensor",
+            field="sensor",
         )
-    if sensor not in SENSORS:
-        raise InvalidInput(f"{spath}: 未知传感器 {sensor!r}，应为 {', '.join(SENSORS)}", field="sensor")
     try:
-        info = validate_scene(spath, sensor)
+        source = open_product(path, sensor=sensor, acquired=acquired)
+        grid = validate_source(source)
+    except UnsafePathError as exc:
+        raise InvalidInput(scene_problem(exc), code="unsafe_path", field="path") from exc
+    except SensorMismatchError as exc:
+        if not sensor and "sensor not given" in exc.problem:
+            raise InvalidInput(
+                _("影像 %(name)s 未注明传感器，请指定传感器（%(known)s）。")
+                % {"name": Path(exc.path).name, "known": "、".join(SENSORS)},
+                code="sensor_required",
+                field="sensor",
+            ) from exc
+        raise InvalidInput(scene_problem(exc), code="sensor_mismatch", field="sensor") from exc
     except RasterError as exc:
-        raise InvalidInput(str(exc), field="path") from exc
-    day = _acquired_date(spath, tags, acquired)
-    with rasterio.open(spath) as ds:
-        crs, bounds = ds.crs, ds.bounds
-        pixel = abs(ds.transform.a)
+        raise InvalidInput(scene_problem(exc), code="bad_scene", field="path") from exc
+    p = Path(source.path)
+    if source.acquired is None:
+        raise InvalidInput(
+            _("无法确定影像 %(name)s 的成像日期（元数据、标签和文件名中都没有），请指定成像日期。") % {"name": p.name},
+            code="acquired_unknown",
+            field="acquired",
+        )
     try:
-        foot = _footprint(bounds, crs)
+        foot = _footprint(grid.bounds, grid.crs)
     except Exception as exc:  # noqa: BLE001 - pyproj refuses a CRS it cannot transform
-        raise InvalidInput(f"{spath}: 无法将覆盖范围转换为 WGS84（{exc}）", field="path") from exc
-    if synthetic is None:
-        synthetic = tags.get("GRIDGOV_SYNTHETIC") == "1"
+        raise InvalidInput(
+            _("影像 %(name)s 的覆盖范围无法转换为 WGS84。") % {"name": p.name}, code="bad_crs", field="path"
+        ) from exc
     defaults = dict(
         name=p.name if p.parent.name in ("", ".") else f"{p.parent.name}/{p.name}",
-        sensor=sensor,
-        acquired=day,
-        crs=_crs_label(crs),
+        kind=source.kind,
+        sensor=source.sensor,
+        acquired=source.acquired,
+        crs=_crs_label(grid.crs),
         footprint=foot,
-        nodata=info.nodata,
-        band_count=info.count,
-        width=info.width,
-        height=info.height,
-        pixel_size=pixel,
-        synthetic=synthetic,
+        nodata=next(iter(source.bands.values())).nodata,
+        band_count=len(source.roles) + (1 if source.mask else 0),
+        width=grid.width,
+        height=grid.height,
+        pixel_size=grid.pixel_size,
+        sun_zenith=source.sun_zenith,
+        sun_azimuth=source.sun_azimuth,
+        synthetic=source.synthetic if synthetic is None else synthetic,
     )
+    spath = str(p)
     with transaction.atomic():
         scene = Scene.objects.select_for_update().filter(path=spath).first() or Scene(path=spath, registered_by=user)
         for k, v in defaults.items():
@@ -184,12 +168,30 @@ def scene_register(
 
 
 def scan_folder(folder: str | Path) -> list[Path]:
+    """The products under ``folder``: .SAFE folders and zips, Landsat C2 folders and STAC items
+    (their band files are not scenes of their own), else stacked GeoTIFFs."""
     d = Path(folder).expanduser()
     if not d.is_dir():
-        raise InvalidInput(f"{d}: 不是文件夹 / not a folder", field="folder")
-    files = sorted(f for f in d.rglob("*") if f.suffix.lower() in TIFF_SUFFIXES and f.is_file())
-    # Change rasters written by our own jobs are outputs, not scenes.
-    return [f for f in files if not f.name.startswith("change_")]
+        raise InvalidInput(_("%(folder)s 不是文件夹。") % {"folder": d.name}, code="not_a_folder", field="folder")
+    found: list[Path] = []
+
+    def walk(dirpath: Path) -> None:
+        entries = sorted(dirpath.iterdir())
+        items = [e for e in entries if looks_like_stac(e)]
+        for e in entries:
+            if e.is_dir():
+                kind = product_kind(e) if (e.suffix.upper() == ".SAFE" or any(e.glob("*_MTL.txt"))) else None
+                if kind:
+                    found.append(e)
+                else:
+                    walk(e)
+            elif e in items or e.suffix.lower() == ".zip":
+                found.append(e)
+            elif e.suffix.lower() in TIFF_SUFFIXES and not items and not e.name.startswith("change_"):
+                found.append(e)  # change rasters written by our own jobs are outputs, not scenes
+
+    walk(d)
+    return found
 
 
 @transaction.atomic
@@ -197,7 +199,11 @@ def scenes_register_folder(*, folder: str | Path, sensor: str | None = None, use
     """Register every GeoTIFF under `folder`; one bad file fails the lot, naming the file."""
     files = scan_folder(folder)
     if not files:
-        raise InvalidInput(f"{folder}: 文件夹中没有 GeoTIFF 文件 / no .tif files in the folder", field="folder")
+        raise InvalidInput(
+            _("文件夹 %(folder)s 中没有影像产品（GeoTIFF、SAFE、STAC 或 Landsat）。") % {"folder": Path(folder).name},
+            code="no_scenes",
+            field="folder",
+        )
     return [scene_register(path=f, sensor=sensor, user=user) for f in files]
 
 
@@ -208,7 +214,7 @@ def scene_pairs(scenes: Iterable[Scene], *, min_overlap: float = 0.05) -> list[t
     pairs = []
     for i, a in enumerate(ordered):
         for b in ordered[i + 1 :]:
-            if b.acquired <= a.acquired or b.sensor != a.sensor or b.band_count != a.band_count:
+            if b.acquired <= a.acquired or b.sensor != a.sensor:
                 continue
             if not a.footprint.intersects(b.footprint):
                 continue
@@ -221,57 +227,73 @@ def scene_pairs(scenes: Iterable[Scene], *, min_overlap: float = 0.05) -> list[t
 
 # ----------------------------------------------------------------------------- jobs
 def _check_pair(before: Scene, after: Scene) -> None:
+    names = {"before": before.name, "after": after.name}
     if before.pk == after.pk:
-        raise InvalidInput(f"{after.path}: 前后时相是同一景影像 / before and after are the same scene", field="after")
+        raise InvalidInput(_("前后时相是同一景影像（%(after)s）。") % names, code="same_scene", field="after")
     if before.sensor != after.sensor:
         raise InvalidInput(
-            f"{after.path}: 传感器 {after.sensor} 与前时相 {before.path} 的 {before.sensor} 不一致 / sensors differ",
-            field="after",
-        )
-    if before.band_count != after.band_count:
-        raise InvalidInput(
-            f"{after.path}: 波段数 {after.band_count} 与前时相 {before.path} 的 {before.band_count} 不一致 / "
-            "band counts differ",
-            field="after",
+            _("后时相 %(after)s 的传感器与前时相 %(before)s 不一致。") % names, code="sensor_mismatch", field="after"
         )
     if not before.footprint.intersects(after.footprint) or before.footprint.intersection(after.footprint).area <= 0:
-        raise InvalidInput(
-            f"{after.path}: 与前时相 {before.path} 没有重叠区域 / the two scenes do not overlap", field="after"
-        )
+        raise InvalidInput(_("后时相 %(after)s 与前时相 %(before)s 不重叠。") % names, code="no_overlap", field="after")
     if after.acquired < before.acquired:
         raise InvalidInput(
-            f"{after.path}: 后时相日期 {after.acquired} 早于前时相 {before.acquired} / 'after' is older than 'before'",
-            field="after",
+            _("后时相 %(after)s 的成像日期早于前时相 %(before)s。") % names, code="dates_reversed", field="after"
         )
+
+
+def max_workers() -> int:
+    """Tile workers a job may ask for: this machine's cores (settings.IMAGERY_MAX_WORKERS)."""
+    return int(getattr(settings, "IMAGERY_MAX_WORKERS", 0) or os.cpu_count() or 1)
+
+
+PARAM_LABELS = {
+    "tile_size": _lazy("分块大小"),
+    "halo": _lazy("分块重叠像元"),
+    "workers": _lazy("并行数"),
+    "min_area_m2": _lazy("最小图斑面积"),
+    "thresholds": _lazy("阈值"),
+}
 
 
 def _clean_params(params: dict | None) -> dict:
     out = dict(DEFAULT_PARAMS)
     for key, value in (params or {}).items():
+        if key not in PARAM_LABELS:
+            raise InvalidInput(_("未知参数 %(key)s。") % {"key": key}, code="unknown_param", field=key)
+        label = PARAM_LABELS[key]
         if key in ("tile_size", "halo", "workers"):
+            lo, hi = {"tile_size": (64, 8192), "halo": (0, 256), "workers": (1, max_workers())}[key]
             try:
                 value = int(value)
             except (TypeError, ValueError):
-                raise InvalidInput(f"'{key}' 应为整数", field=key) from None
-            lo, hi = {"tile_size": (64, 8192), "halo": (0, 256), "workers": (1, 64)}[key]
-            if not lo <= value <= hi:
-                raise InvalidInput(f"'{key}' 应在 {lo}–{hi} 之间", field=key)
+                value = None
+            if value is None or not lo <= value <= hi:
+                raise InvalidInput(
+                    _("%(label)s应为 %(lo)s–%(hi)s 之间的整数。") % {"label": label, "lo": lo, "hi": hi},
+                    code="out_of_range",
+                    field=key,
+                )
         elif key == "min_area_m2":
             try:
                 value = float(value)
             except (TypeError, ValueError):
-                raise InvalidInput("'min_area_m2' 应为数字", field=key) from None
+                value = float("nan")
             if not 0 < value <= 1e7:
-                raise InvalidInput("'min_area_m2' 应在 0–10,000,000 平方米之间", field=key)
-        elif key == "thresholds":
-            if not isinstance(value, dict) or set(value) - set(ChangeType.values):
-                raise InvalidInput(f"'thresholds' 应为 {{{', '.join(ChangeType.values)}: 数值}}", field=key)
+                raise InvalidInput(
+                    _("%(label)s应在 0–10,000,000 平方米之间。") % {"label": label}, code="out_of_range", field=key
+                )
+        else:
             try:
+                if not isinstance(value, dict) or set(value) - set(ChangeType.values):
+                    raise ValueError
                 value = {k: float(v) for k, v in value.items() if v is not None}
             except (TypeError, ValueError):
-                raise InvalidInput("'thresholds' 的值应为数字", field=key) from None
-        else:
-            raise InvalidInput(f"未知参数 {key!r}", field=key)
+                raise InvalidInput(
+                    _("%(label)s应为 {%(keys)s: 数值}。") % {"label": label, "keys": ", ".join(ChangeType.values)},
+                    code="invalid",
+                    field=key,
+                ) from None
         out[key] = value
     return out
 
@@ -279,11 +301,19 @@ def _clean_params(params: dict | None) -> dict:
 def job_create(
     *, before: Scene, after: Scene, user=None, params: dict | None = None, defer: bool = True
 ) -> DetectionJob:
-    """Queue a detection on a pair; the procrastinate task starts after the commit."""
+    """Queue a detection on a pair; the procrastinate task starts after the commit. The job
+    belongs to the one district the pair covers, else to the whole city; only a user whose
+    scope contains that area may start (or cancel) it."""
     if user is not None and not can_run_jobs(user):
-        raise Forbidden("无权发起变化检测 / you may not start detection jobs")
+        raise Forbidden(_("您无权发起变化检测。"), code="forbidden_role")
     _check_pair(before, after)
+    area = job_area(before, after)
+    if user is not None and not user_scope(user).contains_area(area):
+        raise Forbidden(
+            _("影像对覆盖 %(area)s，超出您的管辖范围。") % {"area": area.name}, code="out_of_scope", field="after"
+        )
     job = DetectionJob(
+        area=None if area.level == AreaLevel.CITY else area,
         before=before,
         after=after,
         sensor=before.sensor,
@@ -301,21 +331,43 @@ def job_create(
     return job
 
 
+def can_cancel_job(user, job: DetectionJob) -> bool:
+    """A job-starting role whose scope holds the job's area (the whole city for a city-wide job)."""
+    if not can_run_jobs(user):
+        return False
+    scope = user_scope(user)
+    return scope.everything if job.area_id is None else scope.contains_area(job.area)
+
+
+def job_area(before: Scene, after: Scene) -> AdminArea:
+    """The one district the pair's overlap touches, else the city."""
+    overlap = before.footprint.intersection(after.footprint)
+    districts = list(AdminArea.objects.filter(level=AreaLevel.DISTRICT, geom__intersects=overlap)[:2])
+    if len(districts) == 1:
+        return districts[0]
+    return AdminArea.objects.get(level=AreaLevel.CITY)
+
+
 @transaction.atomic
 def job_cancel(*, job: DetectionJob, user=None) -> DetectionJob:
-    """Cancel a queued job at once; ask a running one to stop at its next tile."""
+    """Cancel a queued job at once; ask a running one to stop at its next tile. A city-wide
+    job (no area) can be cancelled only by someone with city scope."""
     if user is not None and not can_run_jobs(user):
-        raise Forbidden("无权取消变化检测任务 / you may not cancel detection jobs")
-    job = DetectionJob.objects.select_for_update().get(pk=job.pk)
+        raise Forbidden(_("您无权取消变化检测任务。"), code="forbidden_role")
+    job = DetectionJob.objects.select_for_update(of=("self",)).select_related("area").get(pk=job.pk)
+    if user is not None and not can_cancel_job(user, job):
+        raise Forbidden(_("该任务超出您的管辖范围，不能取消。"), code="out_of_scope")
     if job.finished:
         raise Conflict(
-            f"任务 #{job.pk} 已{job.get_status_display()}，不能取消 / job already {job.status}", field="status"
+            _("任务 #%(id)s 已%(status)s，不能取消。") % {"id": job.pk, "status": job.get_status_display()},
+            code="job_finished",
+            field="status",
         )
     job.cancel_requested = True
     fields = ["cancel_requested"]
     if job.status == JobStatus.QUEUED:
         job.status = JobStatus.CANCELLED
-        job.message = "已在开始前取消"
+        job.message = _("已在开始前取消")
         job.finished_at = timezone.now()
         fields += ["status", "message", "finished_at"]
     job.save(update_fields=fields)
@@ -356,7 +408,7 @@ def job_run(
     `raise_errors` is False); a cancel marks it cancelled. Never call inside a transaction: the
     progress and the cancel flag must be visible to other connections while it runs."""
     claimed = DetectionJob.objects.filter(pk=job.pk, status=JobStatus.QUEUED, cancel_requested=False).update(
-        status=JobStatus.RUNNING, started_at=timezone.now(), progress=0.0, message="检测中"
+        status=JobStatus.RUNNING, started_at=timezone.now(), progress=0.0, message=_("检测中")
     )
     job.refresh_from_db()
     if not claimed:
@@ -375,7 +427,9 @@ def job_run(
             on_progress(done, total)
         if progress_throttle.due(force=done == total):
             frac = 0.05 + 0.85 * done / max(total, 1)
-            DetectionJob.objects.filter(pk=job.pk).update(progress=min(frac, 0.9), message=f"检测中：{done}/{total} 块")
+            DetectionJob.objects.filter(pk=job.pk).update(
+                progress=min(frac, 0.9), message=_("检测中：%(done)s/%(total)s 块") % {"done": done, "total": total}
+            )
 
     def should_cancel() -> bool:
         if cancelled["flag"]:
@@ -403,25 +457,34 @@ def job_run(
             before_acquired=before.acquired,
             after_acquired=after.acquired,
         )
-        DetectionJob.objects.filter(pk=job.pk).update(progress=0.92, message="叠加网格与分区")
+        DetectionJob.objects.filter(pk=job.pk).update(progress=0.92, message=_("叠加网格与分区"))
         summaries = _cell_summaries(job, str(raster_path))
         if should_cancel():
             raise DetectionCancelled(before.path, "cancelled")
         _job_store(job, result.records, summaries, notes=result.notes)
     except DetectionCancelled:
         raster_path.unlink(missing_ok=True)
-        _job_finish(job, JobStatus.CANCELLED, "已取消，未保存任何图斑")
+        _job_finish(job, JobStatus.CANCELLED, _("已取消，未保存任何图斑"))
+        return job
+    except ClusterError as exc:
+        raster_path.unlink(missing_ok=True)
+        message = _("影像计算集群不可用：%(problem)s") % {"problem": exc.problem}
+        _job_finish(job, JobStatus.FAILED, message)
+        if raise_errors:
+            raise InvalidInput(message, code="cluster_unavailable", field=None) from exc
         return job
     except (RasterError, InvalidInput) as exc:
         raster_path.unlink(missing_ok=True)
-        message = exc.message if isinstance(exc, InvalidInput) else str(exc)
+        message = str(exc.message) if isinstance(exc, InvalidInput) else scene_problem(exc)
         _job_finish(job, JobStatus.FAILED, message)
         if raise_errors:
-            raise InvalidInput(message, field=getattr(exc, "field", None) or "scene") from exc
+            code = getattr(exc, "code", None) or "bad_scene"
+            raise InvalidInput(message, code=code, field=getattr(exc, "field", None) or "scene") from exc
         return job
-    except BaseException as exc:
+    except BaseException:
         raster_path.unlink(missing_ok=True)
-        _job_finish(job, JobStatus.FAILED, f"内部错误：{type(exc).__name__}: {exc}"[:2000])
+        log.exception("detection job %s failed", job.pk)
+        _job_finish(job, JobStatus.FAILED, _("内部错误，请联系管理员（任务 #%(id)s）。") % {"id": job.pk})
         raise
     job.refresh_from_db()
     return job
@@ -613,8 +676,14 @@ def _job_store(job: DetectionJob, records: list, summaries: list[tuple[int, obje
         batch_size=1000,
     )
     total = ChangeCandidate.objects.filter(job=job).count()
-    for other in pair_jobs:
-        DetectionJob.objects.filter(pk=other.pk).update(candidate_count=other.candidates.count())
+    for other in pair_jobs:  # an earlier run of the pair: its candidates moved here or are gone
+        left = other.candidates.count()
+        if left != other.candidate_count:
+            DetectionJob.objects.filter(pk=other.pk).update(
+                candidate_count=left,
+                message=_("已由任务 #%(id)s 重新检测，图斑已转入该任务（本任务剩余 %(n)s 个）")
+                % {"id": job.pk, "n": left},
+            )
     locked.status = JobStatus.DONE
     locked.progress = 1.0
     locked.candidate_count = total
@@ -622,7 +691,7 @@ def _job_store(job: DetectionJob, records: list, summaries: list[tuple[int, obje
     locked.change_raster_path = str(job_output_dir(job) / "change.tif")
     locked.notes = list(notes)
     n_viol = ChangeCandidate.objects.filter(job=job, violation=True).count()
-    locked.message = f"完成：{total} 个变化图斑，其中疑似违规 {n_viol} 个"
+    locked.message = _("完成：%(total)s 个变化图斑，其中疑似违规 %(viol)s 个") % {"total": total, "viol": n_viol}
     locked.save(
         update_fields=["status", "progress", "candidate_count", "finished_at", "change_raster_path", "notes", "message"]
     )
@@ -644,11 +713,13 @@ def issue_category_for(candidate: ChangeCandidate) -> str:
 
 def _lock_new(candidate: ChangeCandidate, user) -> ChangeCandidate:
     if not can_review(user):
-        raise Forbidden("无权审核遥感图斑 / you may not review imagery candidates")
+        raise Forbidden(_("您无权审核遥感图斑。"), code="forbidden_role")
     locked = ChangeCandidate.objects.select_for_update().select_related("job").get(pk=candidate.pk)
     if locked.status != CandidateStatus.NEW:
         raise Conflict(
-            f"图斑 #{locked.pk} 已{locked.get_status_display()} / candidate already {locked.status}", field="status"
+            _("图斑 #%(id)s 已%(status)s。") % {"id": locked.pk, "status": locked.get_status_display()},
+            code="already_reviewed",
+            field="status",
         )
     return locked
 
@@ -697,9 +768,9 @@ def candidate_dismiss(*, candidate: ChangeCandidate, user, reason: str) -> Chang
     """Dismiss a candidate (false alarm, legal change, …); a reason is required."""
     reason = (reason or "").strip() if isinstance(reason, str) else ""
     if not reason:
-        raise InvalidInput("请填写排除理由 / 'reason' is required", field="reason")
+        raise InvalidInput(_("请填写排除理由。"), code="reason_required", field="reason")
     if len(reason) > 4000:
-        raise InvalidInput("'reason' 过长（最多 4000 字）", field="reason")
+        raise InvalidInput(_("排除理由过长（最多 4000 字）。"), code="too_long", field="reason")
     c = _lock_new(candidate, user)
     c.status = CandidateStatus.DISMISSED
     c.review_reason = reason

@@ -17,6 +17,10 @@ Rules:
                   ``planner`` (zoning writes: create, edit, delete, revert, import),
                   ``imagery_reviewer`` (imagery reads and the review page: analysts and supervisors),
                   ``imagery_jobs`` (start and cancel detection jobs: analysts, city and district).
+- ``city_job``    start or cancel a city-wide detection job (issue 12.9: a job belongs to the one
+                  district its pair covers, else to the city; the matrix uses the demo pair, which
+                  covers several districts): ``imagery_jobs`` roles with the city in scope (or
+                  superusers) 200 (201 for a create); other accounts 403; anonymous: API 403.
 - ``case``        a case the user can see (`visible`): 200, else 404 exactly as a missing case;
                   anonymous: API 403, page 302.
 - ``case_list``   a listing: contains the case iff the user can see it.
@@ -113,7 +117,7 @@ class Endpoint:
 
 
 E = Endpoint
-PLANNER, REVIEWER, JOBS = "roles:planner", "roles:imagery_reviewer", "roles:imagery_jobs"
+PLANNER, REVIEWER = "roles:planner", "roles:imagery_reviewer"
 ZU, GD, DB = "/api/zoning/units/", "/api/geodata/", "/api/dashboard/"
 WINDOW = "since={since}&until={until}"  # the reporting time of one case, to 1 ms
 ENDPOINTS: list[Endpoint] = [
@@ -209,9 +213,9 @@ ENDPOINTS: list[Endpoint] = [
     E("GET", GD + "quality/", REVIEWER, "api", "geodata", name="geodata-quality"),
     E("GET", GD + "scenes/", REVIEWER, "api", "geodata", name="geodata-scenes"),
     E("GET", GD + "jobs/", REVIEWER, "api", "geodata", name="geodata-jobs"),
-    E("POST", GD + "jobs/", JOBS, "api", "geodata", body="job", expect_created=True, name="geodata-jobs"),
+    E("POST", GD + "jobs/", "city_job", "api", "geodata", body="job", expect_created=True, name="geodata-jobs"),
     E("GET", GD + "jobs/{job}/", REVIEWER, "api", "geodata", name="geodata-job"),
-    E("POST", GD + "jobs/{job}/cancel/", JOBS, "api", "geodata", body="empty", name="geodata-job-cancel"),
+    E("POST", GD + "jobs/{job}/cancel/", "city_job", "api", "geodata", body="empty", name="geodata-job-cancel"),
     E("GET", "/imagery/", REVIEWER, "page", "geodata", name="geodata-review"),
     E("GET", "/imagery/chips/{candidate}/before.png", "chip", "page", "geodata", name="geodata-chip"),
     # dashboard (issue 6: "Everything is limited to the user's jurisdiction"; "A user out of
@@ -354,6 +358,10 @@ def expected(
         if who.anonymous:
             return denied_anon
         return ok if has_role(who, rule.removeprefix("roles:")) else 403
+    if rule == "city_job":
+        if who.anonymous:
+            return denied_anon
+        return ok if has_role(who, "imagery_jobs") and (who.everything or who.superuser) else 403
     if rule == "candidate":
         if who.anonymous or not has_role(who, "imagery_reviewer"):
             return 403

@@ -45,7 +45,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from contextlib import ExitStack
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 import rasterio.windows
@@ -134,16 +134,25 @@ def _overlap(grid: Grid, grid_a: Grid, b: DateSource, a: DateSource) -> Window:
     return rasterio.windows.from_bounds(*inter.bounds, transform=grid.affine)
 
 
-@dataclass
 class DateWindow:
-    """One date's pixels of one window (see the module docstring)."""
+    """One date's pixels of one window (see the module docstring). ``valid`` is computed on
+    first use (the numba kernels test finiteness themselves)."""
 
-    reflectance: dict[str, np.ndarray]
-    valid: np.ndarray
-    cloud: np.ndarray | None = None
-    shadow: np.ndarray | None = None
-    snow: np.ndarray | None = None
-    _stack: np.ndarray | None = field(default=None, repr=False)
+    def __init__(self, stack: np.ndarray, roles, no_data=None, cloud=None, shadow=None, snow=None):
+        self._stack = stack
+        self.reflectance = {r: stack[i] for i, r in enumerate(roles)}
+        self._no_data = no_data
+        self.cloud, self.shadow, self.snow = cloud, shadow, snow
+        self._valid = None
+
+    @property
+    def valid(self) -> np.ndarray:
+        if self._valid is None:
+            valid = np.isfinite(self._stack).all(axis=0)
+            if self._no_data is not None:
+                valid &= ~self._no_data
+            self._valid = valid
+        return self._valid
 
     def stack(self, roles=None) -> np.ndarray:
         if roles is None or tuple(roles) == tuple(self.reflectance):
@@ -152,11 +161,10 @@ class DateWindow:
 
     @property
     def flagged(self) -> np.ndarray | None:
+        """Not data | cloud | shadow | snow by the product mask (None without one)."""
         if self.cloud is None:
             return None
-        return ~self._mask_data | self.cloud | self.shadow | self.snow
-
-    _mask_data: np.ndarray | None = field(default=None, repr=False)
+        return self._no_data | self.cloud | self.shadow | self.snow
 
 
 def _on_grid(crs, transform, ds, grid: Grid, tol: float = 1e-6) -> bool:
@@ -232,14 +240,10 @@ class DateReader:
                 if bf.offset:
                     o += np.float32(bf.offset)
                 if bf.nodata is not None:
-                    o[raw[k] == bf.nodata] = np.nan
-        refl = {r: out[i] for i, r in enumerate(self.roles)}
-        valid = np.isfinite(out).all(axis=0)
+                    np.copyto(o, np.float32(np.nan), where=raw[k] == bf.nodata)
         if mask_raw is None or self.flags is None:
-            return DateWindow(refl, valid, _stack=out)
-        no_data, cloud, shadow, snow = self.flags(mask_raw)
-        valid &= ~no_data
-        return DateWindow(refl, valid, cloud, shadow, snow, _stack=out, _mask_data=~no_data)
+            return DateWindow(out, self.roles)
+        return DateWindow(out, self.roles, *self.flags(mask_raw))
 
 
 class PairReader:

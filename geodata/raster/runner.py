@@ -1,13 +1,91 @@
-"""Run tile jobs on Dask and stream their results back (a bounded number in flight)."""
+"""Run tile jobs on Dask and stream their results back (a bounded number in flight).
+
+Tile jobs carry only plain data (a ``io.Pair`` of ``DateSource``s, thresholds, a window) and
+run ``detect._process_tile``: everything a worker unpickles lives in ``geodata.raster``, which
+imports no Django, so workers need only the project installed (``pip install -e .``), no
+settings and no database. Before the first tile a distributed cluster is checked: reachable,
+with workers, and running the same raster core (a fingerprint of its source files) and the
+same numpy / rasterio / GDAL; otherwise ``ClusterError`` says what to fix.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import os
+import sys
+from pathlib import Path
+
+import numpy
+import rasterio
+
+from .errors import RasterError
+
+CONNECT_TIMEOUT_S = 10
 
 
 class Cancelled(Exception):
     """``should_cancel()`` returned True between two batches of tiles."""
+
+
+class ClusterError(RasterError):
+    """The Dask cluster cannot run tiles: unreachable, no workers, or another code version."""
+
+
+def core_fingerprint() -> dict[str, str]:
+    """What a worker must share with the client: the raster core's source and the libraries
+    whose results it depends on."""
+    h = hashlib.sha256()
+    for f in sorted(Path(__file__).resolve().parent.rglob("*.py")):
+        h.update(f.name.encode())
+        h.update(f.read_bytes())
+    return {
+        "geodata.raster": h.hexdigest()[:16],
+        "python": f"{sys.version_info[0]}.{sys.version_info[1]}",
+        "numpy": numpy.__version__,
+        "rasterio": rasterio.__version__,
+        "gdal": rasterio.__gdal_version__,
+    }
+
+
+def connect(address: str):
+    """A ``distributed.Client`` on ``address``, checked (see the module docstring)."""
+    from distributed import Client
+
+    try:
+        client = Client(address, timeout=CONNECT_TIMEOUT_S)
+    except (OSError, TimeoutError) as exc:
+        raise ClusterError(
+            address,
+            f"cannot reach the Dask scheduler ({type(exc).__name__}: {exc}); start it "
+            "(dask scheduler) or unset DASK_SCHEDULER_ADDRESS to run locally",
+        ) from None
+    try:
+        check_cluster(client, address)
+    except BaseException:
+        client.close()
+        raise
+    return client
+
+
+def check_cluster(client, address: str) -> None:
+    try:
+        client.wait_for_workers(1, timeout=CONNECT_TIMEOUT_S)
+    except (OSError, TimeoutError):
+        raise ClusterError(address, "the scheduler has no workers (start: dask worker <address>)") from None
+    try:
+        theirs = client.run(core_fingerprint)
+    except Exception as exc:  # noqa: BLE001 - a worker's own error, e.g. ModuleNotFoundError
+        raise ClusterError(
+            address,
+            f"the workers cannot run the raster core ({type(exc).__name__}: {exc}); install the project on "
+            "every worker (pip install -e .) with the same requirements",
+        ) from None
+    mine = core_fingerprint()
+    for worker, fp in theirs.items():
+        diff = [f"{k} {fp.get(k)} (here {v})" for k, v in mine.items() if fp.get(k) != v]
+        if diff:
+            raise ClusterError(address, f"worker {worker} runs other code: {', '.join(diff)}")
 
 
 class Runner:
@@ -31,7 +109,7 @@ class Runner:
             if isinstance(scheduler, Client):
                 self.client = scheduler
             else:
-                self.client = Client(scheduler)
+                self.client = connect(str(scheduler))
                 self._own_client = True
 
     def run(self, fn, jobs, on_result, should_cancel=None) -> None:

@@ -1,4 +1,5 @@
-"""Open and validate scene files (no full reads: at most one block is decoded)."""
+"""Open and validate stacked scene files (no full reads: at most one block is decoded); only
+as GeoTIFFs, whatever GDAL would guess from the content (``products.base.sniff_driver``)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from rasterio.windows import Window
 
 from .constants import SensorProfile, sensor_profile
 from .errors import BandCountError, CorruptRasterError, NoCRSError
+from .products.base import sniff_driver
 from .types import SceneInfo
 
 #: A header claiming more pixels than this (per band) is refused rather than trusted.
@@ -57,8 +59,10 @@ def validate_scene(path: str | os.PathLike, sensor: str | SensorProfile, *, chec
     if not Path(p).is_file():
         raise CorruptRasterError(p, "file does not exist")
     file_size = Path(p).stat().st_size
+    if sniff_driver(p) != "GTiff":
+        raise CorruptRasterError(p, "expected a GeoTIFF, got a JPEG 2000 file")
     try:
-        ds = rasterio.open(p)
+        ds = rasterio.open(p, driver="GTiff")
     except RasterioError as exc:
         raise CorruptRasterError(p, f"not a readable raster ({exc})") from exc
     with ds:
@@ -98,4 +102,4 @@ def validate_scene(path: str | os.PathLike, sensor: str | SensorProfile, *, chec
 def open_scene(path: str | os.PathLike, sensor: str | SensorProfile, *, check_read: bool = True):
     """Validate then open ``path``; the caller closes the returned dataset."""
     validate_scene(path, sensor, check_read=check_read)
-    return rasterio.open(str(path))
+    return rasterio.open(str(path), driver="GTiff")

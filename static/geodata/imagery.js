@@ -16,7 +16,7 @@
     });
   }
 
-  fetch(cfg.candidatesUrl, {credentials: "same-origin"}).then(function (r) { return r.json(); }).then(function (fc) {
+  if (cfg.candidatesUrl) fetch(cfg.candidatesUrl, {credentials: "same-origin"}).then(function (r) { return r.json(); }).then(function (fc) {
     if (!fc.features || !fc.features.length) return;
     var group = GridGov.geoJSON(fc, {
       style: function (f) {

@@ -341,12 +341,12 @@ def test_cli_folder_pairs_by_date(tmp_path):
 
 def test_cli_folder_without_pairs(pair_dir, tmp_path):
     shutil.copy(pair_dir / "before.tif", tmp_path / "only_20240101.tif")
-    with pytest.raises(CommandError, match="no pairs"):
+    with pytest.raises(CommandError, match="没有可配对的影像"):
         call_command("detect_changes", folder=str(tmp_path), sensor="gf2", stdout=StringIO())
     (tmp_path / "empty").mkdir()
-    with pytest.raises(CommandError, match="no .tif"):
+    with pytest.raises(CommandError, match=r"\[no_scenes\] 文件夹 empty 中没有影像产品"):
         call_command("detect_changes", folder=str(tmp_path / "empty"), sensor="gf2", stdout=StringIO())
-    with pytest.raises(CommandError, match="not a folder"):
+    with pytest.raises(CommandError, match=r"\[not_a_folder\] missing 不是文件夹"):
         call_command("detect_changes", folder=str(tmp_path / "missing"), sensor="gf2", stdout=StringIO())
 
 

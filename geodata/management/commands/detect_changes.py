@@ -8,12 +8,16 @@ import sys
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
+from django.utils.translation import gettext as _
 from tqdm import tqdm
 
-from geodata.models import ChangeCandidate
+from geodata.models import ChangeCandidate, Scene
 from geodata.raster.constants import SENSORS
 from geodata.services import job_create, job_run, scene_pairs, scene_register, scenes_register_folder
 from gridgov.errors import GridGovError
+
+INPUTS = "a stacked GeoTIFF, a Sentinel-2 L2A .SAFE folder or zip, a STAC item .json or a Landsat C2 L2 folder"
 
 
 def feature(c: ChangeCandidate) -> dict:
@@ -40,22 +44,46 @@ def feature(c: ChangeCandidate) -> dict:
 class Command(BaseCommand):
     help = (
         "Detect vegetation loss, construction and water change between two dates "
-        "(--before/--after/--sensor, or --folder to pair scenes by footprint and date); "
-        "candidates are stored (re-running a pair replaces its candidates) and optionally written as GeoJSON."
+        f"(--before/--after: each {INPUTS}; or --folder to pair the products in a folder by footprint "
+        "and date); candidates are stored (re-running a pair replaces its candidates) and optionally "
+        "written as GeoJSON."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--before", help="GeoTIFF of the earlier date")
-        parser.add_argument("--after", help="GeoTIFF of the later date")
-        parser.add_argument("--folder", help="register every .tif under the folder and run each pair")
-        parser.add_argument("--sensor", choices=sorted(SENSORS), help="sensor profile (default: the file's tag)")
-        parser.add_argument("--before-date", type=dt.date.fromisoformat, help="YYYY-MM-DD if not in tags/name")
-        parser.add_argument("--after-date", type=dt.date.fromisoformat, help="YYYY-MM-DD if not in tags/name")
+        parser.add_argument("--before", help=f"the earlier date: {INPUTS}")
+        parser.add_argument("--after", help=f"the later date: {INPUTS}")
+        parser.add_argument("--folder", help="register every product under the folder and run each pair")
+        parser.add_argument(
+            "--sensor", choices=sorted(SENSORS), help="sensor profile (default: what the product or its tags say)"
+        )
+        parser.add_argument("--before-date", type=dt.date.fromisoformat, help="YYYY-MM-DD, overrides the product's")
+        parser.add_argument("--after-date", type=dt.date.fromisoformat, help="YYYY-MM-DD, overrides the product's")
         parser.add_argument("--output", help="write a GeoJSON FeatureCollection (WGS84) here")
         parser.add_argument("--min-area", type=float, help="minimum mapping unit in m² (default 500)")
         parser.add_argument("--tile-size", type=int)
         parser.add_argument("--workers", type=int)
         parser.add_argument("--no-progress", action="store_true")
+
+    def pairs(self, o: dict) -> list[tuple[Scene, Scene]]:
+        """The (before, after) scenes to run, registered in one transaction: a bad product
+        leaves no scene of the lot behind."""
+        if o["folder"]:
+            if o["before"] or o["after"]:
+                raise CommandError(_("请给出 --folder 或 --before/--after，不能同时给出。"))
+            scenes = scenes_register_folder(folder=o["folder"], sensor=o["sensor"])
+            pairs = scene_pairs(scenes)
+            if not pairs:
+                raise CommandError(
+                    _("%(folder)s：没有可配对的影像（需同一传感器、覆盖范围重叠、日期不同），共 %(n)s 景。")
+                    % {"folder": o["folder"], "n": len(scenes)}
+                )
+            return pairs
+        if not (o["before"] and o["after"]):
+            raise CommandError(_("需要 --before 和 --after（或 --folder）。"))
+        with transaction.atomic():
+            b = scene_register(path=o["before"], sensor=o["sensor"], acquired=o["before_date"])
+            a = scene_register(path=o["after"], sensor=o["sensor"], acquired=o["after_date"])
+        return [(b, a)]
 
     def handle(self, *args, **o) -> None:
         params = {
@@ -64,26 +92,11 @@ class Command(BaseCommand):
             if v is not None
         }
         try:
-            if o["folder"]:
-                if o["before"] or o["after"]:
-                    raise CommandError("give either --folder or --before/--after, not both")
-                scenes = scenes_register_folder(folder=o["folder"], sensor=o["sensor"])
-                pairs = scene_pairs(scenes)
-                if not pairs:
-                    raise CommandError(
-                        f"{o['folder']}: 没有可配对的影像（需同一传感器、覆盖范围重叠、日期不同）/ no pairs: "
-                        f"{len(scenes)} scene(s), none overlapping another of the same sensor at a later date"
-                    )
-            else:
-                if not (o["before"] and o["after"]):
-                    raise CommandError("--before and --after are required (or --folder)")
-                b = scene_register(path=o["before"], sensor=o["sensor"], acquired=o["before_date"])
-                a = scene_register(path=o["after"], sensor=o["sensor"], acquired=o["after_date"])
-                pairs = [(b, a)]
+            pairs = self.pairs(o)
             features = []
             for i, (b, a) in enumerate(pairs, 1):
                 job = job_create(before=b, after=a, params=params, defer=False)
-                label = f"[{i}/{len(pairs)}] {Path(b.path).name} → {Path(a.path).name}"
+                label = f"[{i}/{len(pairs)}] {b.name} → {a.name}"
                 with tqdm(total=1, desc=label, unit="块", file=sys.stderr, disable=o["no_progress"]) as bar:
 
                     def on_progress(done: int, total: int, bar=bar) -> None:
@@ -97,8 +110,10 @@ class Command(BaseCommand):
                 features.extend(feature(c) for c in cands)
                 n_viol = sum(c.violation for c in cands)
                 self.stdout.write(f"job #{job.pk}: {len(cands)} candidates ({n_viol} flagged) — {a.path}")
+                for note in job.notes:
+                    self.stdout.write(f"  note: {note}")
         except GridGovError as exc:
-            raise CommandError(exc.message) from exc
+            raise CommandError(f"[{exc.code}] {exc.message}") from exc
         if o["output"]:
             out = Path(o["output"])
             out.parent.mkdir(parents=True, exist_ok=True)

@@ -27,7 +27,7 @@ from .base import (
 from .landsat import is_landsat, read_landsat
 from .netcdf import cube_dates, read_cube_date
 from .safe import is_safe, read_safe
-from .stac import is_stac, read_stac
+from .stac import is_stac, looks_like_stac, read_stac
 from .stack import read_stack, stack_date
 
 __all__ = [
@@ -38,6 +38,7 @@ __all__ = [
     "MissingBandError",
     "UnsafePathError",
     "cube_dates",
+    "looks_like_stac",
     "open_product",
     "product_kind",
     "read_cube_date",

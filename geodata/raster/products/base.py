@@ -151,13 +151,15 @@ MASK_KINDS = {"scl": _scl_flags, "qa_pixel": _qa_pixel_flags, "bqa_pre": _bqa_pr
 
 
 # ----------------------------------------------------------------------------- safety
-def check_name(name: str, product: str | Path) -> None:
-    """Refuse a name from inside a product that GDAL would treat as anything but a local file."""
+def check_name(name: str, product: str | Path, *, allow_absolute: bool = False) -> None:
+    """Refuse a name from inside a product that GDAL would treat as anything but a local file
+    (``allow_absolute``: the caller checks that an absolute path lies inside the product)."""
     text = str(name)
     low = text.lower()
     if not text or "\x00" in text:
         raise UnsafePathError(product, f"empty or binary file name {text!r}")
-    if "/vsi" in low or low.startswith("vsi") or _SCHEME.match(text) or text.startswith(("/", "\\", "~")):
+    absolute = text.startswith(("/", "\\", "~")) and not (allow_absolute and text.startswith("/"))
+    if "/vsi" in low or low.startswith("vsi") or _SCHEME.match(text) or absolute:
         raise UnsafePathError(product, f"refusing file name {text!r}: only relative paths inside the product")
     if any(part == ".." for part in re.split(r"[\\/]", text)):
         raise UnsafePathError(product, f"refusing file name {text!r}: '..' leaves the product folder")

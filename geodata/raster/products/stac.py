@@ -21,7 +21,16 @@ import pystac
 
 from ..constants import SENTINEL2_OFFSET_FROM
 from ..errors import CorruptRasterError, SensorMismatchError
-from .base import BandFile, DateSource, MissingBandError, UnsafePathError, floats, resolve_inside, sniff_driver
+from .base import (
+    BandFile,
+    DateSource,
+    MissingBandError,
+    UnsafePathError,
+    check_name,
+    floats,
+    resolve_inside,
+    sniff_driver,
+)
 
 MAX_ITEM_BYTES = 5 * 1024 * 1024
 #: STAC common names / asset keys -> our roles; first match wins per role.
@@ -40,6 +49,17 @@ def is_stac(path: Path) -> bool:
     return path.is_file() and path.suffix.lower() == ".json"
 
 
+def looks_like_stac(path: Path) -> bool:
+    """A .json file that is a STAC item (other JSON in a folder is not a scene)."""
+    if not is_stac(path) or path.stat().st_size > MAX_ITEM_BYTES:
+        return False
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, OSError):
+        return False
+    return isinstance(data, dict) and data.get("type") == "Feature" and "stac_version" in data
+
+
 def _sensor(props: dict, product: str) -> str:
     text = f"{props.get('platform', '')} {props.get('constellation', '')}".lower()
     if "sentinel-2" in text or "sentinel2" in text:
@@ -52,6 +72,7 @@ def _sensor(props: dict, product: str) -> str:
 def _href_path(href: str, base: Path, product: str) -> Path:
     if href.startswith("file://"):
         href = unquote(urlparse(href).path)
+    check_name(href, product, allow_absolute=True)
     if href.startswith("/"):  # an absolute local path is fine only inside the item's folder
         p = Path(href).resolve()
         if not p.is_relative_to(base.resolve()):
@@ -68,7 +89,7 @@ def read_stac(path: str | Path, *, acquired: dt.date | None = None) -> DateSourc
     try:
         data = json.loads(p.read_text(encoding="utf-8"))
         item = pystac.Item.from_dict(data, preserve_dict=True, migrate=False)
-    except (ValueError, KeyError, TypeError, pystac.STACError) as exc:
+    except (ValueError, KeyError, TypeError, pystac.STACError, pystac.errors.STACTypeError) as exc:
         raise CorruptRasterError(product, f"not a STAC item ({str(exc)[:200]})") from exc
     props = item.properties
     sensor = _sensor(props, product)
