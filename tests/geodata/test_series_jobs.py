@@ -10,7 +10,7 @@ import rasterio
 from django.core.management import CommandError, call_command
 
 from geodata.demo import XIHU_BOUNDS
-from geodata.models import ChangeCandidate, DetectionJob, JobStatus
+from geodata.models import ChangeCandidate, DetectionJob, JobStatus, Scene
 from geodata.raster.series import HIGH
 from geodata.raster.synth import default_transform
 
@@ -53,8 +53,8 @@ def test_cli_series_writes_confidence_and_first_seen(series, tmp_path):
 
 
 def test_cli_series_out_of_order_names_the_file(series):
-    jobs = DetectionJob.objects.count()
+    jobs, scenes = DetectionJob.objects.count(), Scene.objects.count()
     with pytest.raises(CommandError, match=r"t1\.tif.*2024-06-01.*2024-09-01") as e:
         call_command("detect_changes", series=[series[0], series[2], series[1]], stdout=StringIO())
     assert "[series_order]" in str(e.value)
-    assert DetectionJob.objects.count() == jobs  # nothing half-saved
+    assert (DetectionJob.objects.count(), Scene.objects.count()) == (jobs, scenes)  # nothing half-saved

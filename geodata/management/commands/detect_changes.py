@@ -14,7 +14,7 @@ from tqdm import tqdm
 
 from geodata.models import ChangeCandidate, Scene
 from geodata.raster.constants import SENSORS
-from geodata.series_jobs import series_run
+from geodata.series_jobs import series_check_order, series_run
 from geodata.services import job_create, job_run, scene_pairs, scene_register, scenes_register_folder
 from gridgov.errors import GridGovError
 
@@ -136,8 +136,9 @@ class Command(BaseCommand):
         if o["before"] or o["after"] or o["folder"]:
             raise CommandError(_("请给出 --series，或 --before/--after、--folder，不能同时给出。"))
         try:
-            with transaction.atomic():
+            with transaction.atomic():  # a bad or misordered date leaves no scene behind
                 scenes = [scene_register(path=p, sensor=o["sensor"]) for p in o["series"]]
+                series_check_order(scenes)
             job, first_seen = series_run(scenes=scenes, params=params)
         except GridGovError as exc:
             raise CommandError(f"[{exc.code}] {exc.message}") from exc
