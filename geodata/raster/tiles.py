@@ -4,8 +4,8 @@ Tiles are block-aligned windows of the grid read with a halo (context for the 3x
 misregistration test, opening, cloud dilation, haze blocks and the sieve); only the tile core
 is kept. A tile job is one of three stages:
 
-- ``normalise`` (sample tiles, core only): reflectance samples of both dates for IR-MAD and
-  the co-registration shift estimate;
+- ``normalise`` (sample tiles, the central half of the core): reflectance samples of both
+  dates for IR-MAD and the co-registration shift estimate;
 - ``sample`` (the same tiles, after-date shifted and normalised): histograms of each rule's
   score, for the scene thresholds;
 - ``detect`` (every tile, with halo): classes, clean-up (opening, length-or-area sieve) and
@@ -67,31 +67,29 @@ class TileOutput:
     evidence: np.ndarray | None = None  # (2, h, w) float32: delta, confidence; NaN where invalid
 
 
-def _shift_estimate(win: window.WindowInput, job: TileJob, core) -> tuple[int, int, float] | None:
-    """Phase correlation on the central half of a large tile (>= 256 px a side): the same
-    global shift at a quarter of the FFT cost. None where the tile is mostly invalid."""
+def _shift_estimate(win: window.WindowInput, job: TileJob) -> tuple[int, int, float] | None:
+    """Phase correlation on the window read (the central half of a large tile: the same
+    global shift at a quarter of the FFT cost). None where it is mostly invalid."""
     roles = job.params.profile.reflectance_roles
     k = roles.index("nir" if "nir" in roles else "green")
-    ok = win.has_data[core] & ~window.flags(win)[core]
+    ok = win.has_data & ~window.flags(win)
     if ok.mean() <= 0.5:
         return None
-    sub = core
-    cr, cc = core[0].start, core[1].start
-    if min(job.height, job.width) >= 512:
-        hh, ww = job.height // 2, job.width // 2
-        sub = (slice(cr + hh // 2, cr + hh // 2 + hh), slice(cc + ww // 2, cc + ww // 2 + ww))
-    return estimate_shift(win.before[k][sub], win.after[k][sub], max_shift=max(1, job.halo // 4))
+    return estimate_shift(win.before[k], win.after[k], max_shift=max(1, job.halo // 4))
 
 
 def process_tile(job: TileJob) -> TileOutput:
     """Run one tile job (see the module docstring)."""
     halo = job.halo if job.stage == "detect" else 0
+    r0, c0, r1, c1 = job.row - halo, job.col - halo, job.row + job.height + halo, job.col + job.width + halo
+    if job.stage == "normalise" and min(job.height, job.width) >= 512:
+        # samples for IR-MAD and the shift need no more than the central half of the tile
+        r0, c0 = job.row + job.height // 4, job.col + job.width // 4
+        r1, c1 = r0 + job.height // 2, c0 + job.width // 2
     with rasterio.Env(GDAL_CACHEMAX=job.gdal_cachemax_mb * 1024 * 1024):
         reader = cached_reader(job.run_id, job.pair)
-        r0 = max(0, job.row - halo)
-        c0 = max(0, job.col - halo)
-        r1 = min(job.scene_height, job.row + job.height + halo)
-        c1 = min(job.scene_width, job.col + job.width + halo)
+        r0, c0 = max(0, r0), max(0, c0)
+        r1, c1 = min(job.scene_height, r1), min(job.scene_width, c1)
         win = Window(c0, r0, c1 - c0, r1 - r0)
         date_b, date_a = reader.read_dates(win, job.shift)
     data = window.window_input(date_b, date_a, origin=(r0, c0))
@@ -100,7 +98,7 @@ def process_tile(job: TileJob) -> TileOutput:
     core = (slice(cr, cr + job.height), slice(cc, cc + job.width))
     out = TileOutput(job.row, job.col, job.height, job.width, 0)
     if job.stage == "normalise":
-        out.shift = _shift_estimate(data, job, core)
+        out.shift = _shift_estimate(data, job)
         out.samples = window.normalisation_sample(data, job.params)
         return out
     if job.stage == "sample":
