@@ -68,7 +68,7 @@ class TileOutput:
 
 
 def _shift_estimate(win: window.WindowInput, job: TileJob) -> tuple[int, int, float] | None:
-    """Phase correlation on the window read (the central half of a large tile: the same
+    """Phase correlation on the window read (the central half of a tile >= 1024 px: the same
     global shift at a quarter of the FFT cost). None where it is mostly invalid."""
     roles = job.params.profile.reflectance_roles
     k = roles.index("nir" if "nir" in roles else "green")
@@ -82,7 +82,7 @@ def process_tile(job: TileJob) -> TileOutput:
     """Run one tile job (see the module docstring)."""
     halo = job.halo if job.stage == "detect" else 0
     r0, c0, r1, c1 = job.row - halo, job.col - halo, job.row + job.height + halo, job.col + job.width + halo
-    if job.stage == "normalise" and min(job.height, job.width) >= 512:
+    if job.stage == "normalise" and min(job.height, job.width) >= 1024:
         # samples for IR-MAD and the shift need no more than the central half of the tile
         r0, c0 = job.row + job.height // 4, job.col + job.width // 4
         r1, c1 = r0 + job.height // 2, c0 + job.width // 2
