@@ -1,6 +1,7 @@
-"""Pure raster core of the imagery module (no Django): open/validate, align, masks,
-indices, change rules, clean-up, windowed parallel detection, zonal summary, synthetic
-scenes and accuracy evaluation."""
+"""Pure raster core of the imagery module (no Django): products and readers, radiometric
+normalisation, haze, clouds and masks, indices, change rules, clean-up, windowed parallel
+detection (``detect``: the steps; ``window``: per pixel; ``tiles``; ``seams``), time series,
+zonal summary, synthetic scenes, references and accuracy evaluation."""
 
 from .detect import detect_changes
 from .errors import (
@@ -12,6 +13,7 @@ from .errors import (
     NoValidPixelsError,
     RasterError,
     SensorMismatchError,
+    SeriesOrderError,
 )
 from .evaluate import evaluate
 from .scene import open_scene, validate_scene
@@ -26,6 +28,7 @@ __all__ = [
     "NoValidPixelsError",
     "RasterError",
     "SensorMismatchError",
+    "SeriesOrderError",
     "detect_changes",
     "evaluate",
     "open_scene",

@@ -1,11 +1,11 @@
 """Numba kernels for the per-pixel hot path of detection (optional: ``numba`` installed).
 
-``classify_raw`` gives exactly what the numpy path gives (``_reflectance`` -> ``nodata_invalid``
--> cloud/shadow masks -> ``classify_window``) in two passes over the tile instead of ~100 numpy
-passes with their temporaries: pass 1 computes per pixel the reflectance, nodata, the
-brightness cloud and shadow tests, the six indices and each rule's per-pixel ("naive") test;
-after the cloud dilation (numpy, on the cloud bounding box) pass 2 does the 3x3 robust tests
-and the one-pixel regrow only where a naive test passed. All arithmetic is float32 in the same
+The kernels give exactly what the numpy path of ``window`` gives, in two passes over the
+tile instead of ~100 numpy passes with their temporaries: ``pixel_pass`` computes per pixel
+(from the reader's float32 reflectance) the brightness cloud and shadow tests, the six
+indices and each rule's per-pixel ("naive") test; after the cloud dilation (numpy, on the
+cloud bounding box) ``rules_pass`` does the 3x3 robust tests and the one-pixel regrow only
+where a naive test passed. All arithmetic is float32 in the same
 order as numpy, constants are passed as float32 (numpy's weak Python scalars), NaN propagates
 through the 3x3 min/max as with ``np.minimum``; kernels release the GIL.
 """
@@ -41,14 +41,6 @@ def _nd(a, b, eps):
     q = num / den
     bad = (abs(den) <= eps) | (not math.isfinite(q))
     return np.float32(np.nan) if bad else q
-
-
-@njit(inline="always", **_KW)
-def _refl(raw, k, r, c, scale, offset, has_offset):
-    v = np.float32(raw[k, r, c]) * scale
-    if has_offset:
-        v = v + offset
-    return v
 
 
 @njit(inline="always", **_KW)
@@ -106,54 +98,24 @@ def _shadow(t0, t1, t2, t3, t4, o0, o1, o2, o3, o4, present, stotal, sfloor, sra
 
 
 @njit(inline="always", **_KW)
-def _load(rb, ra, i, r, c, present, scale, offset, has_offset, has_nodata, nodata, is_float, inv):
-    """Reflectance of band ``i`` at (r, c) on both dates (0 if the role is absent), and the
-    running nodata flag."""
+def _get(rb, ra, i, r, c, present):
+    """Reflectance of band ``i`` at (r, c) on both dates (0 if the role is absent)."""
     if not present:
-        return np.float32(0), np.float32(0), inv
-    u = rb[i, r, c]
-    w = ra[i, r, c]
-    if has_nodata:
-        inv |= (u == nodata) | (w == nodata)
-    if is_float:
-        inv |= (not math.isfinite(u)) | (not math.isfinite(w))
-    vu = np.float32(u) * scale
-    vw = np.float32(w) * scale
-    if has_offset:
-        vu = vu + offset
-        vw = vw + offset
-    return vu, vw, inv
+        return np.float32(0), np.float32(0)
+    return rb[i, r, c], ra[i, r, c]
 
 
 @njit(**_KW)
-def pixel_pass(
-    rb,
-    ra,
-    roles,
-    scale,
-    offset,
-    has_offset,
-    has_nodata,
-    nodata,
-    is_float,
-    cloud_test,
-    consts,
-    th,
-    invalid,
-    cloud,
-    vb,
-    va,
-    cb,
-    ca,
-    wb,
-    wa,
-    passing,
-):
-    """roles: band positions in rb/ra of (blue, green, red, nir, swir1), -1 if absent.
-    consts (float32): eps, cloud_brightness, cloud_whiteness, shadow_ratio, shadow_spread,
-    shadow_total_max (max_brightness * n), shadow_floor, ndvi_high, veg_after_max, water_margin,
-    three (3.0), two (2.0). th: thresholds (veg, construction, water) as float32.
-    passing bits: 1 vegetation_loss, 2 construction, 4 water_change (not yet ANDed with valid)."""
+def pixel_pass(rb, ra, roles, cloud_test, consts, th, cloud, vb, va, cb, ca, wb, wa, bb, ba, passing):
+    """cloud (uint8): 1 bright cloud, 2 uniform darkening (shadow) on either date.
+    rb/ra: float32 reflectance (bands, rows, cols); roles: band positions of (blue, green,
+    red, nir, swir1), -1 if absent. consts (float32): eps, cloud_brightness, cloud_whiteness,
+    shadow_ratio, shadow_spread, shadow_total_max (max_brightness * n), shadow_floor,
+    ndvi_high, veg_after_max, water_margin, three (3.0), two (2.0), built_brightness (visible
+    mean after a construction, SWIR sensors), brightness floor (the SWIR sensors' second
+    construction test: visible brightness rises). th: thresholds (veg,
+    construction, water) as float32. passing bits: 1 vegetation_loss, 2 construction,
+    4 water_change (not yet ANDed with valid)."""
     H = rb.shape[1]
     W = rb.shape[2]
     present = (roles[0] >= 0, roles[1] >= 0, roles[2] >= 0, roles[3] >= 0, roles[4] >= 0)
@@ -174,6 +136,8 @@ def pixel_pass(
     m = consts[9]
     three = consts[10]
     two = consts[11]
+    bright_after = consts[12]
+    tb = consts[13]
     tv = th[0]
     tc = th[1]
     tw = th[2]
@@ -181,23 +145,11 @@ def pixel_pass(
     has_swir = present[4]
     for r in range(H):
         for c in range(W):
-            inv = False
-            b0, a0, inv = _load(
-                rb, ra, i0, r, c, present[0], scale, offset, has_offset, has_nodata, nodata, is_float, inv
-            )
-            b1, a1, inv = _load(
-                rb, ra, i1, r, c, present[1], scale, offset, has_offset, has_nodata, nodata, is_float, inv
-            )
-            b2, a2, inv = _load(
-                rb, ra, i2, r, c, present[2], scale, offset, has_offset, has_nodata, nodata, is_float, inv
-            )
-            b3, a3, inv = _load(
-                rb, ra, i3, r, c, present[3], scale, offset, has_offset, has_nodata, nodata, is_float, inv
-            )
-            b4, a4, inv = _load(
-                rb, ra, i4, r, c, present[4], scale, offset, has_offset, has_nodata, nodata, is_float, inv
-            )
-            invalid[r, c] = inv
+            b0, a0 = _get(rb, ra, i0, r, c, present[0])
+            b1, a1 = _get(rb, ra, i1, r, c, present[1])
+            b2, a2 = _get(rb, ra, i2, r, c, present[2])
+            b3, a3 = _get(rb, ra, i3, r, c, present[3])
+            b4, a4 = _get(rb, ra, i4, r, c, present[4])
             cl = False
             mean_b = ((b0 + b1) + b2) / three  # visible mean: cloud test and brightness index
             mean_a = ((a0 + a1) + a2) / three
@@ -208,11 +160,14 @@ def pixel_pass(
                 if mean_a > cbright:
                     white = ((abs(a0 - mean_a) + abs(a1 - mean_a)) + abs(a2 - mean_a)) / three
                     cl |= white < cwhite * mean_a
+                dark = False
                 if not cl:
-                    cl = _shadow(a0, a1, a2, a3, a4, b0, b1, b2, b3, b4, present, stotal, sfloor, sratio, sspread)
-                if not cl:
-                    cl = _shadow(b0, b1, b2, b3, b4, a0, a1, a2, a3, a4, present, stotal, sfloor, sratio, sspread)
-            cloud[r, c] = cl
+                    dark = _shadow(a0, a1, a2, a3, a4, b0, b1, b2, b3, b4, present, stotal, sfloor, sratio, sspread)
+                if not (cl or dark):
+                    dark = _shadow(b0, b1, b2, b3, b4, a0, a1, a2, a3, a4, present, stotal, sfloor, sratio, sspread)
+                cloud[r, c] = 1 if cl else (2 if dark else 0)
+            else:
+                cloud[r, c] = 0
             # indices
             if has_nir:
                 v0 = _nd(b3, b2, eps)
@@ -233,8 +188,7 @@ def pixel_pass(
             bits = 0
             if ((v0 - v1) > tv) & (v0 >= high):
                 bits |= 1
-            if ((c1 - c0) > tc) & (v1 < v0) & (v1 < vmax):
-                bits |= 2
+            was_water = False
             if has_swir or has_nir:
                 if has_swir:
                     w0 = _nd(b1, b4, eps)
@@ -244,8 +198,15 @@ def pixel_pass(
                     w1 = _nd(a1, a3, eps)
                 wb[r, c] = w0
                 wa[r, c] = w1
+                was_water = w0 > m
                 if (((w1 > m) & (w0 < -m)) | ((w0 > m) & (w1 < -m))) & (abs(w1 - w0) > tw):
                     bits |= 4
+            bb[r, c] = mean_b
+            ba[r, c] = mean_a
+            built = (not has_swir) or (mean_a >= bright_after)
+            rise = ((c1 - c0) > tc) or (has_swir and ((mean_a - mean_b) > tb))
+            if rise & (v1 < v0) & (v1 < vmax) & (not was_water) & built:
+                bits |= 2
             passing[r, c] = bits
 
 
@@ -271,16 +232,24 @@ def _min_max3(a, r, c, H, W):
 
 
 @njit(inline="always", **_KW)
-def _score(rule, r, c, vb, va, cb, ca, wb, wa, H, W, high, m, t):
-    """(is_core, score) of ``rule`` (0 veg, 1 construction, 2 water) at (r, c)."""
+def _score(rule, r, c, vb, va, cb, ca, wb, wa, bb, ba, H, W, high, m, t, tt, tb, has_swir):
+    """(is_core, margin = (score - T) / T) of ``rule`` (0 veg, 1 construction, 2 water) at
+    (r, c); construction on SWIR sensors also passes on the brightness rise (its own margin)."""
     if rule == 0:
         mn, mx = _min_max3(vb, r, c, H, W)
         s = mn - va[r, c]
-        return (mn >= high) and (s > t), s
+        return (mn >= high) and (s > t), (s - t) / tt
     if rule == 1:
         mn, mx = _min_max3(cb, r, c, H, W)
         s = ca[r, c] - mx
-        return s > t, s
+        ok = s > t
+        x = (s - t) / tt
+        if has_swir:
+            mn, mx = _min_max3(bb, r, c, H, W)
+            sb = ba[r, c] - mx
+            ok = ok or (sb > tb)
+            x = max(x, (sb - tb) / tb)
+        return ok, x
     mn, mx = _min_max3(wb, r, c, H, W)
     w1 = wa[r, c]
     appear = (w1 > m) and (mx < -m)
@@ -291,18 +260,20 @@ def _score(rule, r, c, vb, va, cb, ca, wb, wa, H, W, high, m, t):
         s = mn - w1
     else:
         s = np.float32(-9)
-    return (appear or vanish) and (s > t), s
+    return (appear or vanish) and (s > t), (s - t) / tt
 
 
 @njit(**_KW)
-def rules_pass(vb, va, cb, ca, wb, wa, passing, valid, consts, th, classes, delta, conf):
+def rules_pass(vb, va, cb, ca, wb, wa, bb, ba, has_swir, passing, valid, consts, th, classes, delta, conf):
     """Robust 3x3 tests where a naive test passed (and the pixel is valid), then the regrow and
-    the class/delta/confidence rasters; rule order vegetation < construction < water."""
+    the class/delta/confidence rasters; rule order vegetation < construction < water.
+    Confidence: 0.25 + 0.25 * margin on core pixels, 0.25 on regrown ones (``change``)."""
     H = vb.shape[0]
     W = vb.shape[1]
     high = consts[7]
     m = consts[9]
-    half = np.float32(0.5)
+    tb = consts[13]
+    quarter = np.float32(0.25)
     core = np.zeros((H, W), np.uint8)
     any_pass = False
     for r in range(H):
@@ -317,7 +288,9 @@ def rules_pass(vb, va, cb, ca, wb, wa, passing, valid, consts, th, classes, delt
             bits = 0
             for rule in range(3):
                 if p & (1 << rule):
-                    ok, s = _score(rule, r, c, vb, va, cb, ca, wb, wa, H, W, high, m, th[rule])
+                    ok, x = _score(
+                        rule, r, c, vb, va, cb, ca, wb, wa, bb, ba, H, W, high, m, th[rule], th[3 + rule], tb, has_swir
+                    )
                     if ok:
                         bits |= 1 << rule
             core[r, c] = bits
@@ -351,13 +324,13 @@ def rules_pass(vb, va, cb, ca, wb, wa, passing, valid, consts, th, classes, delt
                 else:
                     delta[r, c] = wa[r, c] - wb[r, c]
                 if core[r, c] & bit:
-                    t = th[rule]
-                    ok, s = _score(rule, r, c, vb, va, cb, ca, wb, wa, H, W, high, m, t)
-                    x = (s - t) / th[3 + rule]
+                    ok, x = _score(
+                        rule, r, c, vb, va, cb, ca, wb, wa, bb, ba, H, W, high, m, th[rule], th[3 + rule], tb, has_swir
+                    )
                     if x < 0:
                         x = np.float32(0)
                     elif x > 1:
                         x = np.float32(1)
-                    conf[r, c] = half + half * x
+                    conf[r, c] = quarter + quarter * x
                 else:
-                    conf[r, c] = np.float32(0)
+                    conf[r, c] = quarter

@@ -9,10 +9,16 @@ pass this strict test are "core" pixels; a change region is then regrown by one 
 neighbours passing the plain per-pixel test (hysteresis), so true changes keep their full
 extent while isolated edge slivers (no core next to them) are never grown.
 
-Confidence per pixel is 0 where the strict test fails and 0.5 + 0.5*clip((s - T)/T, 0, 1)
-where it passes (s = robust score, T = threshold); a polygon's confidence is the mean over
-its pixels, i.e. 0.5 * (fraction of pixels passing the strict test) + 0.5 * (mean margin
-over threshold, capped at 100 %).
+Thresholds come from the scene: each rule's robust score is histogrammed over a sample of
+the pair (after radiometric normalisation); the bulk of that distribution is stable land, so
+its median and its spread (interquartile range / 1.349, a robust sigma) describe no change.
+A change must stand out: T = max(floor + max(median, 0), median + Z * sigma), a z-score test
+that also keeps the rule's fixed floor (a season shift the normalisation left moves the
+median, and the floor with it).
+
+Confidence per pixel (before the second-index and haze terms of ``window``): 0.25 on a
+regrown pixel and 0.25 + 0.25*clip((s - T)/T, 0, 1) on a core pixel (s = robust score), so
+one index alone never exceeds 0.5, "low"; a second index agreeing adds ``AGREE_BONUS``.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from .constants import (
     CLASS_CONSTRUCTION,
     CLASS_VEGETATION_LOSS,
     CLASS_WATER_CHANGE,
+    CONSTRUCTION_BRIGHT_AFTER,
     CONSTRUCTION_BRIGHT_FLOOR,
     CONSTRUCTION_NDBI_FLOOR,
     CONSTRUCTION_NDVI_AFTER_MAX,
@@ -46,6 +53,10 @@ HIST_BINS = 750
 # Drone RGB has no NIR: vegetation is ExG on reflectance (different scale from NDVI).
 EXG_VEGETATED = 0.10
 EXG_LOSS_FLOOR = 0.08
+#: How far (in robust sigmas of the scene's stable pixels) a change must stand out.
+Z_SCORE = 5.0
+#: Confidence added where a second, independent index agrees (see ``window``).
+AGREE_BONUS = 0.35
 
 
 def floors(prof: SensorProfile) -> dict[str, float]:
@@ -65,37 +76,27 @@ def rule_indices(prof: SensorProfile) -> dict[str, str | None]:
     }
 
 
-def otsu_from_histogram(hist: Array, edges: Array) -> float:
-    """Otsu threshold (maximum between-class variance) from a histogram."""
-    hist = np.asarray(hist, dtype=np.float64)
-    total = hist.sum()
+def robust_stats_from_histogram(hist: Array, edges: Array) -> tuple[float, float]:
+    """(median, robust sigma = IQR / 1.349) of a histogram, linear within bins; (nan, nan)
+    when it is empty."""
+    h = np.asarray(hist, dtype=np.float64)
+    total = h.sum()
     if total <= 0:
-        return float("nan")
-    centers = (edges[:-1] + edges[1:]) / 2
-    w0 = np.cumsum(hist)
-    w1 = total - w0
-    m = np.cumsum(hist * centers)
-    mu0 = np.divide(m, w0, out=np.zeros_like(m), where=w0 > 0)
-    mu1 = np.divide(m[-1] - m, w1, out=np.zeros_like(m), where=w1 > 0)
-    between = w0 * w1 * (mu0 - mu1) ** 2
-    i = int(np.argmax(between))
-    return float(edges[i + 1])
+        return float("nan"), float("nan")
+    cdf = np.concatenate([[0.0], np.cumsum(h)]) / total
+    q25, q50, q75 = np.interp([0.25, 0.5, 0.75], cdf, edges)
+    return float(q50), float((q75 - q25) / 1.349)
 
 
-def otsu_threshold(values: Array, *, bins: int = 256, value_range: tuple[float, float] | None = None) -> float:
-    """Otsu threshold of the finite ``values`` (nan if there are none)."""
-    v = np.asarray(values, dtype=np.float64)
-    v = v[np.isfinite(v)]
-    if v.size == 0:
-        return float("nan")
-    hist, edges = np.histogram(v, bins=bins, range=value_range or (float(v.min()), float(v.max()) + 1e-12))
-    return otsu_from_histogram(hist, edges)
-
-
-def auto_threshold(values_or_hist, floor: float, edges: Array | None = None) -> float:
-    """max(Otsu, floor); ``values_or_hist`` is raw values, or a histogram when ``edges`` given."""
-    t = otsu_from_histogram(values_or_hist, edges) if edges is not None else otsu_threshold(values_or_hist)
-    return float(floor) if not np.isfinite(t) else float(max(t, floor))
+def scene_threshold(hist: Array | None, floor: float, edges: Array, z: float = Z_SCORE) -> tuple[float, float, float]:
+    """(threshold, median, sigma) of one rule: max(floor + max(median, 0), median + z*sigma);
+    the floor alone without a histogram."""
+    if hist is None:
+        return float(floor), float("nan"), float("nan")
+    med, sigma = robust_stats_from_histogram(hist, edges)
+    if not np.isfinite(med):
+        return float(floor), med, sigma
+    return float(max(floor + max(med, 0.0), med + z * sigma)), med, sigma
 
 
 def max3(a: Array) -> Array:
@@ -106,6 +107,27 @@ def max3(a: Array) -> Array:
 def min3(a: Array) -> Array:
     """3x3 minimum, nearest edges (see ``morph``)."""
     return morph.min3(a)
+
+
+def _was_water(before: dict[str, Array], prof: SensorProfile) -> Array:
+    """Clearly water on the before date (MNDWI, or NDWI without SWIR, above the margin)."""
+    if prof.has_swir:
+        w = normalized_difference(before["green"], before["swir1"])
+    elif prof.has_nir:
+        w = normalized_difference(before["green"], before["nir"])
+    else:
+        return np.zeros(np.shape(before["green"]), bool)
+    return w > WATER_SIGN_MARGIN
+
+
+def _built_after(after: dict[str, Array], prof: SensorProfile) -> Array | bool:
+    """SWIR sensors: the after date is brighter in the visible than bare soil (a built surface;
+    a cleared field with a rising NDBI is vegetation loss). Without SWIR the construction
+    index is the brightness itself."""
+    if not prof.has_swir:
+        return True
+    mean = ((after["blue"] + after["green"]) + after["red"]) / np.float32(3)
+    return mean >= np.float32(CONSTRUCTION_BRIGHT_AFTER)
 
 
 @dataclass
@@ -139,8 +161,10 @@ def compute_scores(before: dict[str, Array], after: dict[str, Array], prof: Sens
         ncand["vegetation_loss"] = vb >= high
         delta["vegetation_loss"] = va - vb
 
-        # Construction / bare soil: NDBI up and NDVI down (SWIR); else visible brightness up,
-        # NDVI (ExG) down and low after.
+        # Construction: NDBI up, NDVI down and bright after (SWIR); else visible brightness up,
+        # NDVI (ExG) down and low after; never on what was water (filled water is the water
+        # rule's, and the indices of dark water are mostly noise).
+        was_water = _was_water(before, prof)
         if prof.has_swir:
             cb = normalized_difference(before["swir1"], before["nir"])
             ca = normalized_difference(after["swir1"], after["nir"])
@@ -149,7 +173,7 @@ def compute_scores(before: dict[str, Array], after: dict[str, Array], prof: Sens
             ca = brightness(after["blue"], after["green"], after["red"])
         score["construction"] = ca - max3(cb)
         veg_after_max = CONSTRUCTION_NDVI_AFTER_MAX if prof.has_nir else EXG_VEGETATED
-        c_state = (va < vb) & (va < veg_after_max)
+        c_state = (va < vb) & (va < veg_after_max) & ~was_water & _built_after(after, prof)
         cand["construction"] = c_state
         naive["construction"] = ca - cb
         ncand["construction"] = c_state
@@ -195,20 +219,21 @@ def score_histograms(scores: RuleScores, valid: Array) -> dict[str, Array]:
 
 
 def thresholds_from_histograms(
-    hists: dict[str, Array], prof: SensorProfile, fixed: dict[str, float] | None = None
+    hists: dict[str, Array], prof: SensorProfile, fixed: dict[str, float] | None = None, *, z: float = Z_SCORE
 ) -> Thresholds:
-    """Per rule: the fixed value if given, else max(Otsu of the histogram, floor)."""
+    """Per rule: the fixed value if given, else the scene threshold (``scene_threshold``)."""
     fixed = dict(fixed or {})
     fl = floors(prof)
     edges = np.linspace(*HIST_RANGE, HIST_BINS + 1)
-    vals, auto = {}, []
+    vals, auto, stats = {}, [], {}
     for rule in RULES:
         if rule in fixed and fixed[rule] is not None:
             vals[rule] = float(fixed[rule])
         else:
-            h = hists.get(rule)
-            vals[rule] = auto_threshold(h, fl[rule], edges) if h is not None else fl[rule]
+            vals[rule], med, sigma = scene_threshold(hists.get(rule), fl[rule], edges, z)
             auto.append(rule)
+            if np.isfinite(med):
+                stats[rule] = (round(med, 4), round(sigma, 4))
     idx = rule_indices(prof)
     return Thresholds(
         vegetation_loss=vals["vegetation_loss"],
@@ -217,36 +242,8 @@ def thresholds_from_histograms(
         auto=tuple(auto),
         construction_index=idx["construction"] or "",
         water_index=idx["water_change"] or "",
+        stable=stats,
     )
-
-
-def classify(scores: RuleScores, valid: Array, thresholds: Thresholds) -> tuple[Array, Array, Array]:
-    """Class raster (uint8, 0 = no change), per-pixel delta of the class's index, and
-    per-pixel confidence. Priority when rules overlap: water > construction > vegetation."""
-    shape = valid.shape
-    classes = np.zeros(shape, dtype=np.uint8)
-    delta = np.zeros(shape, dtype=np.float32)
-    conf = np.zeros(shape, dtype=np.float32)
-    for rule, cls in (
-        ("vegetation_loss", CLASS_VEGETATION_LOSS),
-        ("construction", CLASS_CONSTRUCTION),
-        ("water_change", CLASS_WATER_CHANGE),
-    ):
-        if rule not in scores.score:
-            continue
-        t = np.float32(getattr(thresholds, rule))
-        s = scores.score[rule]
-        core = scores.candidate[rule] & (s > t) & valid
-        if not core.any():
-            continue
-        grown = morph.dilate3(core)
-        final = core | (grown & scores.naive_candidate[rule] & (scores.naive[rule] > t) & valid)
-        classes[final] = cls
-        delta[final] = scores.delta[rule][final]
-        c = np.zeros(shape, dtype=np.float32)
-        c[core] = 0.5 + 0.5 * np.clip((s[core] - t) / max(float(t), 1e-6), 0.0, 1.0)
-        conf[final] = c[final]
-    return classes, delta, conf
 
 
 def _paint(
@@ -256,26 +253,31 @@ def _paint(
     cls: int,
     core: Array,
     passing: Array,
-    score: Array,
-    t: np.float32,
+    margin: Array,
     after_index: Array,
     before_index: Array,
 ) -> None:
     """Write one rule's result: final = passing pixels next to (or in) a core pixel; core pixels
-    get 0.5 + 0.5*margin confidence, regrown ones 0 (as ``classify``)."""
+    get 0.25 + 0.25*margin confidence (margin = (score - T) / T, clipped to 0..1), regrown
+    ones 0.25."""
     final = morph.dilate3(core)
     final &= passing
     classes[final] = cls
     delta[final] = after_index[final] - before_index[final]
-    conf[final] = 0
-    conf[core] = 0.5 + 0.5 * np.clip((score[core] - t) / max(float(t), 1e-6), 0.0, 1.0)
+    conf[final] = 0.25
+    conf[core] = 0.25 + 0.25 * np.clip(margin[core], 0.0, 1.0)
+
+
+def _margin(score: Array, t: np.float32) -> Array:
+    return (score - t) / max(float(t), 1e-6)
 
 
 def classify_window(
     before: dict[str, Array], after: dict[str, Array], valid: Array, prof: SensorProfile, thresholds: Thresholds
 ) -> tuple[Array, Array, Array]:
-    """Same result as ``classify(compute_scores(before, after, prof), valid, thresholds)``,
-    computed faster once the thresholds are known.
+    """Class raster (uint8, 0 = no change), per-pixel delta of the class's index and per-pixel
+    confidence; priority when rules overlap: water > construction > vegetation. The numpy
+    reference of the numba kernels.
 
     Each rule's per-pixel ("naive") test is a necessary condition of its robust 3x3 test (the
     3x3 min/max of the before index is never on the change side of the pixel's own value), and
@@ -310,7 +312,7 @@ def classify_window(
             core &= passing
             del mn
             if core.any():
-                _paint(classes, delta, conf, CLASS_VEGETATION_LOSS, core, passing, s, t, va, vb)
+                _paint(classes, delta, conf, CLASS_VEGETATION_LOSS, core, passing, _margin(s, t), va, vb)
             del s, core
 
         # construction: state = NDVI falls and is low after; score = ca - max3(cb)
@@ -324,17 +326,29 @@ def classify_window(
         veg_after_max = CONSTRUCTION_NDVI_AFTER_MAX if prof.has_nir else EXG_VEGETATED
         passing = ca - cb
         passing = passing > t
+        if prof.has_swir:  # or the visible brightness rises: roofs on bare soil lower NDBI
+            bb = brightness(before["blue"], before["green"], before["red"])
+            ba = brightness(after["blue"], after["green"], after["red"])
+            tb = np.float32(CONSTRUCTION_BRIGHT_FLOOR)
+            passing |= (ba - bb) > tb
         passing &= va < vb
         passing &= va < veg_after_max
+        passing &= ~_was_water(before, prof)
+        passing &= _built_after(after, prof)
         passing &= valid
         if passing.any():
             s = max3(cb)
             np.subtract(ca, s, out=s)
             core = s > t
+            margin = _margin(s, t)
+            if prof.has_swir:
+                sb = ba - max3(bb)
+                core |= sb > tb
+                np.maximum(margin, (sb - tb) / tb, out=margin)
             core &= passing
             if core.any():
-                _paint(classes, delta, conf, CLASS_CONSTRUCTION, core, passing, s, t, ca, cb)
-            del s, core
+                _paint(classes, delta, conf, CLASS_CONSTRUCTION, core, passing, margin, ca, cb)
+            del s, core, margin
         del cb, ca, vb, va
 
         if prof.has_swir or prof.has_nir:
@@ -360,5 +374,5 @@ def classify_window(
                 core &= passing
                 del mx, mn, appear, vanish
                 if core.any():
-                    _paint(classes, delta, conf, CLASS_WATER_CHANGE, core, passing, s, t, wa, wb)
+                    _paint(classes, delta, conf, CLASS_WATER_CHANGE, core, passing, _margin(s, t), wa, wb)
     return classes, delta, conf

@@ -1,5 +1,14 @@
 """Clean-up of change-class rasters: opening, sieve to a minimum mapping unit (m²),
-polygonize (after sieving), areas in true m² (ellipsoidal), simplify."""
+polygonize (after sieving), areas in true m² (ellipsoidal), simplify.
+
+Linear features (new roads, tracks, embankments) are 2 pixels wide at 10 m: a 3x3 opening
+erases anything narrower than 3 pixels, so the opening here is by a 2x2 square (it removes
+1-pixel lines, edge slivers and isolated pixels, and keeps what is at least 2 pixels wide in
+any direction), then regrows into the changed pixels next to what it kept, so the staircase
+edges of diagonal features are not shaved off. The minimum mapping unit applies to area *or*
+length: an elongated region whose length (of the rectangle with its area and perimeter)
+reaches ``min_length`` stays whatever its area.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +23,8 @@ from rasterio.features import shapes
 from rasterio.windows import Window
 from rasterio.windows import transform as window_transform
 from scipy import ndimage
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra
 from shapely.geometry import Polygon, shape
 
 from . import morph
@@ -21,27 +32,172 @@ from . import morph
 Array = np.ndarray
 GEOD = Geod(ellps="WGS84")
 FOUR = ndimage.generate_binary_structure(2, 1)  # 4-connectivity everywhere (label, sieve, shapes)
+EIGHT = ndimage.generate_binary_structure(2, 2)  # only to find thin diagonal lines
+LINE_MIN_WIDTH_PX = 1.25
+LINE_MAX_WIDTH_PX = 3.0
 
 
-def morphological_opening(mask: Array, size: int = 3) -> Array:
-    """Binary opening with a ``size``×``size`` square (removes 1-pixel lines and specks)."""
+def morphological_opening(mask: Array, size: int = 2) -> Array:
+    """Opening that keeps features at least ``size`` pixels wide (see the module docstring):
+    ``size`` 2: 2x2 opening plus a one-pixel regrow into ``mask``; ``size`` >= 3: the plain
+    ``size`` x ``size`` square opening."""
     m = np.asarray(mask).astype(bool, copy=False)
-    if size == 3:
-        box = morph.bbox(m, 2)  # erosion/dilation only reach 2 pixels from the changed ones
-        out = np.zeros(m.shape, dtype=bool)
-        if box is not None:
-            sub = m[box]
-            out[box] = morph.dilate3(morph.erode3(sub)) & sub
+    out = np.zeros(m.shape, dtype=bool)
+    box = morph.bbox(m, 2)
+    if box is None:
         return out
-    m8 = m.astype(np.uint8)
+    sub = m[box]
+    if size == 2:
+        opened = morph.open2(sub)
+        out[box] = opened | (morph.dilate3(opened) & sub)
+        return out
+    if size == 3:
+        out[box] = morph.dilate3(morph.erode3(sub)) & sub
+        return out
+    m8 = sub.astype(np.uint8)
     er = ndimage.minimum_filter(m8, size=size, mode="nearest")
-    return ndimage.maximum_filter(er, size=size, mode="nearest").astype(bool) & m
+    out[box] = ndimage.maximum_filter(er, size=size, mode="nearest").astype(bool) & sub
+    return out
 
 
-def open_classes(classes: Array, size: int = 3) -> Array:
-    """Opening of the changed mask (any class); classes outside it are cleared."""
+def open_classes(classes: Array, size: int = 2, *, min_length_px: float | None = None) -> Array:
+    """Opening of the changed mask (any class); classes outside it are cleared.
+
+    With ``min_length_px``: thin lines the opening would cut (a road at 45 degrees crosses
+    two pixels per row, and a 2x2 square does not fit in that staircase) are kept whole when
+    they are lines (``thin_lines``), and made 4-connected (``bridge_diagonals``) so they come
+    out as one region, not a string of sub-MMU pieces."""
+    changed = classes > 0
+    keep = morphological_opening(changed, size)
     out = classes.copy()
-    out[~morphological_opening(classes > 0, size)] = 0
+    if min_length_px is not None and (changed & ~keep).any():
+        lines = thin_lines(changed, min_length_px)
+        if lines.any():
+            keep |= lines
+            bridge_diagonals(out, lines)
+            keep |= (out > 0) & morph.dilate3(lines)
+    out[~keep] = 0
+    return out
+
+
+def geodesic_length(component: Array) -> float:
+    """Longest shortest path (pixel centres, 8-neighbour steps of 1 or sqrt 2) across a
+    connected pixel set: its length along any curve (two Dijkstra sweeps)."""
+    rr, cc = np.nonzero(component)
+    n = rr.size
+    if n < 2:
+        return float(n)
+    index = -np.ones(component.shape, np.int64)
+    index[rr, cc] = np.arange(n)
+    src, dst, wts = [], [], []
+    h, w = component.shape
+    for dr, dc, wt in ((0, 1, 1.0), (1, 0, 1.0), (1, 1, 2**0.5), (1, -1, 2**0.5)):
+        r2, c2 = rr + dr, cc + dc
+        ok = (r2 < h) & (c2 >= 0) & (c2 < w)
+        j = np.full(n, -1)
+        j[ok] = index[r2[ok], c2[ok]]
+        sel = j >= 0
+        src.append(np.flatnonzero(sel))
+        dst.append(j[sel])
+        wts.append(np.full(int(sel.sum()), wt))
+    graph = csr_matrix((np.concatenate(wts), (np.concatenate(src), np.concatenate(dst))), shape=(n, n))
+    d = dijkstra(graph, directed=False, indices=0)
+    far = int(np.argmax(np.where(np.isfinite(d), d, -1)))
+    d = dijkstra(graph, directed=False, indices=far)
+    return float(np.max(d[np.isfinite(d)])) + 1.0
+
+
+def thin_lines(changed: Array, min_length_px: float) -> Array:
+    """Pixels of 8-connected changed regions that are lines: at least ``min_length_px`` long
+    along their middle (``geodesic_length``) and between ``LINE_MIN_WIDTH_PX`` and
+    ``LINE_MAX_WIDTH_PX`` wide on average (area / length). A 2-px road at any angle is >= 1.4
+    px wide by this measure; a one-pixel sliver along a shifted edge is 1 or less."""
+    out = np.zeros(changed.shape, bool)
+    box = morph.bbox(changed, 1)
+    if box is None:
+        return out
+    lab, n = ndimage.label(changed[box], structure=EIGHT)
+    sizes = np.bincount(lab.ravel(), minlength=n + 1)
+    rough = rectangle_length(sizes, label_perimeters(lab, n))  # >= the true length: a pre-filter
+    cand = (rough >= min_length_px) & (sizes <= LINE_MAX_WIDTH_PX * rough)
+    cand[0] = False
+    sub = out[box]
+    for i, sl in enumerate(ndimage.find_objects(lab), start=1):
+        if sl is None or not cand[i]:
+            continue
+        comp = lab[sl] == i
+        length = geodesic_length(comp)
+        if length >= min_length_px and LINE_MIN_WIDTH_PX <= sizes[i] / length <= LINE_MAX_WIDTH_PX:
+            sub[sl] |= comp
+    return out
+
+
+def bridge_diagonals(classes: Array, where: Array) -> None:
+    """In place: where two changed pixels of ``where`` touch only at a corner, also set the
+    pixel beside them (the one to the right of the upper one) to the upper one's class."""
+    m = (classes > 0) & where
+    a, b = m[:-1, :-1], m[1:, 1:]  # down-right diagonal
+    gap = a & b & ~m[:-1, 1:] & ~m[1:, :-1]
+    classes[:-1, 1:][gap] = classes[:-1, :-1][gap]
+    m = (classes > 0) & where
+    a, b = m[:-1, 1:], m[1:, :-1]  # down-left diagonal
+    gap = a & b & ~m[:-1, :-1] & ~m[1:, 1:]
+    classes[1:, 1:][gap] = classes[:-1, 1:][gap]
+
+
+def rectangle_length(area: Array, perimeter: Array) -> Array:
+    """Length of the rectangle with this area and perimeter (its width for a square); for a
+    thin region, its length along the middle (any curve)."""
+    half = np.asarray(perimeter, np.float64) / 2
+    disc = np.maximum(half * half - 4 * np.asarray(area, np.float64), 0)
+    return (half + np.sqrt(disc)) / 2
+
+
+def label_perimeters(labels: Array, n: int) -> Array:
+    """Perimeter (pixel edges between a region and anything else, the array border included)
+    of each label 0..n."""
+    per = np.zeros(n + 1, dtype=np.int64)
+    for a, b in ((labels[:, 1:], labels[:, :-1]), (labels[1:], labels[:-1])):
+        diff = a != b
+        per += np.bincount(a[diff], minlength=n + 1)
+        per += np.bincount(b[diff], minlength=n + 1)
+    for edge in (labels[0], labels[-1], labels[:, 0], labels[:, -1]):
+        per += np.bincount(edge.ravel(), minlength=n + 1)
+    return per
+
+
+def harmonise_classes(classes: Array, min_pixels: int, *, min_length_px: float | None = None) -> Array:
+    """One change, one class: inside each changed region (4-connected, any class), a piece of
+    one class smaller than ``min_pixels`` takes the class most of the region has, and so does
+    all of a thin line (``open_classes``), whose mixed pixels flip between vegetation loss and
+    construction along its length (left as is, it would come out as a string of pieces each
+    below the minimum mapping unit)."""
+    box = morph.bbox(classes > 0)
+    if box is None:
+        return classes
+    out = classes.copy()
+    sub = out[box]
+    lab, n = ndimage.label(sub > 0, structure=FOUR)
+    if n == 0:
+        return out
+    flat = lab.ravel()
+    at = np.flatnonzero(flat)
+    votes = np.zeros((n + 1, 4), np.int64)
+    np.add.at(votes, (flat[at], np.minimum(sub.ravel()[at], 3)), 1)
+    if not ((votes[:, 1:] > 0).sum(axis=1) > 1).any():
+        return out  # no region mixes classes
+    major = votes[:, 1:].argmax(axis=1).astype(np.uint8) + 1
+    relabel = np.zeros(sub.shape, bool)
+    if min_length_px is not None:
+        relabel |= thin_lines(sub > 0, min_length_px)
+    for cls in (1, 2, 3):
+        pl, pn = ndimage.label(sub == cls, structure=FOUR)
+        if pn:
+            small = np.bincount(pl.ravel(), minlength=pn + 1) < min_pixels
+            small[0] = False
+            relabel |= small[pl]
+    relabel &= sub > 0
+    sub[relabel] = major[lab[relabel]]
     return out
 
 
@@ -71,10 +227,17 @@ def _touches_border(
 
 
 def sieve(
-    classes: Array, min_pixels: int, *, keep_border: bool = True, valid: Array | None = None, fill_holes: bool = True
+    classes: Array,
+    min_pixels: int,
+    *,
+    keep_border: bool = True,
+    valid: Array | None = None,
+    fill_holes: bool = True,
+    min_length_px: float | None = None,
 ) -> Array:
-    """Remove changed regions (4-connected, any class) smaller than ``min_pixels`` and fill
-    no-change holes smaller than ``min_pixels`` inside changes (only valid pixels).
+    """Remove changed regions (4-connected, any class) smaller than ``min_pixels`` unless
+    their length (``rectangle_length``) reaches ``min_length_px``, and fill no-change holes
+    smaller than ``min_pixels`` inside changes (only valid pixels).
 
     With ``keep_border`` regions touching the array border are kept whatever their size: in a
     tile with halo they may continue in the next tile, and are judged after the seam merge.
@@ -93,6 +256,8 @@ def sieve(
         sizes = np.bincount(lab.ravel(), minlength=n + 1)
         small = sizes < min_pixels
         small[0] = False
+        if min_length_px is not None and small.any():
+            small &= rectangle_length(sizes, label_perimeters(lab, n)) < min_length_px
         if keep_border:
             small[_touches_border(lab, box, out.shape)] = False
         if small.any():
@@ -193,6 +358,7 @@ class RegionStats:
     sum_delta: float
     sum_conf: float
     on_seam: bool  # touches a tile edge that is not the scene edge
+    sum_first: float = 0.0  # time series: sum of the first-seen date index
 
 
 def polygonize_regions(
@@ -201,10 +367,12 @@ def polygonize_regions(
     delta: Array,
     conf: Array,
     seam_edges: tuple[bool, bool, bool, bool] = (False, False, False, False),
+    first: Array | None = None,
 ) -> list[RegionStats]:
     """Polygonize each 4-connected single-class region (after sieving) with its stats.
 
-    ``seam_edges`` = (top, bottom, left, right): which array edges are tile seams.
+    ``seam_edges`` = (top, bottom, left, right): which array edges are tile seams; ``first``:
+    the first-seen date index per pixel (time series), summed per region.
     """
     out: list[RegionStats] = []
     box = morph.bbox(classes > 0)
@@ -214,6 +382,7 @@ def polygonize_regions(
     (r0, r1), (c0, c1) = (box[0].start, box[0].stop), (box[1].start, box[1].stop)
     full_h, full_w = classes.shape
     classes, delta, conf = classes[box], delta[box], conf[box]
+    first = first[box] if first is not None else None
     transform = window_transform(Window(c0, r0, c1 - c0, r1 - r0), transform)
     seam_edges = (
         seam_edges[0] and r0 == 0,
@@ -237,6 +406,9 @@ def polygonize_regions(
     counts = np.bincount(lab_at, minlength=n + 1)
     sdelta = np.bincount(lab_at, weights=delta.ravel()[at].astype(np.float64), minlength=n + 1)
     sconf = np.bincount(lab_at, weights=conf.ravel()[at].astype(np.float64), minlength=n + 1)
+    sfirst = (
+        None if first is None else np.bincount(lab_at, weights=first.ravel()[at].astype(np.float64), minlength=n + 1)
+    )
     seam = np.zeros(n + 1, dtype=bool)
     for is_seam, edge in zip(seam_edges, (labels[0], labels[-1], labels[:, 0], labels[:, -1]), strict=False):
         if is_seam:
@@ -245,7 +417,15 @@ def polygonize_regions(
     for geom, value in shapes(labels, mask=labels > 0, connectivity=4, transform=transform):
         i = int(value)
         out.append(
-            RegionStats(shape(geom), cls_of[i], int(counts[i]), float(sdelta[i]), float(sconf[i]), bool(seam[i]))
+            RegionStats(
+                shape(geom),
+                cls_of[i],
+                int(counts[i]),
+                float(sdelta[i]),
+                float(sconf[i]),
+                bool(seam[i]),
+                float(sfirst[i]) if sfirst is not None else 0.0,
+            )
         )
     return out
 

@@ -39,10 +39,11 @@ CLASS_BY_NAME: dict[str, int] = {v: k for k, v in CHANGE_CLASSES.items()}
 
 # Rule defaults (reflectance / index units).
 NDVI_VEGETATED = 0.45  # "NDVI was high" before
-VEG_LOSS_FLOOR = 0.15  # minimum NDVI drop (domain default)
+VEG_LOSS_FLOOR = 0.10  # minimum NDVI drop
 CONSTRUCTION_NDBI_FLOOR = 0.10  # minimum NDBI rise (SWIR sensors)
 CONSTRUCTION_BRIGHT_FLOOR = 0.10  # minimum rise of mean visible reflectance (no SWIR)
 CONSTRUCTION_NDVI_AFTER_MAX = 0.25  # "built" surfaces have low NDVI after
+CONSTRUCTION_BRIGHT_AFTER = 0.12  # ... and (SWIR sensors) are brighter than bare soil in the visible
 WATER_FLOOR = 0.20  # minimum |d MNDWI| / |d NDWI|
 WATER_SIGN_MARGIN = 0.05  # index must be clearly on each side of 0
 CLOUD_BRIGHTNESS = 0.30  # mean visible reflectance above which a pixel may be cloud

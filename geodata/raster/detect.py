@@ -1,504 +1,158 @@
-"""Windowed, parallel change detection on a scene pair.
+"""Windowed, parallel change detection on a scene pair, in named steps.
 
-Tiles are block-aligned windows of the before grid read with a halo (context for the 3x3
-misregistration test, opening, cloud dilation and the sieve); only the tile core is kept.
-A region touching a tile seam is polygonized per tile and the pieces are unioned after all
-tiles are done, so a change crossing a seam comes out as one polygon; per-tile sums (pixels,
-index change, confidence) are added up over the pieces. Memory per worker is bounded by the
-tile size, never by the scene size: no band is ever read whole.
+``detect_changes``: **open** the pair (``io.open_pair``: any input kind, each date with its
+own scale and offset) -> **plan** block-aligned tiles over the overlap -> **normalise**: on an
+evenly spread sample of tiles, fit the after date onto the before date (IR-MAD, ``normalize``)
+and estimate the co-registration shift -> **thresholds**: on the same sample, normalised and
+shifted, histogram each rule's score and derive the scene thresholds (z-score over the stable
+pixels, with the rule's floor, ``change``) -> **detect** every tile (``tiles``: mask, haze,
+indices, change rules, evidence, clean-up, polygons; ``window`` for the per-pixel steps) ->
+**merge** the pieces cut by tile seams, apply the minimum mapping unit by area or length
+(``seams``).
 
-Automatic thresholds are scene-wide: one pass over an evenly spread sample of tiles builds
-histograms of each rule's score, Otsu runs on the pooled histogram, with the rule's floor.
-
-Speed (one worker should cost little more than reading the bands): each dataset is read once
-per tile, all needed bands in one call; detection tiles go in bands of a few tile rows,
-column by column (``cache_friendly_order``), so the blocks a halo shares with a neighbour are
-still in GDAL's block cache; the sample pass reads block-aligned cores only. The per-pixel work
-runs in two numba kernels (``_fast``, when numba is installed; otherwise the numpy functions,
-which give the same result): indices, masks and each rule's per-pixel test in one pass, the
-3x3 robust tests and regrow only where a per-pixel test passed. Opening, sieve, hole filling
-and polygonizing work on bounding boxes of the changed pixels.
+Memory per worker is bounded by the tile size, never by the scene size: no band is read whole.
+Speed: each date is read once per tile; detection tiles go in bands of a few tile rows,
+column by column (``tiles.cache_friendly_order``), so blocks a halo shares with a neighbour
+are still in GDAL's block cache; the sample stages read block-aligned cores only; the
+per-pixel work runs in numba kernels (``_fast``) when numba is installed.
 """
 
 from __future__ import annotations
 
-import math
 import os
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import rasterio
-import shapely
 from rasterio.windows import Window
-from shapely.strtree import STRtree
 
-from . import _fast, cleanup
-from .align import estimate_shift
-from .change import (
-    EXG_VEGETATED,
-    HIST_BINS,
-    HIST_RANGE,
-    RULES,
-    classify_window,
-    compute_scores,
-    max3,
-    min3,
-    rule_indices,
-    score_histograms,
-    thresholds_from_histograms,
-)
-from .constants import (
-    CHANGE_CLASSES,
-    CLASS_INVALID,
-    CLOUD_BRIGHTNESS,
-    CLOUD_WHITENESS,
-    CONSTRUCTION_NDVI_AFTER_MAX,
-    NDVI_VEGETATED,
-    SHADOW_MAX_BRIGHTNESS,
-    SHADOW_RATIO,
-    SHADOW_SPREAD,
-    WATER_SIGN_MARGIN,
-    SensorProfile,
-)
+from .change import RULES, rule_indices, thresholds_from_histograms
+from .cleanup import min_pixels_for_area
+from .constants import CLASS_CONSTRUCTION, CLASS_INVALID
 from .errors import DetectionCancelled, NoValidPixelsError
-from .io import Pair, cached_reader, close_run, open_pair
-from .masks import brightness_cloud, dilate, nodata_invalid, qa_invalid, scl_invalid, shadow_by_darkening
+from .io import Pair, close_run, open_pair
+from .normalize import Normalisation, fit_normalisation
 from .runner import Cancelled, Runner
-from .types import CancelCallback, ChangeRecord, DetectionResult, ProgressCallback, Thresholds
+from .seams import merge_regions, repaint, to_records
+from .tiles import TileJob, TileOutput, cache_friendly_order, plan_tiles, process_tile
+from .types import CancelCallback, DetectionResult, ProgressCallback
+from .window import WindowParams
 
 DEFAULT_TILE = 1024
 DEFAULT_HALO = 16
 DEFAULT_MIN_AREA_M2 = 500.0
+#: Haze blocks span about this many metres (``haze``); none below ``HAZE_MIN_PIXEL_M``.
+HAZE_BLOCK_M = 640.0
+HAZE_MIN_PIXEL_M = 2.0
+
+__all__ = ["DEFAULT_HALO", "DEFAULT_MIN_AREA_M2", "DEFAULT_TILE", "detect_changes", "plan_tiles"]
 
 
-# ----------------------------------------------------------------------------- tile jobs
-@dataclass(frozen=True)
-class TileJob:
-    run_id: str
-    pair: Pair
-    profile: SensorProfile
-    row: int
-    col: int
-    height: int
-    width: int
-    halo: int
-    scene_height: int
-    scene_width: int
-    min_pixels: int
-    cloud_dilation_px: int
-    gdal_cachemax_mb: int
-    thresholds: Thresholds | None = None  # None: sample pass (histograms + shift estimate)
-    want_classes: bool = False
-    shift: tuple[int, int] = (0, 0)  # co-registration: after[r - dy, c - dx] ~ before[r, c]
+def default_min_length_m(min_area_m2: float, pixel_size: float) -> float:
+    """Length that keeps an elongated region below the area MMU: 3 x the side of the MMU
+    square, at least 10 pixels."""
+    return max(3.0 * min_area_m2**0.5, 10.0 * pixel_size)
 
 
-@dataclass
-class TileOutput:
-    row: int
-    col: int
-    height: int
-    width: int
-    valid_pixels: int
-    regions: list = field(default_factory=list)
-    classes: np.ndarray | None = None
-    hists: dict | None = None
-    shift: tuple[int, int, float] | None = None
+def haze_block_px(pixel_size: float) -> int:
+    if pixel_size < HAZE_MIN_PIXEL_M:
+        return 0
+    return int(np.clip(round(HAZE_BLOCK_M / pixel_size), 32, 128))
 
 
-def _reflectance(raw: np.ndarray, prof: SensorProfile, roles: tuple[str, ...]) -> dict[str, np.ndarray]:
-    out = {}
-    scale = np.float32(prof.scale)
-    offset = np.float32(prof.offset)
-    for i, role in enumerate(roles):
-        r = np.multiply(raw[i], scale, dtype=np.float32)  # one pass: cast and scale
-        if offset:
-            r += offset
-        out[role] = r
-    return out
+def _sun(source) -> tuple[float, float] | None:
+    if source.sun_azimuth is None or source.sun_zenith is None:
+        return None
+    return float(source.sun_azimuth), float(source.sun_zenith)
 
 
-def _cloud_mask(inv_shape, prof: SensorProfile, before, after, mask_before, mask_after) -> np.ndarray:
-    if prof.mask_band in ("scl", "qa"):
-        test = scl_invalid if prof.mask_band == "scl" else qa_invalid
-        cloud = np.zeros(inv_shape, bool)
-        for mk in (mask_before, mask_after):
-            if mk is not None:
-                cloud |= mk if mk.dtype == bool else test(mk)  # bool: the reader's product flags
-        return cloud
-    roles = prof.reflectance_roles
-    vis_b = [before[r] for r in ("blue", "green", "red")]
-    vis_a = [after[r] for r in ("blue", "green", "red")]
-    cloud = brightness_cloud(*vis_b)
-    cloud |= brightness_cloud(*vis_a)
-    allb = [before[r] for r in roles]
-    alla = [after[r] for r in roles]
-    cloud |= shadow_by_darkening(alla, allb)
-    cloud |= shadow_by_darkening(allb, alla)
-    return cloud
+def _plan(pair: Pair, tile_size: int) -> list[tuple[int, int, int, int]]:
+    """Step plan: tiles of the grid that touch the overlap of the two dates."""
+    g, ov = pair.grid, pair.overlap
+    return [
+        t
+        for t in plan_tiles(g.height, g.width, g.block_shape, tile_size)
+        if t[0] < ov.row_off + ov.height + 1
+        and t[0] + t[2] > ov.row_off - 1
+        and t[1] < ov.col_off + ov.width + 1
+        and t[1] + t[3] > ov.col_off - 1
+    ]
 
 
-def analyze_window(
-    raw_before: np.ndarray,
-    raw_after: np.ndarray,
-    prof: SensorProfile,
-    *,
-    mask_before: np.ndarray | None = None,
-    mask_after: np.ndarray | None = None,
-    thresholds: Thresholds | None = None,
-    cloud_dilation_px: int = 3,
-):
-    """Pure core on arrays (bands in ``prof.reflectance_roles`` order): returns
-    (scores, valid) when ``thresholds`` is None, else (classes, delta, conf, valid)."""
-    roles = prof.reflectance_roles
-    invalid = nodata_invalid(raw_before, prof.nodata)
-    invalid |= nodata_invalid(raw_after, prof.nodata)
-    before = _reflectance(raw_before, prof, roles)
-    after = _reflectance(raw_after, prof, roles)
-    cloud = _cloud_mask(invalid.shape, prof, before, after, mask_before, mask_after)
-    if cloud.any():
-        invalid |= dilate(cloud, cloud_dilation_px)
-    del cloud
-    valid = ~invalid
-    del invalid
-    if thresholds is None:
-        return compute_scores(before, after, prof), valid
-    classes, delta, conf = classify_window(before, after, valid, prof, thresholds)
-    return classes, delta, conf, valid
+def _sample_tiles(tiles: list, n: int) -> list:
+    n = min(n, len(tiles))
+    pick = sorted(set(np.linspace(0, len(tiles) - 1, n).round().astype(int).tolist())) if n else []
+    return [tiles[i] for i in pick]
 
 
-def _pixel_stage(
-    raw_before,
-    raw_after,
-    prof: SensorProfile,
-    thresholds: Thresholds | None,
-    mask_before,
-    mask_after,
-    cloud_dilation_px: int,
-):
-    """numba pass 1 + cloud dilation: (consts, th, indices (vb, va, cb, ca, wb, wa), naive-test
-    bits, valid)."""
-    roles = prof.reflectance_roles
-    pos = {r: i for i, r in enumerate(roles)}
-    role_idx = np.array([pos.get(r, -1) for r in ("blue", "green", "red", "nir", "swir1")], dtype=np.int64)
-    shape = raw_before.shape[1:]
-    cloud_test = prof.mask_band not in ("scl", "qa")
-    f32 = np.float32
-    consts = np.array(
-        [
-            1e-12,
-            CLOUD_BRIGHTNESS,
-            CLOUD_WHITENESS,
-            SHADOW_RATIO,
-            SHADOW_SPREAD,
-            SHADOW_MAX_BRIGHTNESS * len(roles),
-            0.01,
-            NDVI_VEGETATED if prof.has_nir else EXG_VEGETATED,
-            CONSTRUCTION_NDVI_AFTER_MAX if prof.has_nir else EXG_VEGETATED,
-            WATER_SIGN_MARGIN,
-            3.0,
-            2.0,
-        ],
-        dtype=f32,
+def _majority_shift(shifts: list) -> tuple[int, int]:
+    """The integer shift a clear majority of confident sample tiles agree on, else (0, 0)."""
+    good = [(dy, dx) for dy, dx, peak in shifts if peak >= 0.05]
+    if not good or len(good) * 2 < len(shifts):
+        return 0, 0
+    vals, counts = np.unique(np.array(good), axis=0, return_counts=True)
+    if counts.max() * 2 <= len(good):
+        return 0, 0
+    best = vals[int(np.argmax(counts))]
+    return int(best[0]), int(best[1])
+
+
+def _normalise(runner, jobs, should_cancel, roles, enabled: bool) -> tuple[Normalisation | None, list]:
+    """Step normalise: IR-MAD fit on the pooled samples, and the shift estimates."""
+    samples_b: dict[str, list] = {}
+    samples_a: dict[str, list] = {}
+    shifts: list = []
+
+    def add(res: TileOutput) -> None:
+        if res.shift is not None:
+            shifts.append(res.shift)
+        b, a = res.samples
+        for r in b:
+            samples_b.setdefault(r, []).append(b[r])
+            samples_a.setdefault(r, []).append(a[r])
+
+    runner.run(process_tile, jobs, add, should_cancel)
+    if not enabled:
+        return None, shifts
+    norm = fit_normalisation(
+        {r: np.concatenate(v) for r, v in samples_b.items()}, {r: np.concatenate(v) for r, v in samples_a.items()}
     )
-    t = (
-        [f32(thresholds.vegetation_loss), f32(thresholds.construction), f32(thresholds.water_change)]
-        if thresholds is not None
-        else [f32(np.inf)] * 3
+    return (None if norm.is_identity else norm), shifts
+
+
+def _class_raster(path: str, pair: Pair, *, count: int = 1, dtype: str = "uint8", nodata=CLASS_INVALID):
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    g = pair.grid
+    bs = 512 if min(g.height, g.width) >= 512 else 256 if min(g.height, g.width) >= 256 else 16
+    return rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        width=g.width,
+        height=g.height,
+        count=count,
+        dtype=dtype,
+        crs=g.crs,
+        transform=g.affine,
+        nodata=nodata,
+        tiled=True,
+        blockxsize=bs,
+        blockysize=bs,
+        compress="deflate",
     )
-    th = np.array(t + [max(float(x), 1e-6) for x in t], dtype=f32)
-    invalid = np.empty(shape, bool)
-    cloud = np.empty(shape, bool)
-    vb, va, cb, ca = (np.empty(shape, f32) for _ in range(4))
-    wb, wa = (np.empty(shape, f32) for _ in range(2))
-    passing = np.empty(shape, np.uint8)
-    raw_before = np.ascontiguousarray(raw_before)
-    raw_after = np.ascontiguousarray(raw_after)
-    is_float = raw_before.dtype.kind == "f"
-    _fast.pixel_pass(
-        raw_before,
-        raw_after,
-        role_idx,
-        f32(prof.scale),
-        f32(prof.offset),
-        bool(prof.offset),
-        prof.nodata is not None,
-        float(prof.nodata if prof.nodata is not None else 0),
-        is_float,
-        cloud_test,
-        consts,
-        th,
-        invalid,
-        cloud,
-        vb,
-        va,
-        cb,
-        ca,
-        wb,
-        wa,
-        passing,
-    )
-    if not cloud_test:
-        test = scl_invalid if prof.mask_band == "scl" else qa_invalid
-        cloud[:] = False
-        for mk in (mask_before, mask_after):
-            if mk is not None:
-                cloud |= mk if mk.dtype == bool else test(mk)  # bool: the reader's product flags
-    if cloud.any():
-        invalid |= dilate(cloud, cloud_dilation_px)
-    del cloud
-    valid = ~invalid
-    del invalid
-    return consts, th, (vb, va, cb, ca, wb, wa), passing, valid
 
 
-def sample_histograms(
-    raw_before,
-    raw_after,
-    prof: SensorProfile,
-    *,
-    mask_before=None,
-    mask_after=None,
-    cloud_dilation_px: int = 3,
-    use_numba: bool | None = None,
-) -> tuple[dict, np.ndarray]:
-    """Sample pass: ``score_histograms(*analyze_window(...))`` and ``valid`` (numba indices when
-    available, else exactly the numpy path)."""
-    if use_numba is None:
-        use_numba = _fast.HAVE_NUMBA
-    if not use_numba:
-        scores, valid = analyze_window(
-            raw_before,
-            raw_after,
-            prof,
-            mask_before=mask_before,
-            mask_after=mask_after,
-            cloud_dilation_px=cloud_dilation_px,
-        )
-        return score_histograms(scores, valid), valid
-    _c, _t, (vb, va, cb, ca, wb, wa), _p, valid = _pixel_stage(
-        raw_before, raw_after, prof, None, mask_before, mask_after, cloud_dilation_px
-    )
-    high = NDVI_VEGETATED if prof.has_nir else EXG_VEGETATED
-    veg_after_max = CONSTRUCTION_NDVI_AFTER_MAX if prof.has_nir else EXG_VEGETATED
-    out = {}
-    with np.errstate(invalid="ignore"):
-        mn = min3(vb)
-        sel = mn >= high
-        sel &= valid
-        mn -= va
-        out["vegetation_loss"] = np.histogram(mn[sel], bins=HIST_BINS, range=HIST_RANGE)[0].astype(np.int64)
-        sel = va < vb
-        sel &= va < veg_after_max
-        sel &= valid
-        mx = max3(cb)
-        np.subtract(ca, mx, out=mx)
-        out["construction"] = np.histogram(mx[sel], bins=HIST_BINS, range=HIST_RANGE)[0].astype(np.int64)
-        if prof.has_swir or prof.has_nir:
-            up = wa - max3(wb)
-            down = min3(wb)
-            down -= wa
-            np.maximum(up, down, out=up)
-            out["water_change"] = np.histogram(up[valid], bins=HIST_BINS, range=HIST_RANGE)[0].astype(np.int64)
-    return out, valid
-
-
-def classify_raw(
-    raw_before: np.ndarray,
-    raw_after: np.ndarray,
-    prof: SensorProfile,
-    thresholds: Thresholds,
-    *,
-    mask_before: np.ndarray | None = None,
-    mask_after: np.ndarray | None = None,
-    cloud_dilation_px: int = 3,
-    use_numba: bool | None = None,
-):
-    """``analyze_window(..., thresholds=...)``: (classes, delta, conf, valid), with the numba
-    kernels of ``_fast`` when available (same result, ~5x less time), else numpy."""
-    if use_numba is None:
-        use_numba = _fast.HAVE_NUMBA
-    if not use_numba:
-        return analyze_window(
-            raw_before,
-            raw_after,
-            prof,
-            mask_before=mask_before,
-            mask_after=mask_after,
-            thresholds=thresholds,
-            cloud_dilation_px=cloud_dilation_px,
-        )
-    f32 = np.float32
-    consts, th, (vb, va, cb, ca, wb, wa), passing, valid = _pixel_stage(
-        raw_before, raw_after, prof, thresholds, mask_before, mask_after, cloud_dilation_px
-    )
-    shape = valid.shape
-    classes = np.zeros(shape, np.uint8)
-    delta = np.zeros(shape, f32)
-    conf = np.zeros(shape, f32)
-    _fast.rules_pass(vb, va, cb, ca, wb, wa, passing, valid, consts, th, classes, delta, conf)
-    return classes, delta, conf, valid
-
-
-def _process_tile(job: TileJob) -> TileOutput:
-    """One tile. Sample pass (no thresholds): the block-aligned core only (no halo, so no
-    neighbouring block is decoded for it), score histograms and the shift estimate. Detection
-    pass: core + halo, classes, clean-up and polygons of the core."""
-    sample = job.thresholds is None
-    halo = 0 if sample else job.halo
-    with rasterio.Env(GDAL_CACHEMAX=job.gdal_cachemax_mb * 1024 * 1024):
-        h = cached_reader(job.run_id, job.pair)
-        r0 = max(0, job.row - halo)
-        c0 = max(0, job.col - halo)
-        r1 = min(job.scene_height, job.row + job.height + halo)
-        c1 = min(job.scene_width, job.col + job.width + halo)
-        win = Window(c0, r0, c1 - c0, r1 - r0)
-        raw_b, raw_a, mb, ma = h.read(win, job.shift)
-    prof = job.profile
-    cr, cc = job.row - r0, job.col - c0
-    core = (slice(cr, cr + job.height), slice(cc, cc + job.width))
-    out = TileOutput(job.row, job.col, job.height, job.width, 0)
-    if sample:
-        out.hists, valid = sample_histograms(
-            raw_b, raw_a, prof, mask_before=mb, mask_after=ma, cloud_dilation_px=job.cloud_dilation_px
-        )
-        out.valid_pixels = int(np.count_nonzero(valid[core]))
-        role = "nir" if "nir" in prof.bands else "green"
-        k = prof.reflectance_roles.index(role)
-        if valid[core].mean() > 0.5:
-            # phase correlation on the central half of a large tile (>= 256 px a side): the
-            # same global shift at a quarter of the FFT cost
-            sub = core
-            if min(job.height, job.width) >= 512:
-                hh, ww = job.height // 2, job.width // 2
-                sub = (slice(cr + hh // 2, cr + hh // 2 + hh), slice(cc + ww // 2, cc + ww // 2 + ww))
-            cb = raw_b[k][sub].astype(np.float32)
-            ca = raw_a[k][sub].astype(np.float32)
-            out.shift = estimate_shift(cb, ca, max_shift=max(1, job.halo // 4))
-        return out
-    classes, delta, conf, valid = classify_raw(
-        raw_b, raw_a, prof, job.thresholds, mask_before=mb, mask_after=ma, cloud_dilation_px=job.cloud_dilation_px
-    )
-    del raw_b, raw_a, mb, ma
-    out.valid_pixels = int(np.count_nonzero(valid[core]))
-    if classes.any():
-        classes = cleanup.open_classes(classes)
-        classes = cleanup.sieve(classes, job.min_pixels, keep_border=True, valid=valid)
-    cls_core = classes[core]
-    if cls_core.any():
-        transform = h.window_transform(Window(job.col, job.row, job.width, job.height))
-        seams = (
-            job.row > 0,
-            job.row + job.height < job.scene_height,
-            job.col > 0,
-            job.col + job.width < job.scene_width,
-        )
-        out.regions = cleanup.polygonize_regions(cls_core, transform, delta[core], conf[core], seams)
-    if job.want_classes:
-        c = cls_core.copy()
-        c[(c == 0) & ~valid[core]] = CLASS_INVALID
-        out.classes = c
-    return out
-
-
-def plan_tiles(
-    height: int, width: int, block_shape: tuple[int, int], tile_size: int
-) -> list[tuple[int, int, int, int]]:
-    """Block-aligned tiles (row, col, height, width) in row-major order; ``tile_size`` is
-    rounded up to a multiple of the block size."""
-    bh, bw = block_shape
-    th = max(bh, int(math.ceil(tile_size / bh)) * bh) if bh < height else height
-    tw = max(bw, int(math.ceil(tile_size / bw)) * bw) if bw < width else width
-    return [(r, c, min(th, height - r), min(tw, width - c)) for r in range(0, height, th) for c in range(0, width, tw)]
-
-
-def cache_friendly_order(
-    tiles: list[tuple[int, int, int, int]],
-    block_shape: tuple[int, int],
-    halo: int,
-    bytes_per_pixel: int,
-    cache_bytes: int,
-    datasets: int = 2,
-) -> list[tuple[int, int, int, int]]:
-    """Reorder row-major tiles so the blocks a tile's halo shares with its neighbours are still
-    in GDAL's block cache when the neighbour is read: tiles go in bands of R tile rows, column
-    by column, top to bottom inside a column. R is the largest whose one-column working set
-    (all ``datasets``) fits in ~80 % of the cache, so the left halo is cached too; only the
-    block rows on band boundaries are decoded twice (1/(R·blocks per tile row) of the scene).
-    Row-major order would decode every block row about twice once a tile row outgrows the cache.
-    """
-    if len(tiles) <= 1:
-        return list(tiles)
-    bh, bw = block_shape
-    th = max(t[2] for t in tiles)
-    tw = max(t[3] for t in tiles)
-    hb = math.ceil(halo / bh) if halo else 0
-    cols = math.ceil((tw + 2 * halo + 1) / bw) + 1  # blocks a haloed (maybe 1-px shifted) window spans
-    block_bytes = bh * bw * bytes_per_pixel * datasets
-    rows_budget = int(0.8 * cache_bytes / max(1, cols * block_bytes))
-    per_tile = max(1, math.ceil(th / bh))
-    r = max(1, (rows_budget - 2 * hb) // per_tile)
-    return sorted(tiles, key=lambda t: ((t[0] // th) // r, t[1], t[0]))
-
-
-# ----------------------------------------------------------------------------- merging
-def _merge_regions(regions: list) -> list[tuple]:
-    """(geometry, cls, pixels, sum_delta, sum_conf) per object, pieces on seams unioned."""
-    out = [(r.geometry, r.cls, r.pixels, r.sum_delta, r.sum_conf) for r in regions if not r.on_seam]
-    by_cls: dict[int, list] = {}
-    for r in regions:
-        if r.on_seam:
-            by_cls.setdefault(r.cls, []).append(r)
-    for cls, pieces in by_cls.items():
-        merged = shapely.union_all([p.geometry for p in pieces], grid_size=None)
-        parts = list(getattr(merged, "geoms", [merged]))
-        tree = STRtree(parts)
-        acc = [[0, 0.0, 0.0] for _ in parts]
-        pts = shapely.point_on_surface([p.geometry for p in pieces])
-        hits = tree.query(pts, predicate="intersects")
-        seen = set()
-        for pi, gi in zip(*hits, strict=False):
-            if pi in seen:
-                continue
-            seen.add(pi)
-            a = acc[gi]
-            a[0] += pieces[pi].pixels
-            a[1] += pieces[pi].sum_delta
-            a[2] += pieces[pi].sum_conf
-        for g, a in zip(parts, acc, strict=False):
-            if a[0]:
-                out.append((g, cls, a[0], a[1], a[2]))
-    return out
-
-
-def _erase_from_raster(path: str, geoms: list) -> None:
-    """Set dropped (sub-MMU after merge) objects back to 0 in the class raster."""
-    from rasterio.features import geometry_mask
-    from rasterio.windows import from_bounds
-
-    with rasterio.open(path, "r+") as dst:
-        for g in geoms:
-            w = from_bounds(*g.bounds, transform=dst.transform).round_offsets().round_lengths()
-            w = w.intersection(Window(0, 0, dst.width, dst.height))
-            w = Window(w.col_off, w.row_off, w.width + 1, w.height + 1).intersection(
-                Window(0, 0, dst.width, dst.height)
-            )
-            data = dst.read(1, window=w)
-            inside = geometry_mask([g], out_shape=data.shape, transform=dst.window_transform(w), invert=True)
-            data[inside & (data != CLASS_INVALID)] = 0
-            dst.write(data, 1, window=w)
-
-
-# ----------------------------------------------------------------------------- public API
 def detect_changes(
     before_path: str | os.PathLike,
     after_path: str | os.PathLike,
-    sensor: str | SensorProfile,
+    sensor=None,
     *,
     tile_size: int = DEFAULT_TILE,
     halo: int = DEFAULT_HALO,
     min_area_m2: float = DEFAULT_MIN_AREA_M2,
+    min_length_m: float | None = None,
     thresholds: dict[str, float] | None = None,
     cloud_dilation_px: int = 3,
     simplify_px: float = 0.5,
@@ -506,26 +160,37 @@ def detect_changes(
     workers: int | None = None,
     gdal_cachemax_mb: int = 256,
     change_raster_path: str | os.PathLike | None = None,
+    evidence_raster_path: str | os.PathLike | None = None,
     progress: ProgressCallback | None = None,
     should_cancel: CancelCallback | None = None,
     threshold_sample_tiles: int = 8,
     coregister: bool = True,
+    normalise: bool = True,
+    haze: bool = True,
     before_acquired=None,
     after_acquired=None,
 ) -> DetectionResult:
-    """Detect vegetation loss, construction and water change between two scenes.
+    """Detect vegetation loss, construction and water change between two dates.
 
+    ``before_path`` / ``after_path``: any input kind ``io.open_pair`` reads (stacked GeoTIFF,
+    ``.SAFE`` folder or zip, STAC item, Landsat C2 folder); ``sensor`` may be left out when
+    the input says what it is.
     ``scheduler``: None/"local"/"threads" (Dask threads, ``workers`` default = all cores),
     "processes", "sync", a ``distributed.Client`` or a scheduler address ("tcp://host:8786").
-    ``thresholds``: fixed value per rule (``{"vegetation_loss": 0.2}``); rules not given are
-    automatic (Otsu on a sample of tiles, with the rule's floor).
-    ``change_raster_path``: also write a uint8 class raster on the before grid (0 none,
+    ``thresholds``: fixed value per rule (``{"vegetation_loss": 0.2}``); rules not given come
+    from the scene (z-score over its stable pixels, with the rule's floor).
+    ``change_raster_path``: also write a uint8 class raster on the grid (0 none,
     1 vegetation_loss, 2 construction, 3 water_change, 255 invalid = nodata).
-    Records are in WGS84 with ellipsoidal ``area_m2`` >= ``min_area_m2``.
+    ``evidence_raster_path``: a float32 raster of the per-pixel index change (band 1) and
+    confidence (band 2), NaN where invalid (what ``series`` combines across dates).
+    Records are in WGS84 with ellipsoidal ``area_m2`` >= ``min_area_m2``, or elongated with a
+    length >= ``min_length_m`` (default ``default_min_length_m``).
     ``coregister``: estimate a global integer shift between dates by phase correlation on the
-    sample tiles and read the after scene shifted by it (residual misregistration, up to one
-    pixel, is absorbed by the 3x3 neighbourhood test of the rules).
+    sample tiles and read the after date shifted by it (residual misregistration, up to one
+    pixel, is absorbed by the 3x3 neighbourhood test of the rules). ``normalise``: relative
+    radiometric normalisation (IR-MAD); ``haze``: haze detection and correction.
     """
+    # step open
     pair = open_pair(
         before_path,
         after_path,
@@ -534,32 +199,35 @@ def detect_changes(
         after_acquired=after_acquired,
     )
     prof = pair.profile
-    crs, H, W = pair.grid.crs, pair.grid.height, pair.grid.width
-    block, base_transform, ov_win = pair.grid.block_shape, pair.grid.affine, pair.overlap
-    min_px = cleanup.min_pixels_for_area(min_area_m2, base_transform, crs, H / 2, W / 2)
-    tiles = [
-        t
-        for t in plan_tiles(H, W, block, tile_size)
-        if t[0] < ov_win.row_off + ov_win.height + 1
-        and t[0] + t[2] > ov_win.row_off - 1
-        and t[1] < ov_win.col_off + ov_win.width + 1
-        and t[1] + t[3] > ov_win.col_off - 1
-    ]
+    g = pair.grid
+    pixel = g.pixel_size
+    if min_length_m is None:
+        min_length_m = default_min_length_m(min_area_m2, pixel)
+    # step plan
+    tiles = _plan(pair, tile_size)
     run_id = uuid.uuid4().hex
+    params = WindowParams(
+        profile=prof,
+        pixel_size_m=pixel,
+        cloud_dilation_px=cloud_dilation_px,
+        haze_block_px=haze_block_px(pixel) if haze else 0,
+        sun_before=_sun(pair.before),
+        sun_after=_sun(pair.after),
+    )
     base = dict(
         run_id=run_id,
         pair=pair,
-        profile=prof,
         halo=halo,
-        scene_height=H,
-        scene_width=W,
-        min_pixels=min_px,
-        cloud_dilation_px=cloud_dilation_px,
+        scene_height=g.height,
+        scene_width=g.width,
+        min_pixels=min_pixels_for_area(min_area_m2, g.affine, g.crs, g.height / 2, g.width / 2),
+        min_length_px=min_length_m / pixel,
         gdal_cachemax_mb=gdal_cachemax_mb,
     )
     runner = Runner(scheduler, workers)
     out_path = str(change_raster_path) if change_raster_path else None
-    dst = None
+    ev_path = str(evidence_raster_path) if evidence_raster_path else None
+    dst = ev_dst = None
     notes = list(pair.notes)
     if not prof.has_swir:
         notes.append(
@@ -567,133 +235,114 @@ def detect_changes(
             "water = NDWI (green/NIR) sign change"
         )
     try:
-        # pass 1: scene-wide automatic thresholds from a sample of tiles
+        sample = _sample_tiles(tiles, threshold_sample_tiles)
+        # step normalise (and the co-registration shift)
+        norm, shifts = None, []
+        if normalise or coregister:
+            jobs = [
+                TileJob(params=params, stage="normalise", row=t[0], col=t[1], height=t[2], width=t[3], **base)
+                for t in sample
+            ]
+            norm, shifts = _normalise(runner, jobs, should_cancel, prof.reflectance_roles, normalise)
+        if norm is not None:
+            params = replace(params, normalisation=norm)
+            notes.append(norm.describe())
+        shift = _majority_shift(shifts) if coregister else (0, 0)
+        if shift != (0, 0):
+            notes.append(f"co-registered: after scene read shifted by {shift} pixels (dy, dx)")
+        base["shift"] = shift
+        # step thresholds
         fixed = {k: v for k, v in (thresholds or {}).items() if v is not None}
-        need_auto = [r for r in RULES if r not in fixed]
         hists: dict[str, np.ndarray] = {}
-        shifts: list = []
-        if need_auto or coregister:
-            n = min(threshold_sample_tiles, len(tiles))
-            pick = sorted(set(np.linspace(0, len(tiles) - 1, n).round().astype(int).tolist())) if n else []
-            sample = [TileJob(row=t[0], col=t[1], height=t[2], width=t[3], **base) for t in (tiles[i] for i in pick)]
+        if [r for r in RULES if r not in fixed]:
 
             def add_hist(res: TileOutput) -> None:
                 for k, v in (res.hists or {}).items():
                     hists[k] = hists.get(k, 0) + v
-                if res.shift is not None:
-                    shifts.append(res.shift)
 
-            runner.run(_process_tile, sample, add_hist, should_cancel)
+            jobs = [
+                TileJob(params=params, stage="sample", row=t[0], col=t[1], height=t[2], width=t[3], **base)
+                for t in sample
+            ]
+            runner.run(process_tile, jobs, add_hist, should_cancel)
         th = thresholds_from_histograms(hists, prof, fixed)
-        shift = (0, 0)
-        if coregister and shifts:
-            good = [(dy, dx) for dy, dx, peak in shifts if peak >= 0.05]
-            if good and len(good) * 2 >= len(shifts):
-                vals, counts = np.unique(np.array(good), axis=0, return_counts=True)
-                best = vals[int(np.argmax(counts))]
-                if counts.max() * 2 > len(good):  # a clear majority of tiles agree
-                    shift = (int(best[0]), int(best[1]))
-        if shift != (0, 0):
-            notes.append(f"co-registered: after scene read shifted by {shift} pixels (dy, dx)")
-        base["shift"] = shift
 
-        # pass 2: detection
+        # step detect
         if out_path:
-            Path(out_path).parent.mkdir(parents=True, exist_ok=True)
-            bs = 512 if min(H, W) >= 512 else 256 if min(H, W) >= 256 else 16
-            dst = rasterio.open(
-                out_path,
-                "w",
-                driver="GTiff",
-                width=W,
-                height=H,
-                count=1,
-                dtype="uint8",
-                crs=crs,
-                transform=base_transform,
-                nodata=CLASS_INVALID,
-                tiled=True,
-                blockxsize=bs,
-                blockysize=bs,
-                compress="deflate",
-            )
-        ordered = cache_friendly_order(tiles, block, halo, pair.bytes_per_pixel, gdal_cachemax_mb * 1024 * 1024)
+            dst = _class_raster(out_path, pair)
+        if ev_path:
+            ev_dst = _class_raster(ev_path, pair, count=2, dtype="float32", nodata=float("nan"))
+        ordered = cache_friendly_order(tiles, g.block_shape, halo, pair.bytes_per_pixel, gdal_cachemax_mb * 1024 * 1024)
         jobs = (
-            TileJob(row=t[0], col=t[1], height=t[2], width=t[3], thresholds=th, want_classes=bool(out_path), **base)
+            TileJob(
+                params=params,
+                stage="detect",
+                row=t[0],
+                col=t[1],
+                height=t[2],
+                width=t[3],
+                thresholds=th,
+                want_classes=bool(out_path),
+                want_evidence=bool(ev_path),
+                **base,
+            )
             for t in ordered
         )
         regions: list = []
         state = {"done": 0, "valid": 0}
-        total = len(tiles)
 
         def collect(res: TileOutput) -> None:
             regions.extend(res.regions)
             state["valid"] += res.valid_pixels
             if dst is not None and res.classes is not None:
                 dst.write(res.classes, 1, window=Window(res.col, res.row, res.width, res.height))
+            if ev_dst is not None and res.evidence is not None:
+                ev_dst.write(res.evidence, window=Window(res.col, res.row, res.width, res.height))
             state["done"] += 1
             if progress is not None:
-                progress(state["done"], total)
+                progress(state["done"], len(tiles))
 
-        runner.run(_process_tile, jobs, collect, should_cancel)
-        if dst is not None:
-            dst.close()
-            dst = None
+        runner.run(process_tile, jobs, collect, should_cancel)
+        for ds in (dst, ev_dst):
+            if ds is not None:
+                ds.close()
+        dst = ev_dst = None
         if state["valid"] == 0:
             raise NoValidPixelsError(
                 after_path, f"no pixel valid on both dates with {before_path} (all nodata / cloud / shadow)"
             )
 
-        # merge seams, measure, filter, simplify
-        pix_size = max(abs(base_transform.a), abs(base_transform.e))
-        records: list[ChangeRecord] = []
-        dropped = []
-        idx = rule_indices(prof)
-        for geom, cls, npx, sdelta, sconf in _merge_regions(regions):
-            exact = cleanup.to_wgs84(shapely.simplify(geom, 0), crs)
-            area = cleanup.geodesic_area_m2(exact)
-            if area < min_area_m2:
-                dropped.append(geom)
-                continue
-            g = cleanup.to_wgs84(cleanup.simplify(geom, simplify_px * pix_size), crs) if simplify_px > 0 else exact
-            if not g.is_valid:
-                g = shapely.make_valid(g)
-            name = CHANGE_CLASSES[cls]
-            records.append(
-                ChangeRecord(
-                    geometry=g,
-                    change_type=name,
-                    area_m2=area,
-                    mean_index_change=sdelta / npx,
-                    index=idx[name] or "",
-                    confidence=float(min(1.0, max(0.0, sconf / npx))),
-                    pixel_count=int(npx),
-                )
-            )
-        if out_path and dropped:
-            _erase_from_raster(out_path, dropped)
-        records.sort(key=lambda r: -r.area_m2)
+        # step merge
+        records, dropped, linear = to_records(
+            merge_regions(regions),
+            crs=g.crs,
+            pixel_size=pixel,
+            min_area_m2=min_area_m2,
+            min_length_m=min_length_m,
+            simplify_px=simplify_px,
+            rule_index=rule_indices(prof),
+        )
+        if out_path:
+            repaint(out_path, dropped, 0)
+            repaint(out_path, linear, CLASS_CONSTRUCTION)
         return DetectionResult(
             records=records,
             thresholds=th,
             valid_pixels=state["valid"],
-            total_pixels=H * W,
+            total_pixels=g.height * g.width,
             tiles=len(tiles),
             change_raster=out_path,
             notes=notes,
         )
-    except Cancelled:
-        if dst is not None:
-            dst.close()
-            dst = None
-        if out_path and Path(out_path).exists():
-            Path(out_path).unlink()
-        raise DetectionCancelled(before_path, "detection cancelled by should_cancel()") from None
-    except BaseException:
-        if dst is not None:
-            dst.close()
-        if out_path and Path(out_path).exists():
-            Path(out_path).unlink()
+    except BaseException as exc:
+        for ds in (dst, ev_dst):
+            if ds is not None:
+                ds.close()
+        for path in (out_path, ev_path):
+            if path and Path(path).exists():
+                Path(path).unlink()
+        if isinstance(exc, Cancelled):
+            raise DetectionCancelled(before_path, "detection cancelled by should_cancel()") from None
         raise
     finally:
         runner.close()

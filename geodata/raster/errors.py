@@ -38,3 +38,7 @@ class NoValidPixelsError(RasterError):
 
 class DetectionCancelled(RasterError):
     """``should_cancel()`` returned True; partial outputs were removed."""
+
+
+class SeriesOrderError(RasterError):
+    """A time series with fewer than three dates, or dates not strictly oldest first."""

@@ -11,16 +11,22 @@ By object: a truth is found when a detection (of the same change type when ``mat
 has IoU >= ``iou_threshold`` with it or covers >= ``overlap_threshold`` of the truth's area;
 a detection is correct when IoU >= ``iou_threshold`` or >= ``overlap_threshold`` of the
 detection's area lies on truths of its type. Areas are computed in the local UTM zone.
+
+``area_scores``: the same by area on a pixel grid, with a tolerance of one pixel (mixed edge
+pixels, co-registration), for references that are rasters (the real cubes' time-series
+references) or are burnt onto the detection grid (``truth_masks``).
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import shapely
 from pyproj import CRS, Transformer
+from scipy import ndimage
 from shapely.geometry import shape
 from shapely.strtree import STRtree
 
@@ -132,3 +138,96 @@ def evaluate(
         matched_truth=int(sum(h for h, c in zip(t_hit, counted, strict=False) if c)),
         matched_detected=int(sum(d_ok)),
     )
+
+
+@dataclass(frozen=True)
+class AreaScores:
+    """Precision and recall by area on a pixel grid, with a tolerance (see ``area_scores``)."""
+
+    recall: float
+    precision: float
+    truth_pixels: int
+    detected_pixels: int
+    false_pixels: int
+    tolerance_px: int
+
+
+def _grow(mask: np.ndarray, px: int) -> np.ndarray:
+    return ndimage.binary_dilation(mask, np.ones((2 * px + 1, 2 * px + 1), bool)) if px > 0 else mask
+
+
+def area_scores(
+    detected: np.ndarray, truth: np.ndarray, *, neutral: np.ndarray | None = None, tolerance_px: int = 1
+) -> AreaScores:
+    """Recall = truth pixels within ``tolerance_px`` of a detected pixel / truth pixels;
+    precision = detected pixels within ``tolerance_px`` of a truth (or ``neutral``) pixel /
+    detected pixels outside ``neutral`` (a detection over an excluded truth or an uncertain
+    reference pixel counts neither way). The tolerance forgives the one-pixel edge
+    disagreement of mixed pixels and of the co-registration, never a missed or invented
+    object."""
+    det = np.asarray(detected, bool)
+    tru = np.asarray(truth, bool)
+    neu = np.zeros(det.shape, bool) if neutral is None else np.asarray(neutral, bool)
+    counted = det & ~neu
+    near_truth = _grow(tru | neu, tolerance_px)
+    hit = _grow(det, tolerance_px) & tru
+    ok = counted & near_truth
+    n_t, n_d = int(tru.sum()), int(counted.sum())
+    return AreaScores(
+        recall=hit.sum() / n_t if n_t else 1.0,
+        precision=ok.sum() / n_d if n_d else 1.0,
+        truth_pixels=n_t,
+        detected_pixels=n_d,
+        false_pixels=int((counted & ~near_truth).sum()),
+        tolerance_px=tolerance_px,
+    )
+
+
+def rasterize_wgs84(geoms: list, *, transform, crs, shape: tuple[int, int]) -> np.ndarray:
+    """Burn lon/lat geometries onto a grid (pixel centres inside), as a bool mask."""
+    from rasterio.features import rasterize
+
+    if not geoms:
+        return np.zeros(shape, bool)
+    tr = Transformer.from_crs("EPSG:4326", CRS.from_user_input(crs), always_xy=True)
+    proj = [shapely.transform(g, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1]))) for g in geoms]
+    return rasterize(
+        [(g, 1) for g in proj if not g.is_empty], out_shape=shape, transform=transform, dtype="uint8"
+    ).astype(bool)
+
+
+def truth_masks(truth, *, transform, crs, shape, min_area_m2: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """(counted, excluded) truth masks of a truth GeoJSON (path or features): counted = not
+    obscured and at least ``min_area_m2``; excluded = the rest (neutral for precision)."""
+    items = _load(truth)
+    counted = [g for g, p in items if not p.get("obscured", False) and float(p.get("area_m2", 0)) >= min_area_m2]
+    excluded = [g for g, p in items if p.get("obscured", False) or float(p.get("area_m2", 0)) < min_area_m2]
+    kw = dict(transform=transform, crs=crs, shape=shape)
+    return rasterize_wgs84(counted, **kw), rasterize_wgs84(excluded, **kw)
+
+
+def false_area_in(
+    detected: np.ndarray, truth_any: np.ndarray, zones: dict[str, np.ndarray], *, tolerance_px: int = 1
+) -> dict[str, tuple[int, int]]:
+    """Per zone (cloud footprints, haze): (detected pixels in it farther than the tolerance
+    from any truth, pixels of the zone)."""
+    far = np.asarray(detected, bool) & ~_grow(np.asarray(truth_any, bool), tolerance_px)
+    return {k: (int((far & z).sum()), int(z.sum())) for k, z in zones.items()}
+
+
+def type_accuracy(classes: np.ndarray, truth, *, transform, crs) -> tuple[int, int]:
+    """(truths whose detected pixels are mostly of their change type, truths counted): over
+    the truths that are not obscured; a truth with no detected pixel counts as wrong."""
+    from .constants import CLASS_BY_NAME
+
+    right = total = 0
+    for g, p in _load(truth):
+        if p.get("obscured", False):
+            continue
+        total += 1
+        m = rasterize_wgs84([g], transform=transform, crs=crs, shape=classes.shape)
+        vals = classes[m]
+        counts = np.bincount(vals[(vals > 0) & (vals < 4)], minlength=4)[1:4]
+        if counts.sum() and int(counts.argmax()) + 1 == CLASS_BY_NAME[p["change_type"]]:
+            right += 1
+    return right, total

@@ -51,6 +51,24 @@ def erode3(mask: Array) -> Array:
     return _filter3(np.asarray(mask, dtype=bool), np.logical_and)
 
 
+def open2(mask: Array) -> Array:
+    """Binary opening by the 2x2 square: the union of every 2x2 square inside ``mask``
+    (outside the array counts as False)."""
+    m = np.asarray(mask, dtype=bool)
+    h, w = m.shape
+    out = np.zeros((h, w), dtype=bool)
+    if h < 2 or w < 2:
+        return out
+    e = m[:-1, :-1] & m[1:, :-1]  # e[r, c]: the square with top-left (r, c) fits
+    e &= m[:-1, 1:]
+    e &= m[1:, 1:]
+    out[:-1, :-1] |= e
+    out[1:, :-1] |= e
+    out[:-1, 1:] |= e
+    out[1:, 1:] |= e
+    return out
+
+
 def dilate_square(mask: Array, radius: int) -> Array:
     """Binary dilation by a (2r+1)x(2r+1) square = r successive 3x3 dilations, restricted to
     the bounding box of the True pixels grown by r (the rest stays False)."""

@@ -29,7 +29,9 @@ class SceneInfo:
 
 @dataclass(frozen=True)
 class Thresholds:
-    """Per-rule thresholds actually used; ``auto`` tells which came from Otsu (with floor)."""
+    """Per-rule thresholds actually used; ``auto`` tells which came from the scene (z-score
+    over its stable pixels, with the floor); ``stable`` holds (median, robust sigma) of each
+    automatic rule's score on the sample."""
 
     vegetation_loss: float
     construction: float
@@ -37,6 +39,7 @@ class Thresholds:
     auto: tuple[str, ...] = ()
     construction_index: str = "ndbi"
     water_index: str = "mndwi"
+    stable: dict[str, tuple[float, float]] = field(default_factory=dict)
 
 
 @dataclass
@@ -50,6 +53,7 @@ class ChangeRecord:
     index: str
     confidence: float
     pixel_count: int
+    first_seen: Any = None  # datetime.date, time series only
 
     def to_feature(self) -> dict[str, Any]:
         from shapely.geometry import mapping
@@ -64,6 +68,7 @@ class ChangeRecord:
                 "index": self.index,
                 "confidence": round(self.confidence, 3),
                 "pixel_count": self.pixel_count,
+                **({"first_seen": self.first_seen.isoformat()} if self.first_seen is not None else {}),
             },
         }
 

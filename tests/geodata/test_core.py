@@ -1,3 +1,4 @@
+import dataclasses
 import datetime as dt
 
 import numpy as np
@@ -6,11 +7,12 @@ from affine import Affine
 
 from geodata.raster import cleanup, constants, indices, masks
 from geodata.raster.align import estimate_shift
-from geodata.raster.change import auto_threshold, otsu_threshold, thresholds_from_histograms
+from geodata.raster.change import HIST_BINS, HIST_RANGE, scene_threshold, thresholds_from_histograms
 from geodata.raster.constants import sensor_profile
-from geodata.raster.detect import analyze_window, plan_tiles
 from geodata.raster.errors import NoValidPixelsError, SensorMismatchError
 from geodata.raster.synth import COVERS
+from geodata.raster.tiles import plan_tiles
+from geodata.raster.window import WindowInput, WindowParams, classify, sample_histograms
 
 from .conftest import field, paint
 
@@ -71,20 +73,30 @@ def test_shadow_is_uniform_darkening_only():
     assert not masks.shadow_by_darkening(soil, concrete)[0]  # construction is not a shadowed "before"
 
 
-def test_otsu():
+def test_scene_threshold_is_a_z_score_with_floor():
+    edges = np.linspace(*HIST_RANGE, HIST_BINS + 1)
     rng = np.random.default_rng(0)
-    v = np.concatenate([rng.normal(0, 0.03, 5000), rng.normal(0.6, 0.05, 500)])
-    t = otsu_threshold(v)
-    assert 0.05 < t < 0.5
-    assert auto_threshold(rng.normal(0, 0.01, 1000), 0.15) == 0.15  # floor wins on pure noise
+    # stable pixels N(0.02, 0.03) plus 10 % changes at 0.6: median ~0.02, sigma ~0.03 (robust)
+    v = np.concatenate([rng.normal(0.02, 0.03, 9000), rng.normal(0.6, 0.05, 1000)])
+    t, med, sigma = scene_threshold(np.histogram(v, bins=edges)[0], 0.15, edges, z=5)
+    assert med == pytest.approx(0.02 + 0.003, abs=0.01) and sigma == pytest.approx(0.033, abs=0.006)
+    assert t == pytest.approx(med + 5 * sigma, abs=1e-9)
+    # quiet scene: the floor (shifted by a positive median) wins
+    t, med, _ = scene_threshold(np.histogram(rng.normal(0.05, 0.01, 5000), bins=edges)[0], 0.15, edges, z=5)
+    assert t == pytest.approx(0.15 + med, abs=1e-9)
+    assert scene_threshold(None, 0.15, edges)[0] == 0.15
+
+
+def _window(before, after, prof=GF2):
+    """WindowInput from reflectance stacks (as the reader gives them)."""
+    b = np.asarray(before, np.float32)
+    a = np.asarray(after, np.float32)
+    return WindowInput(b.copy(), a.copy(), np.isfinite(b).all(0) & np.isfinite(a).all(0))
 
 
 def _classify(before, after, fixed=None):
     th = thresholds_from_histograms({}, GF2, fixed)
-    classes, delta, conf, valid = analyze_window(
-        (before * 1e4).astype("uint16"), (after * 1e4).astype("uint16"), GF2, thresholds=th
-    )
-    return classes
+    return classify(_window(before, after), WindowParams(GF2, pixel_size_m=4.0), th)[0]
 
 
 def test_rules_each_type():
@@ -129,6 +141,32 @@ def test_estimate_shift():
     dy, dx, peak = estimate_shift(img, moved)
     assert (dy, dx) == (-1, 2) and peak > 0.3
     assert np.allclose(moved[10 - dy, 10 - dx], img[10, 10])  # after[r - dy, c - dx] == before[r, c]
+
+
+def test_opening_keeps_two_pixel_lines():
+    c = np.zeros((40, 40), np.uint8)
+    c[5, :] = 2  # 1-pixel line: removed
+    c[10:12, 2:38] = 1  # 2-pixel road: kept whole
+    for i in range(25):  # diagonal track, 3 pixels per row (2 px across): kept whole
+        c[14 + i, 3 + i : 6 + i] = 2
+    c[30, 30] = 3  # speck: removed
+    o = cleanup.open_classes(c)
+    assert o[5].max() == 0 and o[30, 30] == 0
+    assert (o[10:12, 2:38] == 1).all()
+    assert ((o == 2) == (c == 2) & (np.arange(40)[:, None] >= 14)).all()
+    # the 3x3 opening of before erased both linear features
+    assert cleanup.open_classes(c, 3)[10:12].max() == 0
+
+
+def test_sieve_by_area_or_length():
+    c = np.zeros((30, 60), np.uint8)
+    c[5:7, 5:55] = 1  # 100 px, 50 px long
+    c[15:25, 5:15] = 2  # 100 px square
+    s = cleanup.sieve(c, 120, keep_border=False, min_length_px=40)
+    assert (s[5:7, 5:55] == 1).all() and s[15:25, 5:15].max() == 0
+    assert cleanup.sieve(c, 120, keep_border=False).max() == 0
+    assert cleanup.rectangle_length(100, 104) == pytest.approx(50)
+    assert cleanup.rectangle_length(100, 40) == pytest.approx(10)
 
 
 def test_opening_and_sieve_keep_border():
@@ -196,7 +234,8 @@ def test_morph_matches_scipy():
 
 
 def _scene_arrays(sensor, seed):
-    """Before/after DN stacks with every kind of change, a shift, clouds, shadow and nodata."""
+    """Before/after reflectance stacks with every kind of change, a shift, clouds, shadow and
+    no data, and the product flags of sensors that have a mask."""
     rng = np.random.default_rng(seed)
     base = field("vegetation", 96, 96, seed=seed)
     base = paint(base, "water", 0, 60, 96, 96)
@@ -213,42 +252,46 @@ def _scene_arrays(sensor, seed):
         refl_b = np.concatenate([base, swir(base)])
         refl_a = np.concatenate([after, swir(after)])
     if sensor == "drone_rgb":
-        refl_b, refl_a = base[[2, 1, 0]], after[[2, 1, 0]]
-    prof = sensor_profile(sensor)
-    dn = lambda r: np.clip(np.rint((r - prof.offset) / prof.scale), 1, 65535).astype("uint16")  # noqa: E731
+        refl_b, refl_a = base[:3], after[:3]  # blue, green, red: the reflectance_roles order
+    roles = ("blue", "green", "red", "nir", "swir1") if refl_b.shape[0] == 5 else ("blue", "green", "red", "nir")
     if sensor == "drone_rgb":
-        dn = lambda r: np.clip(np.rint(r * 255), 0, 255).astype("uint8")  # noqa: E731
-    rb, ra = dn(refl_b), dn(refl_a)
-    if prof.nodata is not None:
-        rb[:, :3, :5] = prof.nodata
-    return prof, rb, ra
+        roles = ("blue", "green", "red")
+    prof = sensor_profile(sensor)
+    prof = dataclasses.replace(prof, bands={r: i + 1 for i, r in enumerate(roles)}, scale=1.0, offset=0.0, nodata=None)
+    refl_b = refl_b.astype(np.float32)
+    refl_a = refl_a.astype(np.float32)
+    refl_b[:, :3, :5] = np.nan  # no data on the before date
+    win = WindowInput(refl_b, refl_a, np.isfinite(refl_b).all(0) & np.isfinite(refl_a).all(0))
+    if sensor in ("sentinel2", "landsat89"):  # product mask: a cloud square on the after date
+        win.flagged_before = np.zeros(refl_b.shape[1:], bool)
+        win.flagged_after = win.flagged_before.copy()
+        win.flagged_after[40:50, 40:50] = True
+    return prof, win
+
+
+def _copy(win):
+    return dataclasses.replace(win, before=win.before.copy(), after=win.after.copy())
 
 
 @pytest.mark.parametrize("sensor", ["gf2", "sentinel2", "landsat89", "drone_rgb"])
 def test_numba_kernels_match_numpy(sensor):
     from geodata.raster import _fast
-    from geodata.raster.detect import classify_raw, sample_histograms
+    from geodata.raster.normalize import Normalisation
 
     if not _fast.HAVE_NUMBA:
         pytest.skip("numba not installed")
     for seed in (0, 1):
-        prof, rb, ra = _scene_arrays(sensor, seed)
-        mb = ma = None
-        if sensor == "landsat89":  # QA band: a cloud square
-            mb = np.zeros(rb.shape[1:], np.uint16)
-            ma = mb.copy()
-            ma[40:50, 40:50] = 1 << 3
-        elif sensor == "sentinel2":
-            mb = np.full(rb.shape[1:], 4, np.uint8)
-            ma = mb.copy()
-            ma[80:90, 40:60] = 9
+        prof, win = _scene_arrays(sensor, seed)
+        roles = prof.reflectance_roles
+        norm = Normalisation(roles, tuple(1.0 + 0.01 * i for i in range(len(roles))), tuple(0.001 for _ in roles))
+        params = WindowParams(prof, norm, pixel_size_m=10.0, haze_block_px=32, sun_after=(150.0, 40.0))
         th = thresholds_from_histograms({}, prof, None)
-        a = classify_raw(rb, ra, prof, th, mask_before=mb, mask_after=ma, use_numba=False)
-        b = classify_raw(rb, ra, prof, th, mask_before=mb, mask_after=ma, use_numba=True)
+        a = classify(_copy(win), params, th, use_numba=False)
+        b = classify(_copy(win), params, th, use_numba=True)
         assert (a[0] > 0).any()
         for x, y in zip(a, b, strict=True):
             assert np.array_equal(x, y, equal_nan=x.dtype.kind == "f")
-        ha, va = sample_histograms(rb, ra, prof, mask_before=mb, mask_after=ma, use_numba=False)
-        hb, vb = sample_histograms(rb, ra, prof, mask_before=mb, mask_after=ma, use_numba=True)
+        ha, va = sample_histograms(_copy(win), params, use_numba=False)
+        hb, vb = sample_histograms(_copy(win), params, use_numba=True)
         assert np.array_equal(va, vb) and ha.keys() == hb.keys()
         assert all(np.array_equal(ha[k], hb[k]) for k in ha)

@@ -38,12 +38,14 @@ def cluster():
 
 CHILD = """
 import json, pickle, sys
-from geodata.raster import detect
+from geodata.raster import tiles
 from geodata.raster.io import open_pair
+from geodata.raster.window import WindowParams
 pair = open_pair({b!r}, {a!r})
-job = detect.TileJob(run_id="x", pair=pair, profile=pair.profile, row=0, col=0, height=256, width=256, halo=0,
-                     scene_height=256, scene_width=256, min_pixels=20, cloud_dilation_px=3, gdal_cachemax_mb=64)
-out = detect._process_tile(pickle.loads(pickle.dumps(job)))
+job = tiles.TileJob(run_id="x", pair=pair, params=WindowParams(pair.profile), stage="sample", row=0, col=0,
+                    height=256, width=256, halo=0, scene_height=256, scene_width=256, min_pixels=20,
+                    min_length_px=None, gdal_cachemax_mb=64)
+out = tiles.process_tile(pickle.loads(pickle.dumps(job)))
 print(json.dumps({{"django": any(m.split(".")[0] == "django" for m in sys.modules), "valid": out.valid_pixels}}))
 """
 

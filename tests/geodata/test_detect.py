@@ -284,3 +284,44 @@ def test_zonal_rasterize_agrees_with_exact(tmp_path):
     both = [("a", cells[0][1]), ("ab", shapely.union_all([cells[0][1], cells[1][1]]))]
     s = summarize_by_zones(path, both)
     assert s == summarize_by_zones(path, both, method="exact")
+
+
+def test_realistic_pair_haze_season_offsets_clouds_roads(tmp_path):
+    """synth_realistic, test seed 5 (the benchmark uses 4242): mixed DN offsets (2021/2023),
+    season shift, thin haze, flagged and unflagged clouds, 1-px shift, 2-px roads."""
+    from geodata.raster.evaluate import _load, area_scores, false_area_in, rasterize_wgs84, truth_masks, type_accuracy
+    from geodata.raster.synth_realistic import make_realistic_pair
+
+    p = make_realistic_pair(tmp_path, seed=5, size=1200)
+    out = tmp_path / "c.tif"
+    res = detect_changes(p.before, p.after, change_raster_path=out)  # sensor and dates from the tags
+    assert any("normalisation" in n for n in res.notes) and any("(1, 1)" in n for n in res.notes)
+    with rasterio.open(out) as ds:
+        classes, grid = ds.read(1), dict(transform=ds.transform, crs=ds.crs, shape=(ds.height, ds.width))
+    detected = (classes > 0) & (classes != 255)
+    counted, excluded = truth_masks(p.truth, **grid)
+    sc = area_scores(detected, counted, neutral=excluded, tolerance_px=1)
+    assert sc.recall >= 0.9 and sc.precision >= 0.85, sc
+    zones = {props["kind"]: rasterize_wgs84([g], **grid) for g, props in _load(p.footprints)}
+    false = false_area_in(detected, counted | excluded, zones)
+    assert false["flagged_cloud"][0] == 0
+    assert false["unflagged_cloud"][0] < 0.1 * false["unflagged_cloud"][1]
+    assert false["haze"][0] * 100 / 1e4 < 0.5  # ha
+    right, total = type_accuracy(classes, p.truth, transform=grid["transform"], crs=grid["crs"])
+    assert right >= total - 1
+    roads = [r for r in res.records if r.change_type == "construction" and r.pixel_count < 600]
+    assert len(roads) >= 3  # the three 2-px roads, each one polygon
+
+
+def test_independent_generator_has_what_it_says(tmp_path):
+    from geodata.raster.synth_independent import make_independent_pair
+
+    p = make_independent_pair(tmp_path, seed=1, size=600, n_changes=6)
+    with rasterio.open(p.before) as ds:
+        assert (ds.count, ds.dtypes[0], ds.res) == (4, "uint16", (4.0, 4.0))
+    import json
+
+    props = [f["properties"] for f in json.loads(p.truth.read_text())["features"]]
+    assert len(props) == 6 and {x["change_type"] for x in props} == {"vegetation_loss", "construction", "water_change"}
+    res = detect_changes(p.before, p.after, "gf2")
+    assert any("(1, -1)" in n for n in res.notes)  # its misregistration is found

@@ -14,6 +14,7 @@ from tqdm import tqdm
 
 from geodata.models import ChangeCandidate, Scene
 from geodata.raster.constants import SENSORS
+from geodata.series_jobs import series_check_order, series_run
 from geodata.services import job_create, job_run, scene_pairs, scene_register, scenes_register_folder
 from gridgov.errors import GridGovError
 
@@ -63,6 +64,13 @@ class Command(BaseCommand):
         parser.add_argument("--tile-size", type=int)
         parser.add_argument("--workers", type=int)
         parser.add_argument("--no-progress", action="store_true")
+        parser.add_argument(
+            "--series",
+            nargs="+",
+            metavar="PATH",
+            help=f"three or more dates, oldest first (each {INPUTS}): report the changes that persisted, "
+            "with confidence and first_seen",
+        )
 
     def pairs(self, o: dict) -> list[tuple[Scene, Scene]]:
         """The (before, after) scenes to run, registered in one transaction: a bad product
@@ -91,6 +99,8 @@ class Command(BaseCommand):
             for k, v in (("min_area_m2", o["min_area"]), ("tile_size", o["tile_size"]), ("workers", o["workers"]))
             if v is not None
         }
+        if o["series"]:
+            return self.series(o, params)
         try:
             pairs = self.pairs(o)
             features = []
@@ -114,6 +124,29 @@ class Command(BaseCommand):
                     self.stdout.write(f"  note: {note}")
         except GridGovError as exc:
             raise CommandError(f"[{exc.code}] {exc.message}") from exc
+        if o["output"]:
+            out = Path(o["output"])
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False))
+            self.stdout.write(f"wrote {len(features)} features to {out}")
+
+    def series(self, o: dict, params: dict) -> None:
+        """--series: register the dates (one transaction), run them as one job, write the
+        GeoJSON with each candidate's first_seen."""
+        if o["before"] or o["after"] or o["folder"]:
+            raise CommandError(_("请给出 --series，或 --before/--after、--folder，不能同时给出。"))
+        try:
+            with transaction.atomic():  # a bad or misordered date leaves no scene behind
+                scenes = [scene_register(path=p, sensor=o["sensor"]) for p in o["series"]]
+                series_check_order(scenes)
+            job, first_seen = series_run(scenes=scenes, params=params)
+        except GridGovError as exc:
+            raise CommandError(f"[{exc.code}] {exc.message}") from exc
+        cands = list(ChangeCandidate.objects.filter(job=job).select_related("grid_cell").order_by("id"))
+        features = [feature(c) for c in cands]
+        for f, c in zip(features, cands, strict=True):
+            f["properties"]["first_seen"] = first_seen[c.pk].isoformat() if c.pk in first_seen else None
+        self.stdout.write(f"job #{job.pk}: {len(cands)} candidates over {len(scenes)} dates")
         if o["output"]:
             out = Path(o["output"])
             out.parent.mkdir(parents=True, exist_ok=True)
