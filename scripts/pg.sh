@@ -124,6 +124,9 @@ CONF
       [ -n "$(su_psql postgres "select 1 from pg_roles where rolname = '$name'")" ] && verb=ALTER
       su_psql postgres "$verb ROLE $name LOGIN NOSUPERUSER NOCREATEROLE NOREPLICATION NOBYPASSRLS $createdb PASSWORD '$pw'"
     done
+    # The owner may end the runtime role's sessions: DROP DATABASE … WITH (FORCE) on a restore
+    # target or a test database another process (a worker, a live server) still holds.
+    su_psql postgres "grant pg_signal_backend to $OWNER" >/dev/null
     su_psql template1 "create extension if not exists postgis" 2>&1 | grep -v NOTICE || true
     if [ -z "$(su_psql postgres "select 1 from pg_database where datname = '$DBNAME'")" ]; then
       su_psql postgres "create database $DBNAME owner $OWNER"
