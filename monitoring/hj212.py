@@ -166,8 +166,8 @@ class Deframer:
                 break
             digits = bytes(buf[2:6])
             if not digits.isdigit():
-                out.append(FrameError(Reject.LENGTH, 2))
-                del buf[:2]
+                out.append(FrameError(Reject.LENGTH, 1))
+                del buf[:1]  # "###0285…": the frame may start at the next byte
                 continue
             size = int(digits)
             if size > self.max_segment:
@@ -178,24 +178,40 @@ class Deframer:
             crlf = buf.find(b"\r\n", 6, total)
             if 0 <= crlf < total - 2:
                 # A CR LF before the announced end: the length is wrong (or the frame was cut).
-                out.append(FrameError(Reject.LENGTH, crlf + 2, claimed_mn(bytes(buf[6:crlf]))))
-                del buf[: crlf + 2]
+                out.append(self._skip(Reject.LENGTH, crlf + 2))
                 continue
             if len(buf) < total:
                 break
             data = bytes(buf[6 : 6 + size])
-            crc_text = bytes(buf[6 + size : 6 + size + 4])
             if buf[total - 2 : total] != b"\r\n":
-                out.append(FrameError(Reject.NO_CRLF, 2, claimed_mn(data)))
-                del buf[:2]
+                out.append(self._skip(Reject.NO_CRLF, total))
                 continue
-            good = all(c in _HEX for c in crc_text) and int(crc_text, 16) == crc16(data)
-            del buf[:total]
-            if good:
+            crc_text = bytes(buf[6 + size : 6 + size + 4])
+            if all(c in _HEX for c in crc_text) and int(crc_text, 16) == crc16(data):
                 out.append(Frame(data))
+                del buf[:total]
             else:
-                out.append(FrameError(Reject.CRC, total, claimed_mn(data)))
+                out.append(self._skip(Reject.CRC, total))
         return out
+
+    def _skip(self, reason: Reject, end: int) -> FrameError:
+        """Drop the bad frame at the start of the buffer, up to `end`, or only up to the next
+        "##" inside it: a good frame behind a broken header is then still found."""
+        buf = self.buffer
+        cut = buf.find(b"##", 2, end)
+        cut = end if cut < 0 else cut
+        error = FrameError(reason, cut, claimed_mn(bytes(buf[6:cut])))
+        del buf[:cut]
+        return error
+
+
+def frames_of(stream: bytes) -> Iterator[Frame | FrameError]:
+    """Every frame and error of a complete byte stream (for tests and tools)."""
+    deframer = Deframer()
+    yield from deframer.feed(stream)
+    leftover = deframer.drop_pending()
+    if leftover is not None:
+        yield leftover
 
 
 # --- The data segment --------------------------------------------------------------------------
@@ -435,12 +451,3 @@ def data_cp(data_time: dt.datetime, readings: Iterable[tuple[str, dict[str, obje
     for code, fields in readings:
         items.append(",".join(f"{code}-{name}={value}" for name, value in fields.items()))
     return ";".join(items)
-
-
-def frames_of(stream: bytes) -> Iterator[Frame | FrameError]:
-    """Every frame and error of a complete byte stream (for tests and tools)."""
-    deframer = Deframer()
-    yield from deframer.feed(stream)
-    leftover = deframer.drop_pending()
-    if leftover is not None:
-        yield leftover

@@ -178,6 +178,7 @@ class Receiver:
     def drop(self, reason: str, *, mn: str = "") -> None:
         self.stats.dropped[reason] += 1
         self.pending_drops.reject(mn=mn, reason=str(reason), at=dt.datetime.now(dt.UTC))
+        self._wake.set()  # the counts go to the database with the next batch
 
     def _pause(self, paused: bool) -> None:
         self.paused = paused
@@ -223,11 +224,17 @@ class Receiver:
             self._conn = await self._connect()
         return self._conn
 
-    async def _load_loggers(self) -> None:
+    async def _load_loggers(self, only: list[str] | None = None) -> None:
         conn = await self._db()
-        cur = await conn.execute("SELECT mn, id, password FROM monitoring_logger WHERE active")
-        self.loggers = {mn: (pk, pw) for mn, pk, pw in await cur.fetchall()}
-        self.loggers_loaded = time.monotonic()
+        if only is None:
+            cur = await conn.execute("SELECT mn, id, password FROM monitoring_logger WHERE active")
+            self.loggers = {mn: (pk, pw) for mn, pk, pw in await cur.fetchall()}
+            self.loggers_loaded = time.monotonic()
+        else:
+            cur = await conn.execute(
+                "SELECT mn, id, password FROM monitoring_logger WHERE active AND mn = ANY(%s)", [only]
+            )
+            self.loggers.update({mn: (pk, pw) for mn, pk, pw in await cur.fetchall()})
 
     async def _ensure_partitions(self, needed: set[tuple[str, dt.date]]) -> None:
         missing = needed - self.partitions
@@ -246,7 +253,7 @@ class Receiver:
 
     async def _writer(self) -> None:
         while True:
-            if not self.queue:
+            if not self.queue and not self.pending_drops.rejections:
                 if self._stopping.is_set():
                     break
                 self._wake.clear()
@@ -257,19 +264,18 @@ class Receiver:
                 stopper.cancel()
                 continue
             if len(self.queue) < self.batch_packets and not self._stopping.is_set():
-                await asyncio.sleep(self.batch_seconds)
+                await asyncio.sleep(self.batch_seconds)  # let a batch fill (and drops add up)
             batch = [self.queue.popleft() for _ in range(min(len(self.queue), self.batch_packets))]
             await self._flush(batch)
             if self.paused and len(self.queue) < self.backlog // 2:
                 self._pause(False)
-            if not self.queue and self.pending_drops.rejections:
-                await self._flush([])
 
     async def _flush(self, batch: list[Item]) -> None:
         """Check, store and answer one batch; retry it until the database takes it."""
         now = dt.datetime.now(dt.UTC)
-        if any(i.packet.mn not in self.loggers for i in batch) and time.monotonic() - self.loggers_loaded > 1.0:
-            await self._retry(self._load_loggers)
+        unknown = {i.packet.mn for i in batch if i.packet.mn not in self.loggers}
+        if unknown:  # registered since the last load? One indexed look-up per batch.
+            await self._retry(lambda: self._load_loggers(only=sorted(unknown)))
         counts, self.pending_drops = self.pending_drops, store.BatchCounts()
         uploads: list[store.Upload] = []
         parts: list[tuple[Item, int]] = []
