@@ -32,10 +32,11 @@ def credit_code_problem(code: str) -> str | None:
     return None
 
 
+# Said after the field's label ("统一社会信用代码：校验码不正确。").
 MESSAGES = {
-    "length": _("统一社会信用代码应为 18 位。"),
-    "charset": _("统一社会信用代码含有不允许的字符（只允许数字和除 I、O、S、V、Z 以外的大写字母）。"),
-    "check_character": _("统一社会信用代码的校验码不正确。"),
+    "length": _("应为 18 位。"),
+    "charset": _("含有不允许的字符（只允许数字和除 I、O、S、V、Z 以外的大写字母）。"),
+    "check_character": _("校验码不正确。"),
 }
 
 

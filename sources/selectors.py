@@ -13,12 +13,14 @@ import datetime as dt
 
 from django.contrib.gis.geos import Polygon
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gridgov.errors import NotFound
 from gridgov.jurisdiction import user_scope
 from gridgov.models import Role
-from monitoring.selectors import placed_q
+from monitoring.factors import factor_label, factor_unit
+from monitoring.selectors import placed_q, series
 from patrol.models import OPEN_STATUSES, Issue
 from patrol.selectors import issues_visible
 
@@ -112,3 +114,48 @@ def case_window(episode: Episode, *, now: dt.datetime) -> tuple[dt.datetime, dt.
     since = episode.first_hour - dt.timedelta(hours=12)
     until = min(episode.last_hour + dt.timedelta(hours=13), max(now, episode.last_hour + dt.timedelta(hours=1)))
     return since, until
+
+
+def case_series(issue: Issue) -> dict:
+    """The monitoring data behind a case that online monitoring opened (its chart); kind None
+    for any other case."""
+    episode = episode_for_issue(issue)
+    outage = None if episode else outage_for_issue(issue)
+    if episode is None and outage is None:
+        return {"kind": None}
+    now = timezone.now()
+    outlet = (episode or outage).outlet
+    logger = outlet.logger
+    if episode is not None:
+        factor = episode.factor
+        since, until = case_window(episode, now=now)
+    else:
+        factor = next((lim.factor for lim in logger.limits.all()), "")
+        since = outage.silent_since - dt.timedelta(hours=24)
+        until = outage.ended_at or now
+    limit = next((lim for lim in logger.limits.all() if lim.factor == factor), None)
+    body = {
+        "kind": "exceedance" if episode else "outage",
+        "mn": logger.mn,
+        "factor": factor,
+        "factor_label": factor_label(factor),
+        "unit": factor_unit(factor),
+        "limit": {"low": limit.low, "high": limit.high} if limit else None,
+        "outlet": {"code": outlet.code, "kind": outlet.kind},
+        "enterprise": {"credit_code": outlet.enterprise.credit_code, "name": outlet.enterprise.name},
+        "since": since,
+        "until": until,
+        "hours": series(logger=logger, factor=factor, interval="hour", since=since, until=until) if factor else [],
+    }
+    if episode is not None:
+        body["exceeded_hours"] = [h.hour for h in episode.exceeded.all()]
+        body["minutes"] = series(
+            logger=logger,
+            factor=factor,
+            interval="minute",
+            since=episode.first_hour - dt.timedelta(hours=1),
+            until=min(episode.last_hour + dt.timedelta(hours=2), since + dt.timedelta(days=7)),
+        )
+    else:
+        body |= {"silent_since": outage.silent_since, "ended_at": outage.ended_at}
+    return body
