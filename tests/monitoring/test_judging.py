@@ -23,7 +23,11 @@ H = timezone.make_aware(dt.datetime(2026, 11, 20, 10, 0))  # an hour in the past
 @pytest.fixture
 def logger(db):
     lg = Logger.objects.create(
-        mn="JUDGE-TEST-01", password="123456", kind="outlet", name="判定测试（合成）", point=Point(120.1, 30.25, srid=4326)
+        mn="JUDGE-TEST-01",
+        password="123456",
+        kind="outlet",
+        name="判定测试（合成）",
+        point=Point(120.1, 30.25, srid=4326),
     )
     Limit.objects.create(logger=lg, factor="w01018", high=50.0)
     Limit.objects.create(logger=lg, factor="w01001", low=6.0, high=9.0)

@@ -75,7 +75,11 @@ def test_first_exceeded_hour_opens_one_routed_case(outlet, xihu_cell):
     hour_of(outlet, H, 60.0)
     assert monitoring_tick(now=H + dt.timedelta(hours=1))["exceeded"] == 1
     (issue,) = cases(outlet)
-    assert (issue.source, issue.category_id, issue.status) == ("online_monitoring", "water.online_exceedance", "reported")
+    assert (issue.source, issue.category_id, issue.status) == (
+        "online_monitoring",
+        "water.online_exceedance",
+        "reported",
+    )
     assert issue.responsible_unit_id == outlet.enterprise.organization_id
     assert (issue.grid_cell_id, issue.township_id) == (xihu_cell.pk, xihu_cell.township_id)
     mn = outlet.logger.mn
