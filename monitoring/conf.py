@@ -24,6 +24,8 @@ DEFAULTS = {
     # Receiver: packets per database transaction, and the longest wait to fill one.
     "MONITORING_BATCH_PACKETS": 2000,
     "MONITORING_BATCH_MS": 50,
+    # Receiver: batches stored at the same time, each on its own database connection.
+    "MONITORING_WRITERS": 2,
     # Receiver: packets waiting for the database before it stops reading from sockets.
     "MONITORING_BACKLOG_PACKETS": 50_000,
     # The packet ledger (exactly-once answers and counts) keeps this many hours.

@@ -23,6 +23,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import NamedTuple
 
 __all__ = [
     "CRC_CHECK_VALUE",
@@ -111,6 +112,7 @@ class FrameError:
 
 
 _MN_IN = re.compile(rb"MN=([^;&]{1,64})")
+_CP_SEPARATORS = re.compile("[;,]")
 _HEX = frozenset(b"0123456789abcdefABCDEF")
 
 
@@ -224,14 +226,11 @@ class PacketError(ValueError):
 # Fields of a factor that are stored; others (ZsRtd, SampleTime, EFlag, ValidNum…) are read
 # and kept in `Packet.cp` but not stored as readings.
 STORED_FIELDS = ("Rtd", "Avg", "Min", "Max", "Cou", "Flag")
-_FACTOR_KEY = re.compile(r"^([A-Za-z0-9]{1,20})-([A-Za-z]{1,16})$")
-_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 # The standard's data flags; a logger may send other letters, which count as not valid.
 FLAGS = {"N", "F", "M", "S", "D", "C", "T", "B"}
 
 
-@dataclass(frozen=True)
-class Reading:
+class Reading(NamedTuple):
     """One factor of one packet: the value (Rtd, or Avg for minute/hour/day data) and its flag."""
 
     factor: str
@@ -281,31 +280,54 @@ class Packet:
 
     def readings(self) -> list[Reading]:
         """The stored fields of each factor; a factor without a readable value is skipped."""
-        value_field = "Rtd" if self.cn == "2011" else "Avg"
+        return [
+            Reading(code, float(value), _float(low), _float(high), _float(cou), flag)
+            for code, value, low, high, cou, flag in self.stored()
+        ]
+
+    def stored(self) -> list[tuple[str, str, str | None, str | None, str | None, str]]:
+        """What is stored of each factor, as checked decimal text: (factor, value, min, max,
+        cou, flag). The receiver's hot path: the text goes to COPY as it came."""
+        value_field, other = ("Rtd", "Avg") if self.cn == "2011" else ("Avg", "Rtd")
         out = []
         for code, fields in self.factors.items():
-            value = _number(fields.get(value_field, fields.get("Rtd" if value_field == "Avg" else "Avg")))
+            value = _decimal(fields.get(value_field) or fields.get(other))
             if value is None:
                 continue
             flag = (fields.get("Flag") or "N")[:1]
+            if not (flag.isascii() and flag.isalnum()):
+                flag = "?"  # not a flag of the standard: stored, never valid
             out.append(
-                Reading(
-                    factor=code,
-                    value=value,
-                    min=_number(fields.get("Min")),
-                    max=_number(fields.get("Max")),
-                    cou=_number(fields.get("Cou")),
-                    flag=flag,
+                (
+                    code,
+                    value,
+                    _decimal(fields.get("Min")),
+                    _decimal(fields.get("Max")),
+                    _decimal(fields.get("Cou")),
+                    flag,
                 )
             )
         return out
 
 
-def _number(text: str | None) -> float | None:
-    if text is None or not _NUMBER.match(text):
+def _float(text: str | None) -> float | None:
+    return None if text is None else float(text)
+
+
+_NUMBER_START = frozenset("+-.0123456789")
+
+
+def _decimal(text: str | None) -> str | None:
+    """The text of a decimal number (no NaN, no infinity, no "1_0" or spaces), else None."""
+    if not text or text[0] not in _NUMBER_START:
         return None
-    value = float(text)
-    return value if value == value and abs(value) != float("inf") else None
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    if "_" in text or not text.isascii() or text != text.strip():  # float() also takes these
+        return None
+    return text if value == value and abs(value) != float("inf") else None
 
 
 def parse_time(text: str | None) -> dt.datetime | None:
@@ -313,7 +335,9 @@ def parse_time(text: str | None) -> dt.datetime | None:
     if not text or len(text) < 14 or not text[:14].isdigit():
         return None
     try:
-        return dt.datetime.strptime(text[:14], "%Y%m%d%H%M%S")
+        return dt.datetime(
+            int(text[0:4]), int(text[4:6]), int(text[6:8]), int(text[8:10]), int(text[10:12]), int(text[12:14])
+        )
     except ValueError:
         return None
 
@@ -375,18 +399,23 @@ def _small_int(text: str | None, name: str, maximum: int) -> int | None:
 
 
 def _read_cp(packet: Packet) -> None:
-    for item in packet.cp_text.split(";"):
-        for part in item.split(","):
-            if not part:
-                continue
-            key, sep, value = part.partition("=")
-            if not sep:
-                raise PacketError(f"CP item without '=': {part[:20]!r}")
-            m = _FACTOR_KEY.match(key)
-            if m:
-                packet.factors.setdefault(m.group(1), {})[m.group(2)] = value
-            else:
-                packet.cp[key] = value
+    factors, cp = packet.factors, packet.cp
+    for part in _CP_SEPARATORS.split(packet.cp_text):
+        if not part:
+            continue
+        key, sep, value = part.partition("=")
+        if not sep:
+            raise PacketError(f"CP item without '=': {part[:20]!r}")
+        code, dash, name = key.rpartition("-")
+        # "w01018-Avg": a factor's field (code of 1–20 letters or digits, field of letters)
+        short = 0 < len(code) <= 20 and 0 < len(name) <= 16
+        if dash and short and key.isascii() and code.isalnum() and name.isalpha():
+            fields = factors.get(code)
+            if fields is None:
+                fields = factors[code] = {}
+            fields[name] = value
+        else:
+            cp[key] = value
 
 
 def merge_parts(parts: Iterable[Packet]) -> Packet:

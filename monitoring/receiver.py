@@ -2,7 +2,8 @@
 
 Each connection cuts its byte stream into frames (`hj212.Deframer`: many packets per
 connection, packets split across reads or several in one read) and reads each data segment.
-Readable packets wait in one queue; a single writer takes them in batches (up to
+Readable packets wait in one queue; writers (MONITORING_WRITERS, each with its own database
+connection, so that one stores while another prepares) take them in batches (up to
 MONITORING_BATCH_PACKETS, or what arrived within MONITORING_BATCH_MS), checks MN and PW
 against the registered loggers, and stores the batch in one transaction
 (`store.write_batch`: COPY, then INSERT … ON CONFLICT DO NOTHING). Only after the commit does
@@ -76,6 +77,7 @@ class Stats:
     stored: int = 0
     answered: int = 0
     retries: int = 0
+    db_seconds: float = 0.0  # time spent storing batches
 
 
 class Connection(asyncio.Protocol):
@@ -155,7 +157,9 @@ class Receiver:
         self.pending_drops = store.BatchCounts()
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
-        self._conn: psycopg.AsyncConnection | None = None
+        self.writers = int(setting("MONITORING_WRITERS"))
+        # slot 0: look-ups and the first writer; each further writer has a connection of its own
+        self._conns: list[psycopg.AsyncConnection | None] = [None] * max(1, self.writers)
         self._server: asyncio.Server | None = None
 
     # --- the event loop side -------------------------------------------------------------
@@ -219,10 +223,11 @@ class Receiver:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
 
-    async def _db(self) -> psycopg.AsyncConnection:
-        if self._conn is None or self._conn.closed or self._conn.broken:
-            self._conn = await self._connect()
-        return self._conn
+    async def _db(self, slot: int = 0) -> psycopg.AsyncConnection:
+        conn = self._conns[slot]
+        if conn is None or conn.closed or conn.broken:
+            conn = self._conns[slot] = await self._connect()
+        return conn
 
     async def _load_loggers(self, only: list[str] | None = None) -> None:
         conn = await self._db()
@@ -236,22 +241,22 @@ class Receiver:
             )
             self.loggers.update({mn: (pk, pw) for mn, pk, pw in await cur.fetchall()})
 
-    async def _ensure_partitions(self, needed: set[tuple[str, dt.date]]) -> None:
+    async def _ensure_partitions(self, needed: set[tuple[str, dt.date]], slot: int = 0) -> None:
         missing = needed - self.partitions
         if not missing:
             return
-        conn = await self._db()
+        conn = await self._db(slot)
         cur = conn.cursor()
         await cur.execute(store.EXISTING_SQL, [store.PARENTS])
         self.partitions = {p for (name,) in await cur.fetchall() if (p := store.parse_partition(name))}
         for period, month in sorted(needed - self.partitions):
             try:
                 await cur.execute(store.partition_ddl(period, month))
-            except psycopg.errors.DuplicateTable:  # another receiver made it a moment ago
+            except (psycopg.errors.DuplicateTable, psycopg.errors.UniqueViolation):  # made a moment ago elsewhere
                 pass
             self.partitions.add((period, month))
 
-    async def _writer(self) -> None:
+    async def _writer(self, slot: int) -> None:
         while True:
             if not self.queue and not self.pending_drops.rejections:
                 if self._stopping.is_set():
@@ -266,17 +271,18 @@ class Receiver:
             if len(self.queue) < self.batch_packets and not self._stopping.is_set():
                 await asyncio.sleep(self.batch_seconds)  # let a batch fill (and drops add up)
             batch = [self.queue.popleft() for _ in range(min(len(self.queue), self.batch_packets))]
-            await self._flush(batch)
+            await self._flush(batch, slot)
             if self.paused and len(self.queue) < self.backlog // 2:
                 self._pause(False)
 
-    async def _flush(self, batch: list[Item]) -> None:
+    async def _flush(self, batch: list[Item], slot: int = 0) -> None:
         """Check, store and answer one batch; retry it until the database takes it."""
         now = dt.datetime.now(dt.UTC)
         unknown = {i.packet.mn for i in batch if i.packet.mn not in self.loggers}
         if unknown:  # registered since the last load? One indexed look-up per batch.
-            await self._retry(lambda: self._load_loggers(only=sorted(unknown)))
+            await self._retry(lambda: self._load_loggers(only=sorted(unknown)), slot)
         counts, self.pending_drops = self.pending_drops, store.BatchCounts()
+        window = store.time_window(now)
         uploads: list[store.Upload] = []
         parts: list[tuple[Item, int]] = []
         answers: list[tuple[Item, bytes]] = []
@@ -297,7 +303,9 @@ class Receiver:
             if packet.is_split:
                 parts.append((item, logger_id))
                 continue
-            upload, why = store.upload_of(packet, logger_id=logger_id, received_at=item.received_at, now=now)
+            upload, why = store.upload_of(
+                packet, logger_id=logger_id, received_at=item.received_at, now=now, window=window
+            )
             if upload is None:
                 counts.reject(mn=packet.mn, reason=why, logger_id=logger_id, at=now)
                 continue
@@ -307,10 +315,10 @@ class Receiver:
         for item, _ in parts:
             if item.packet.wants_answer:
                 answers.append((item, hj212.reply_9014(item.packet)))
-        await self._ensure_partitions(store.needed_partitions(uploads))
+        await self._ensure_partitions(store.needed_partitions(uploads), slot)
 
         async def write() -> None:
-            conn = await self._db()
+            conn = await self._db(slot)
             await store.write_batch(
                 conn,
                 uploads,
@@ -320,14 +328,20 @@ class Receiver:
                 partitions=self.partitions,
             )
 
-        await self._retry(write)
+        started = time.monotonic()
+        await self._retry(write, slot)
+        self.stats.db_seconds += time.monotonic() - started
         self.stats.batches += 1
         self.stats.stored += len(uploads)
+        # one write per connection and batch: a logger with several packets in it gets them together
+        by_conn: dict[Connection, list[bytes]] = {}
         for item, reply in answers:
-            if item.conn.send(reply):
-                self.stats.answered += 1
+            by_conn.setdefault(item.conn, []).append(reply)
+        for conn, replies in by_conn.items():
+            if conn.send(b"".join(replies)):
+                self.stats.answered += len(replies)
 
-    async def _retry(self, action) -> None:
+    async def _retry(self, action, slot: int = 0) -> None:
         delay = 0.1
         while True:
             try:
@@ -335,9 +349,9 @@ class Receiver:
             except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
                 self.stats.retries += 1
                 log.warning("database write failed (%s); retrying in %.1fs", str(exc).strip()[:120], delay)
-                if self._conn is not None:
-                    await self._conn.close()
-                self._conn = None
+                if self._conns[slot] is not None:
+                    await self._conns[slot].close()
+                self._conns[slot] = None
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
 
@@ -373,8 +387,8 @@ class Receiver:
         self.port = self._server.sockets[0].getsockname()[1]
         log.info("HJ 212 receiver on %s:%d (%d loggers registered)", self.host, self.port, len(self.loggers))
         self.ready.set()
+        writers = [asyncio.create_task(self._writer(slot)) for slot in range(len(self._conns))]
         tasks = [
-            asyncio.create_task(self._writer()),
             asyncio.create_task(self._sweep()),
             asyncio.create_task(self._refresh_loggers()),
             asyncio.create_task(self._report()),
@@ -384,13 +398,14 @@ class Receiver:
         for conn in list(self.connections):
             if conn.transport is not None:
                 conn.transport.pause_reading()
-        await tasks[0]  # the writer stores and answers what is queued
-        for task in tasks[1:]:
+        await asyncio.gather(*writers)  # the writers store and answer what is queued
+        for task in tasks:
             task.cancel()
         for conn in list(self.connections):
             conn.close()
-        if self._conn is not None:
-            await self._conn.close()
+        for conn in self._conns:
+            if conn is not None:
+                await conn.close()
 
     def stop(self) -> None:
         self._stopping.set()

@@ -151,7 +151,8 @@ class Client:
             return False
         try:
             self._writer.write(frame)
-            await self._writer.drain()
+            if self._writer.transport.get_write_buffer_size() > 256 * 1024:
+                await self._writer.drain()
         except (ConnectionError, OSError):
             return False
         self.stats.sent += 1
@@ -163,26 +164,29 @@ class Client:
         (a time.monotonic() deadline)."""
         await self._connect()
         next_send = time.monotonic()
+        next_check = next_send + self.resend_after / 4
         while time.monotonic() < until and not self.done:
             if self._writer is None:
                 await self._connect()
                 continue
             now = time.monotonic()
-            for qn, (frame, first, last) in list(self.outstanding.items()):
-                if now - last >= self.resend_after:
-                    self.outstanding[qn] = (frame, first, now)
-                    self.stats.resent += 1
-                    await self._write(frame)
-            if self.queue and len(self.outstanding) < self.window and now >= next_send:
+            if now >= next_check:  # resend what waited too long for its answer
+                next_check = now + self.resend_after / 4
+                for qn, (frame, first, last) in list(self.outstanding.items()):
+                    if now - last >= self.resend_after:
+                        self.outstanding[qn] = (frame, first, now)
+                        self.stats.resent += 1
+                        await self._write(frame)
+            while self.queue and len(self.outstanding) < self.window and (not interval or now >= next_send):
                 qn, frame = self.queue.popleft()
-                self.outstanding[qn] = (frame, time.monotonic(), time.monotonic())
+                self.outstanding[qn] = (frame, now, now)
                 await self._write(frame)
-                next_send = (next_send if interval else now) + interval
-                continue
+                if interval:
+                    next_send += interval
             self._space.clear()
-            wait = min(0.05 if not interval else max(0.0, next_send - time.monotonic()), 0.25)
+            wake = next_check if not interval or not self.queue else min(next_check, next_send)
             try:
-                await asyncio.wait_for(self._space.wait(), timeout=max(wait, 0.001))
+                await asyncio.wait_for(self._space.wait(), timeout=max(0.001, min(wake - time.monotonic(), 0.5)))
             except TimeoutError:
                 pass
         await self.close()
