@@ -13,8 +13,9 @@ against and `exceeded`. Hours are judged once they are complete: when the logger
 data for the hour's last minute (or the hour itself), or MONITORING_HOUR_GRACE_MINUTES after
 the hour's end by the clock. Late data put an hour back on the list and it is judged again.
 
-One set-based statement judges every due hour (benchmarked in bench/monitoring_judge.py
-against a bare GROUP BY over the same minutes): raw SQL, every value bound.
+One set-based statement judges the due loggers of each hour (benchmarked in
+bench/monitoring_judge.py against a bare GROUP BY over the same minutes): raw SQL, every
+value bound.
 """
 
 from __future__ import annotations
@@ -36,35 +37,40 @@ DELETE FROM monitoring_pendinghour p
 RETURNING p.logger_id, p.hour
 """
 
-# %(lo)s / %(hi)s bound the due hours, so that the planner prunes partitions and may choose a
-# scan of the time range over one index probe per logger.
-JUDGE_SQL = """
+# One hour at a time (the due hours are nearly always the latest one, with a few stragglers):
+# the minutes of that hour are one range of the partition. When most loggers are due (the
+# minute after the hour) the whole range is read and grouped, as a bare GROUP BY would, and
+# joined to the due loggers afterwards; for a few stragglers {loggers} narrows the read to
+# index probes of theirs. (Left to itself the planner probes the key once per logger even
+# for thousands: it cannot estimate an array of ids.)
+_JUDGE_SQL = """
 WITH due AS (
-    SELECT d.logger_id, d.hour, l.min_valid_minutes, l.exceedance_rule
-      FROM unnest(%(ids)s::integer[], %(hours)s::timestamptz[]) AS d(logger_id, hour)
-      JOIN monitoring_logger l ON l.id = d.logger_id
+    SELECT id AS logger_id, min_valid_minutes, exceedance_rule FROM monitoring_logger WHERE id = ANY(%(ids)s)
 ), minutes AS (
-    SELECT m.logger_id, m.factor, date_trunc('hour', m.time) AS hour,
+    SELECT m.logger_id, m.factor,
            count(*) FILTER (WHERE m.flag = 'N') AS valid,
            avg(m.value) FILTER (WHERE m.flag = 'N') AS mean,
            min(coalesce(m.min, m.value)) FILTER (WHERE m.flag = 'N') AS low,
            max(coalesce(m.max, m.value)) FILTER (WHERE m.flag = 'N') AS high,
-           mode() WITHIN GROUP (ORDER BY m.flag) FILTER (WHERE m.flag IN ('D', 'F', 'M', 'C')) AS gap_flag
+           -- the commonest gap flag, counted plainly so that the aggregate can be hashed
+           -- (an ordered-set aggregate such as mode() would force a sort of every minute)
+           count(*) FILTER (WHERE m.flag = 'D') AS d, count(*) FILTER (WHERE m.flag = 'F') AS f,
+           count(*) FILTER (WHERE m.flag = 'M') AS mm, count(*) FILTER (WHERE m.flag = 'C') AS c
       FROM monitoring_reading m
-      JOIN due d ON d.logger_id = m.logger_id AND m.time >= d.hour AND m.time < d.hour + interval '1 hour'
-     WHERE m.period = 'M' AND m.time >= %(lo)s AND m.time < %(hi)s
-     GROUP BY m.logger_id, m.factor, date_trunc('hour', m.time)
+     WHERE m.period = 'M' AND m.time >= %(hour)s AND m.time < %(end)s {loggers}
+     GROUP BY m.logger_id, m.factor
 ), own AS (
-    SELECT h.logger_id, h.factor, h.time AS hour, h.value, h.min, h.max, h.flag
+    SELECT h.logger_id, h.factor, h.value, h.min, h.max, h.flag
       FROM monitoring_reading h
-      JOIN due d ON d.logger_id = h.logger_id AND h.time = d.hour
-     WHERE h.period = 'H' AND h.origin = 'L' AND h.time >= %(lo)s AND h.time < %(hi)s
+     WHERE h.period = 'H' AND h.origin = 'L' AND h.time = %(hour)s AND h.logger_id = ANY(%(ids)s)
 ), hour AS (
     SELECT coalesce(o.logger_id, m.logger_id) AS logger_id, coalesce(o.factor, m.factor) AS factor,
-           coalesce(o.hour, m.hour) AS hour, o.logger_id IS NOT NULL AS own,
+           o.logger_id IS NOT NULL AS own,
            coalesce(o.value, m.mean) AS value, coalesce(o.min, m.low) AS min, coalesce(o.max, m.high) AS max,
-           m.valid, m.gap_flag, o.flag AS own_flag
-      FROM own o FULL JOIN minutes m ON m.logger_id = o.logger_id AND m.factor = o.factor AND m.hour = o.hour
+           m.valid, o.flag AS own_flag,
+           CASE greatest(m.d, m.f, m.mm, m.c) WHEN 0 THEN NULL WHEN m.d THEN 'D' WHEN m.f THEN 'F'
+                WHEN m.mm THEN 'M' ELSE 'C' END::"char" AS gap_flag
+      FROM own o FULL JOIN minutes m ON m.logger_id = o.logger_id AND m.factor = o.factor
 ), judged AS (
     SELECT h.*, d.exceedance_rule, lim.low AS limit_low, lim.high AS limit_high,
            CASE WHEN h.own THEN h.own_flag
@@ -72,12 +78,12 @@ WITH due AS (
                 ELSE coalesce(h.gap_flag, 'N') END AS flag,
            CASE WHEN h.own THEN h.own_flag = 'N' ELSE coalesce(h.valid, 0) >= d.min_valid_minutes END AS ok
       FROM hour h
-      JOIN due d ON d.logger_id = h.logger_id AND d.hour = h.hour
+      JOIN due d ON d.logger_id = h.logger_id
       LEFT JOIN monitoring_limit lim ON lim.logger_id = h.logger_id AND lim.factor = h.factor
 ), ins AS (
     INSERT INTO monitoring_reading AS r (time, value, min, max, limit_low, limit_high, logger_id, valid_minutes,
                                          period, flag, origin, exceeded, factor)
-    SELECT hour, value, min, max, limit_low, limit_high, logger_id, valid, 'H', flag, 'C',
+    SELECT %(hour)s, value, min, max, limit_low, limit_high, logger_id, valid, 'H', flag, 'C',
            CASE WHEN NOT ok OR (limit_low IS NULL AND limit_high IS NULL) THEN NULL
                 WHEN exceedance_rule = 'max' THEN coalesce(max > limit_high, false) OR coalesce(min < limit_low, false)
                 ELSE coalesce(value > limit_high, false) OR coalesce(value < limit_low, false) END,
@@ -98,6 +104,9 @@ SELECT (SELECT count(*) FROM ins), x.*
   LEFT JOIN (SELECT logger_id, factor, time, value, min, max, flag, valid_minutes, limit_low, limit_high, origin
                FROM ins WHERE exceeded) AS x ON true
 """
+JUDGE_ALL_SQL = _JUDGE_SQL.format(loggers="")
+JUDGE_FEW_SQL = _JUDGE_SQL.format(loggers="AND m.logger_id = ANY(%(ids)s)")
+FEW = 500
 
 # A logger silent past the threshold goes offline (once); one that spoke since comes back.
 OFFLINE_SQL = """
@@ -162,21 +171,21 @@ def judge_hours(pairs: list[tuple[int, dt.datetime]]) -> Judgement:
 
 
 def _judge(cursor, due: list[tuple[int, dt.datetime]]) -> Judgement:
-    hours = [h for _, h in due]
-    store.ensure_partitions(cursor, {("H", store.month_of(h)) for h in hours})
-    cursor.execute(
-        JUDGE_SQL,
-        {
-            "ids": [i for i, _ in due],
-            "hours": hours,
-            "lo": min(hours),
-            "hi": max(hours) + dt.timedelta(hours=1),
-        },
-    )
-    rows = cursor.fetchall()
-    return Judgement(
-        rows[0][0],
-        [
+    by_hour: dict[dt.datetime, list[int]] = {}
+    for logger_id, hour in due:
+        by_hour.setdefault(hour, []).append(logger_id)
+    store.ensure_partitions(cursor, {("H", store.month_of(h)) for h in by_hour})
+    # A set-based statement over thousands of rows: JIT compilation would cost more than it
+    # saves, and the aggregate should stay in memory.
+    cursor.execute("SET LOCAL jit = off")
+    cursor.execute("SET LOCAL work_mem = '64MB'")
+    judged, exceeded = 0, []
+    for hour, ids in sorted(by_hour.items()):
+        sql = JUDGE_FEW_SQL if len(ids) < FEW else JUDGE_ALL_SQL
+        cursor.execute(sql, {"ids": sorted(ids), "hour": hour, "end": hour + dt.timedelta(hours=1)})
+        rows = cursor.fetchall()
+        judged += rows[0][0]
+        exceeded += [
             ExceededHour(
                 logger_id=r[1],
                 factor=r[2],
@@ -192,8 +201,8 @@ def _judge(cursor, due: list[tuple[int, dt.datetime]]) -> Judgement:
             )
             for r in rows
             if r[1] is not None
-        ],
-    )
+        ]
+    return Judgement(judged, exceeded)
 
 
 def loggers_offline(*, now: dt.datetime | None = None) -> list[tuple[int, dt.datetime]]:
