@@ -47,3 +47,22 @@ class ReceiverThread:
         if self.loop is not None and self.thread.is_alive():
             self.loop.call_soon_threadsafe(self.receiver.stop)
         self.thread.join(30)
+
+
+def run_async(coro):
+    """asyncio.run(coro) in a thread of its own: once Playwright's sync API has run in this
+    session, the main thread has an event loop running and asyncio.run() refuses there."""
+    out: dict = {}
+
+    def target():
+        try:
+            out["value"] = asyncio.run(coro)
+        except BaseException as exc:  # re-raised in the caller's thread
+            out["error"] = exc
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if "error" in out:
+        raise out["error"]
+    return out["value"]

@@ -17,6 +17,8 @@ import pytest
 from monitoring import hj212
 from monitoring.simulator import Client, SimLogger, exchange
 
+from .receiving import run_async
+
 pytestmark = pytest.mark.django_db
 
 T0 = dt.datetime(2026, 11, 30, 8, 0)  # minutes of a past morning, well inside retention
@@ -47,7 +49,7 @@ def test_many_packets_on_one_connection_are_stored_and_answered(receiver, commit
     ids = committed_loggers(["RCV-MANY-01"])
     sim = SimLogger(mn="RCV-MANY-01")
     frames = [sim.minute_frame(m) for m in minutes(60)]
-    replies = asyncio.run(exchange("127.0.0.1", r.port, b"".join(f for _, f in frames), replies=60))
+    replies = run_async(exchange("127.0.0.1", r.port, b"".join(f for _, f in frames), replies=60))
     assert [p.qn for p in replies] == [qn for qn, _ in frames]
     for reply in replies:  # 9014: the same QN, ST=91, Flag=4, an empty CP (and a good CRC: it parsed)
         assert (reply.cn, reply.st, reply.flag, reply.cp_text, reply.mn) == ("9014", "91", 4, "", "RCV-MANY-01")
@@ -85,7 +87,7 @@ def test_packets_split_across_reads_and_several_per_read(receiver, committed_log
         writer.close()
         return got
 
-    assert asyncio.run(dribble()) == [qn for qn, _ in frames]
+    assert run_async(dribble()) == [qn for qn, _ in frames]
     assert rows(pg, ids["RCV-SPLIT-01"]) == 100
 
 
@@ -93,15 +95,15 @@ def test_resent_packet_is_answered_again_but_stored_once(receiver, committed_log
     r = receiver()
     ids = committed_loggers(["RCV-ONCE-01"])
     qn, frame = SimLogger(mn="RCV-ONCE-01").minute_frame(T0)
-    first = asyncio.run(exchange("127.0.0.1", r.port, frame + frame, replies=2))
-    again = asyncio.run(exchange("127.0.0.1", r.port, frame, replies=1))  # a new connection
+    first = run_async(exchange("127.0.0.1", r.port, frame + frame, replies=2))
+    again = run_async(exchange("127.0.0.1", r.port, frame, replies=1))  # a new connection
     assert [p.qn for p in first + again] == [qn, qn, qn]
     assert rows(pg, ids["RCV-ONCE-01"]) == 5
     assert counters(pg, ids["RCV-ONCE-01"]) == (1, 2, 0)
     # and across a restart of the receiver
     r.stop()
     r2 = receiver()
-    assert [p.qn for p in asyncio.run(exchange("127.0.0.1", r2.port, frame, replies=1))] == [qn]
+    assert [p.qn for p in run_async(exchange("127.0.0.1", r2.port, frame, replies=1))] == [qn]
     assert rows(pg, ids["RCV-ONCE-01"]) == 5 and counters(pg, ids["RCV-ONCE-01"]) == (1, 3, 0)
 
 
@@ -111,7 +113,7 @@ def test_unknown_mn_and_wrong_password_are_refused_with_9011(receiver, committed
     _, wrong_pw = SimLogger(mn="RCV-PW-01", pw="wrong1").minute_frame(T0)
     _, unknown = SimLogger(mn="RCV-NOBODY-01").minute_frame(T0)
     _, quiet = SimLogger(mn="RCV-PW-01", pw="wrong1").minute_frame(T0, flag=4)  # no answer asked
-    replies = asyncio.run(exchange("127.0.0.1", r.port, wrong_pw + quiet + unknown, replies=2))
+    replies = run_async(exchange("127.0.0.1", r.port, wrong_pw + quiet + unknown, replies=2))
     assert [(p.cn, p.cp.get("QnRtn"), p.mn) for p in replies] == [
         ("9011", "3", "RCV-PW-01"),
         ("9011", "4", "RCV-NOBODY-01"),
@@ -132,7 +134,7 @@ def test_garbage_and_bad_frames_are_dropped_counted_and_the_rest_served(receiver
     no_crlf = good2[:-2]
     before = dict(pg.execute("SELECT reason, sum(count) FROM monitoring_rejection GROUP BY reason").fetchall())
     stream = b"\x00\x01garbage" + modbus + b"##99x" + no_crlf + good1 + b"\xff" * 100 + good2
-    replies = asyncio.run(exchange("127.0.0.1", r.port, stream, replies=2))
+    replies = run_async(exchange("127.0.0.1", r.port, stream, replies=2))
     assert [p.qn for p in replies] == [qn1, qn2]
     assert rows(pg, ids["RCV-JUNK-01"]) == 10
     time.sleep(0.3)  # the counters of the last drops go with the next batch or idle flush
@@ -163,9 +165,7 @@ def test_no_answer_unless_asked_and_other_commands(receiver, committed_loggers, 
     answer = seg("9014", "", qn="20261130080600000")  # an answer from the logger: never answered
     params = seg("1062", "RtdInterval=30", qn="20261130080700000")  # not handled: logged only
     _, asked = sim.minute_frame(T0 + dt.timedelta(minutes=1))
-    replies = asyncio.run(
-        exchange("127.0.0.1", r.port, silent + restart + answer + params + asked, replies=3, timeout=3)
-    )
+    replies = run_async(exchange("127.0.0.1", r.port, silent + restart + answer + params + asked, replies=3, timeout=3))
     assert [(p.cn, p.qn) for p in replies] == [
         ("9014", "20261130080500000"),
         ("9014", sim.qn(T0 + dt.timedelta(minutes=1, seconds=8))),
@@ -181,7 +181,7 @@ def test_data_outside_retention_or_in_the_future_are_refused(receiver, committed
     _, old = sim.minute_frame(dt.datetime(1999, 1, 1, 0, 0))
     _, future = sim.minute_frame(dt.datetime.now() + dt.timedelta(days=3))
     qn, ok = sim.minute_frame(T0)
-    replies = asyncio.run(exchange("127.0.0.1", r.port, old + future + ok, replies=1))
+    replies = run_async(exchange("127.0.0.1", r.port, old + future + ok, replies=1))
     assert [p.qn for p in replies] == [qn]
     assert rows(pg, ids["RCV-TIME-01"]) == 5
     assert rejections(pg, "RCV-TIME-01") == {"bad_time": 2}
@@ -195,10 +195,10 @@ def test_split_packet_is_reassembled(receiver, committed_loggers, pg):
         hj212.encode_frame(hj212.segment(**base, pno=n, cp=f"DataTime=20261130000000;{code}-Avg={v},{code}-Flag=N"))
         for n, (code, v) in enumerate([("w01018", 20.5), ("w21003", 1.25), ("w21011", 0.2)], start=1)
     ]
-    first = asyncio.run(exchange("127.0.0.1", r.port, parts[2] + parts[0], replies=2))
+    first = run_async(exchange("127.0.0.1", r.port, parts[2] + parts[0], replies=2))
     assert [p.cn for p in first] == ["9014", "9014"]  # each part answered once it is kept
     assert rows(pg, ids["RCV-PART-01"], "D") == 0  # not stored before it is whole
-    asyncio.run(exchange("127.0.0.1", r.port, parts[1], replies=1))
+    run_async(exchange("127.0.0.1", r.port, parts[1], replies=1))
     got = dict(
         pg.execute(
             "SELECT factor, value FROM monitoring_reading WHERE logger_id = %s AND period = 'D'", [ids["RCV-PART-01"]]
@@ -225,7 +225,7 @@ def test_slow_client_is_dropped_and_others_are_served(receiver, committed_logger
         closed = await asyncio.wait_for(reader.read(100), 5)  # b"" once the server closes it
         return served, closed
 
-    served, closed = asyncio.run(scenario())
+    served, closed = run_async(scenario())
     assert [p.qn for p in served] == [qn] and closed == b""
     time.sleep(0.3)
     assert rejections(pg, "RCV-SLOW-01") == {"timeout": 1}
@@ -264,7 +264,7 @@ def test_five_thousand_concurrent_connections(receiver, committed_loggers, pg):
             writer.close()
         return answers
 
-    answers = asyncio.run(scenario())
+    answers = run_async(scenario())
     assert answers == [qn for qn, _ in frames]
     stored = pg.execute(
         "SELECT count(DISTINCT logger_id) FROM monitoring_reading WHERE logger_id = ANY(%s) AND period = 'M'",
@@ -279,7 +279,7 @@ def test_resending_client_gets_everything_stored_once(receiver, committed_logger
     ids = committed_loggers(["RCV-RESEND-01"])
     client = Client("127.0.0.1", r.port, resend_after=0.1)
     client.submit(SimLogger(mn="RCV-RESEND-01").minute_frame(m) for m in minutes(30))
-    asyncio.run(client.run(until=time.monotonic() + 30))
+    run_async(client.run(until=time.monotonic() + 30))
     assert client.done and client.stats.resent > 0 and len(client.stats.answered) == 30
     assert rows(pg, ids["RCV-RESEND-01"]) == 150
     # resends still in flight when the last answer came are counted a moment later
