@@ -21,7 +21,7 @@ from gridgov.jurisdiction import user_scope
 from gridgov.models import AdminArea, Role
 from gridgov.selectors import locate_lonlat
 
-from .conf import setting  # noqa: F401  (re-exported for the page)
+from .conf import setting
 from .models import Logger, Rejection
 from .store import PERIODS
 

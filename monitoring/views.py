@@ -14,6 +14,7 @@ from patrol.models import OPEN_STATUSES
 from patrol.selectors import issues_visible
 
 from . import selectors
+from .conf import setting
 
 SUPERVISORS = (Role.CITY_SUPERVISOR, Role.DISTRICT_SUPERVISOR, Role.TOWNSHIP_SUPERVISOR)
 PAGE_SIZE = 500
@@ -56,6 +57,6 @@ def monitoring_page(request):
             "shown": len(rows),
             "cases": cases,
             "rejections": selectors.rejections_summary(user=request.user),
-            "offline_minutes": selectors.setting("MONITORING_OFFLINE_MINUTES"),
+            "offline_minutes": setting("MONITORING_OFFLINE_MINUTES"),
         },
     )
