@@ -24,8 +24,6 @@ def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
-
-
 def _secret_key() -> str:
     """SECRET_KEY from the environment, else the one generated on first run in var/ (mode 0600).
 
@@ -76,6 +74,9 @@ INSTALLED_APPS = [
     "patrol",
     "geodata",
     "dashboard",
+    "sources",
+    "credit",
+    "inspections",
 ]
 
 MIDDLEWARE = [
@@ -238,6 +239,10 @@ SPECTACULAR_SETTINGS = {
 
 # --- Background jobs and Dask ------------------------------------------------------------------
 DASK_SCHEDULER_ADDRESS = os.environ.get("DASK_SCHEDULER_ADDRESS", "")
+
+# --- Credit and 双随机一公开 ------------------------------------------------------------------
+# Days after a plan's end by which its whole draw and results are public (一公开).
+INSPECTIONS_PUBLISH_DAYS = int(os.environ.get("INSPECTIONS_PUBLISH_DAYS", "20"))
 
 # --- Demo --------------------------------------------------------------------------------------
 DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "gridgov-demo")
