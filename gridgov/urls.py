@@ -16,6 +16,8 @@ api_patterns = [
     path("patrol/", include("patrol.urls")),
     path("geodata/", include("geodata.urls")),
     path("dashboard/", include("dashboard.urls")),
+    path("sources/", include("sources.urls")),
+    path("monitoring/", include("monitoring.urls")),
     path("credit/", include("credit.urls")),
     path("inspections/", include("inspections.urls")),
 ]
@@ -33,6 +35,8 @@ urlpatterns = [
     path("imagery/", include("geodata.page_urls")),
     path("dashboard/", include("dashboard.page_urls")),
     path("reports/", include("dashboard.report_urls")),
+    path("sources/", include("sources.page_urls")),
+    path("monitoring/", include("monitoring.page_urls")),
     path("inspections/", include("inspections.page_urls")),
     path("public/inspections/", include("inspections.public_urls")),
     path("public/credit/", include("credit.public_urls")),

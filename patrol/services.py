@@ -1180,3 +1180,41 @@ def issues_escalate_overdue(now: dt.datetime | None = None) -> int:
     if escalated:
         log.info("escalated %s overdue cases, %s notices", escalated, notices)
     return escalated
+
+
+# --- Notes from systems that keep watching a case (added for online monitoring) ------------
+
+
+@transaction.atomic
+def issue_note(
+    *, issue_id: int, note: str, actor=None, data: dict | None = None, responsible_unit_id: int | None = None
+) -> Issue:
+    """Add a note to a case without moving it (action "note", same status before and after),
+    e.g. further exceeded hours of an online-monitoring episode. `responsible_unit_id` names the
+    responsible unit while the case is not yet dispatched (the polluting enterprise)."""
+    from django.utils.translation import gettext as _
+
+    issue = _locked(issue_id)
+    note = _note(note)
+    if not note:
+        raise InvalidInput(_("请填写说明。"), code="note_required", field="note")
+    fields = ["updated_at"]
+    if responsible_unit_id is not None and responsible_unit_id != issue.responsible_unit_id:
+        if issue.status not in (Status.REPORTED, Status.VERIFIED):
+            raise Conflict(_("案件已交办，不能再改变责任单位。"), code="already_dispatched", field="unit")
+        if not Organization.objects.filter(pk=responsible_unit_id).exists():
+            raise InvalidInput(_("责任单位不存在。"), code="unit_not_found", field="unit")
+        issue.responsible_unit_id = responsible_unit_id
+        fields.append("responsible_unit")
+    issue.save(update_fields=fields)
+    IssueEvent.objects.create(
+        issue=issue,
+        action="note",
+        from_status=issue.status,
+        to_status=issue.status,
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        at=timezone.now(),
+        note=note,
+        data=data or {},
+    )
+    return issue
