@@ -12,6 +12,7 @@ from django.dispatch import receiver
 from django.utils import timezone
 
 from patrol.models import IssueEvent, Source
+from sources.selectors import episode_for_issue
 
 from .models import Evidence, EvidenceKind
 from .selectors import enterprise_for_organization
@@ -28,13 +29,18 @@ def case_accepted(sender, instance: IssueEvent, created: bool, **kwargs) -> None
     code = enterprise_for_organization(issue.responsible_unit_id)
     if code is None:
         return
-    kind = EvidenceKind.EXCEEDANCE if issue.source == Source.ONLINE_MONITORING else EvidenceKind.CASE
-    if Evidence.objects.filter(kind=kind, source_id=issue.pk).exists():
+    kind, source_id = EvidenceKind.CASE, issue.pk
+    if issue.source == Source.ONLINE_MONITORING:
+        episode = episode_for_issue(issue)
+        if episode is None:
+            return  # a logger-offline case: a data-quality matter, not a violation
+        kind, source_id = EvidenceKind.EXCEEDANCE, episode.pk
+    if Evidence.objects.filter(kind=kind, source_id=source_id).exists():
         return  # a case reopened and accepted again counts once
     evidence_record(
         credit_code=code,
         kind=kind,
-        source_id=issue.pk,
+        source_id=source_id,
         rule=rule_for(kind=kind),
         occurred_on=timezone.localdate(instance.at),
         actor=instance.actor,

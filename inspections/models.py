@@ -19,15 +19,9 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from sources.models import ManagementClass
+
 SRID = settings.GRIDGOV_SRID
-
-
-class ManagementClass(models.TextChoices):
-    """Discharge-permit management classes (2019 classification list); as in the sources app."""
-
-    KEY = "key", _("重点管理")
-    SIMPLIFIED = "simplified", _("简化管理")
-    REGISTRATION = "registration", _("登记管理")
 
 
 class PlanStatus(models.TextChoices):

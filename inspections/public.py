@@ -14,6 +14,8 @@ import segno
 from django.urls import reverse
 from django.utils import timezone
 
+from sources.models import Permit
+
 from .models import Inspection, Plan, PlanStatus
 from .selectors import draw_public, enterprises_by_code
 
@@ -75,7 +77,7 @@ def plan_public_body(plan: Plan, request=None) -> dict:
 
 def task_feature(inspection: Inspection, enterprise, request) -> dict:
     """One inspection task as a GeoJSON feature for the phone: where, what permit, with whom."""
-    point = enterprise.location if enterprise is not None else None
+    point = enterprise.point if enterprise is not None else None
     permit = enterprise_permit(enterprise)
     return {
         "type": "Feature",
@@ -103,7 +105,7 @@ def enterprise_permit(enterprise) -> dict | None:
     """The enterprise's current discharge permit (number and validity), if it has one."""
     if enterprise is None:
         return None
-    permit = enterprise.permits.order_by("-valid_to").first()
+    permit = Permit.objects.filter(enterprise=enterprise).first()
     if permit is None:
         return None
     return {

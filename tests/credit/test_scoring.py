@@ -84,7 +84,7 @@ def test_accepted_case_dispatched_to_the_enterprise_is_evidence(users, enterpris
     city = users["city_supervisor"]
     issue, _ = patrol.issue_report(
         reporter=users["officer"],
-        point=e.location,
+        point=e.point,
         category="air.dust",
         description="企业扬尘（合成）",
         client_uuid=uuid.uuid4(),
@@ -149,6 +149,7 @@ def test_history_cannot_be_truncated(db):
 )
 def test_bad_penalties_change_nothing(user_api, enterprise, change, status, field, code):
     e = enterprise()
+    before = Penalty.objects.count()
     body = {
         "credit_code": e.credit_code,
         "decision_number": "杭西环罚〔2026〕1号",
@@ -159,7 +160,7 @@ def test_bad_penalties_change_nothing(user_api, enterprise, change, status, fiel
     r = user_api("district_supervisor").post("/api/credit/penalties/", body, format="json")
     assert r.status_code == status, r.content
     assert (r.json()["field"], r.json()["code"]) == (field, code)
-    assert not Penalty.objects.exists() and not Evidence.objects.filter(credit_code=e.credit_code).exists()
+    assert Penalty.objects.count() == before and not Evidence.objects.filter(credit_code=e.credit_code).exists()
 
 
 def test_only_supervisors_enter_penalties_and_twice_is_a_conflict(user_api, enterprise):
