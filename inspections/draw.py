@@ -10,10 +10,13 @@ independent copy of this algorithm that the public runs; a test proves the two a
 2. Draw: for each pool in order, sort its credit codes by HMAC-SHA256(key=seed, msg=code) as
    lower-case hex and take the first k = ceil(ratio × n) (ratio is a decimal string with at
    most four places, so k is computed in whole ten-thousandths, without floating point).
-3. Each drawn source, in draw order, gets `per_inspection` inspectors: those not paired with
-   it in `avoid`, least loaded first (inspections already given in this draw), ties broken by
-   HMAC-SHA256(seed, code + "/" + inspector key). Fewer eligible inspectors than needed stops
-   the whole draw (DrawError names the pool and the source): nothing is drawn.
+3. Inspectors are put in a ring ordered by HMAC-SHA256(seed, inspector key). Each drawn source,
+   in draw order, gets `per_inspection` of them: walking the ring from the position
+   int(first 8 hex digits of HMAC-SHA256(seed, "team/" + code)) mod n, the first ones not paired
+   with it in `avoid` and below the cap ceil(places / n) (places = drawn sources × per
+   inspection), then, if avoidance leaves too few, the first eligible ones over the cap. Fewer
+   eligible inspectors than needed stops the whole draw (DrawError names the pool and the
+   source): nothing is drawn.
 4. The 行政行为码 of an inspection is code_prefix + its 3-digit position (1-based) + the first
    six hex digits, upper-case, of HMAC-SHA256(seed, "code/" + credit code): unguessable until the
    seed is revealed, and checkable by anyone after.
@@ -72,19 +75,30 @@ def quota(ratio: str, n: int) -> int:
 def draw(seed: str, inputs: dict) -> list[Drawn]:
     """Run the draw; the same seed and inputs give the same list, always."""
     need = int(inputs["per_inspection"])
-    keys = [i["key"] for i in inputs["inspectors"]]
+    ring = sorted((i["key"] for i in inputs["inspectors"]), key=lambda k: rank(seed, k))
     avoid = {(a, c) for a, c in inputs["avoid"]}
-    load = dict.fromkeys(keys, 0)
+    chosen = [
+        (p, code)
+        for p, pool in enumerate(inputs["pools"])
+        for code in sorted(pool["sources"], key=lambda c: rank(seed, c))[: quota(pool["ratio"], len(pool["sources"]))]
+    ]
+    n = len(ring)
+    cap = -(-len(chosen) * need // n) if n else 0
+    load = dict.fromkeys(ring, 0)
     out: list[Drawn] = []
-    for p, pool in enumerate(inputs["pools"]):
-        codes = sorted(pool["sources"], key=lambda c: rank(seed, c))[: quota(pool["ratio"], len(pool["sources"]))]
-        for code in codes:
-            eligible = [k for k in keys if (k, code) not in avoid]
-            if len(eligible) < need:
-                raise DrawError(pool=p, credit_code=code, eligible=len(eligible), needed=need)
-            team = sorted(eligible, key=lambda k: (load[k], rank(seed, code + "/" + k)))[:need]
-            for k in team:
-                load[k] += 1
-            tag = rank(seed, "code/" + code)[:6].upper()
-            out.append(Drawn(p, code, tuple(team), f"{inputs['code_prefix']}{len(out) + 1:03d}{tag}"))
+    for p, code in chosen:
+        start, team = int(rank(seed, "team/" + code)[:8], 16) % n if n else 0, []
+        for limit in (cap, None):  # below the cap first; over it only where avoidance leaves too few
+            for j in range(n):
+                k = ring[(start + j) % n]
+                if len(team) == need:
+                    break
+                if k not in team and (k, code) not in avoid and (limit is None or load[k] < limit):
+                    team.append(k)
+        if len(team) < need:
+            raise DrawError(pool=p, credit_code=code, eligible=len(team), needed=need)
+        for k in team:
+            load[k] += 1
+        tag = rank(seed, "code/" + code)[:6].upper()
+        out.append(Drawn(p, code, tuple(team), f"{inputs['code_prefix']}{len(out) + 1:03d}{tag}"))
     return out

@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Q, QuerySet
+from django.db.models import OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from credit.models import CreditStanding
 from gridgov.errors import NotFound
 from gridgov.jurisdiction import user_scope
-from gridgov.models import AdminArea, AreaLevel, GridAssignment, Role, User
+from gridgov.models import AdminArea, AreaLevel, Role, User
 from sources.models import Enterprise
 
 from .models import DeclaredConflict, Inspection, InspectionInspector, InspectorDuty, Plan, PlanStatus, Pool
@@ -47,21 +48,22 @@ def eligible_inspectors(*, areas: list[AdminArea]) -> list[User]:
     return list(User.objects.filter(pk__in=ids).order_by("username"))
 
 
-def levels_of(codes) -> dict[str, str]:
-    return dict(CreditStanding.objects.filter(credit_code__in=list(codes)).values_list("credit_code", "level"))
-
-
 def pool_members(*, areas: list[AdminArea], pools: list[Pool]) -> list[list[str]]:
-    """The credit codes of each pool, sorted; a source goes to the first pool it matches."""
-    rows = list(enterprises_in(areas).values_list("credit_code", "management_class"))
-    levels = levels_of(c for c, _m in rows)
+    """The credit codes of each pool, sorted; a source goes to the first pool it matches. One
+    query: the sources in scope with their credit level (green when never scored)."""
+    level = Subquery(CreditStanding.objects.filter(credit_code=OuterRef("credit_code")).values("level")[:1])
+    rows = (
+        enterprises_in(areas)
+        .annotate(credit_level=Coalesce(level, Value("green")))
+        .order_by("credit_code")
+        .values_list("credit_code", "management_class", "credit_level")
+    )
     members: list[list[str]] = [[] for _p in pools]
-    for code, management_class in sorted(rows):
-        level = levels.get(code, "green")
+    for code, management_class, credit_level in rows:
         for n, pool in enumerate(pools):
             if pool.management_class and pool.management_class != management_class:
                 continue
-            if pool.credit_levels and level not in pool.credit_levels:
+            if pool.credit_levels and credit_level not in pool.credit_levels:
                 continue
             members[n].append(code)
             break
@@ -79,37 +81,30 @@ def previous_plan(plan: Plan) -> Plan | None:
     )
 
 
-def avoidance_pairs(*, plan: Plan, user_ids: list[int], codes: list[str]) -> set[tuple[int, str]]:
-    """回避 (user id, credit code): own grid cells, inspected in the previous plan, declared conflicts."""
-    pairs: set[tuple[int, str]] = set()
-    cells = dict(
-        Enterprise.objects.filter(credit_code__in=codes, grid_cell__isnull=False).values_list(
-            "grid_cell_id", "credit_code"
-        )
+def avoidance_pairs(
+    *, plan: Plan, areas: list[AdminArea], user_ids: list[int], codes: set[str]
+) -> set[tuple[int, str]]:
+    """回避 (user id, credit code): own grid cells, inspected in the previous plan, declared
+    conflicts; joined in the database over the plan's scope (no list of every credit code)."""
+    pairs = set(
+        enterprises_in(areas)
+        .filter(grid_cell__assignments__user_id__in=user_ids)
+        .values_list("grid_cell__assignments__user_id", "credit_code")
     )
-    for uid, cell in GridAssignment.objects.filter(user_id__in=user_ids, cell_id__in=list(cells)).values_list(
-        "user_id", "cell_id"
-    ):
-        pairs.add((uid, cells[cell]))
     before = previous_plan(plan)
     if before is not None:
         pairs |= set(
-            InspectionInspector.objects.filter(
-                inspection__plan=before, user_id__in=user_ids, inspection__credit_code__in=codes
-            ).values_list("user_id", "inspection__credit_code")
+            InspectionInspector.objects.filter(inspection__plan=before, user_id__in=user_ids).values_list(
+                "user_id", "inspection__credit_code"
+            )
         )
-    pairs |= set(
-        DeclaredConflict.objects.filter(user_id__in=user_ids, credit_code__in=codes).values_list(
-            "user_id", "credit_code"
-        )
-    )
-    return pairs
+    pairs |= set(DeclaredConflict.objects.filter(user_id__in=user_ids).values_list("user_id", "credit_code"))
+    return {(uid, code) for uid, code in pairs if code in codes}
 
 
 def enterprise_points(codes: list[str]) -> dict:
     return {
-        e.credit_code: e.location
-        for e in Enterprise.objects.filter(credit_code__in=codes).only("credit_code", "location")
+        e.credit_code: e.point for e in Enterprise.objects.filter(credit_code__in=codes).only("credit_code", "point")
     }
 
 

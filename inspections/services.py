@@ -179,8 +179,9 @@ def plan_inputs(plan: Plan) -> tuple[dict, dict[str, int]]:
     users = list(plan.inspectors.all()) or eligible_inspectors(areas=areas)
     users = sorted(users, key=lambda u: u.username)
     keys = {u.pk: f"I{n:03d}" for n, u in enumerate(users, start=1)}
-    codes = sorted({c for m in members for c in m})
-    pairs = sorted({(keys[uid], code) for uid, code in avoidance_pairs(plan=plan, user_ids=list(keys), codes=codes)})
+    codes = {c for m in members for c in m}
+    found = avoidance_pairs(plan=plan, areas=areas, user_ids=list(keys), codes=codes)
+    pairs = sorted({(keys[uid], code) for uid, code in found})
     district = areas[0].code[:6] if areas else "000000"
     inputs = {
         "algorithm": algorithm.ALGORITHM,

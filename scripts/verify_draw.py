@@ -26,26 +26,35 @@ def quota(ratio, n):  # ceil(ratio × n) in whole ten-thousandths: no floating p
 
 
 def draw(seed, inputs):
-    need, keys = int(inputs["per_inspection"]), [i["key"] for i in inputs["inspectors"]]
-    avoid, load, out = {(a, c) for a, c in inputs["avoid"]}, {k: 0 for k in keys}, []
+    need, avoid = int(inputs["per_inspection"]), {(a, c) for a, c in inputs["avoid"]}
+    ring = sorted((i["key"] for i in inputs["inspectors"]), key=lambda k: rank(seed, k))
+    chosen = []  # (pool, code): each pool's first k codes by HMAC
     for p, pool in enumerate(inputs["pools"]):
-        codes = sorted(pool["sources"], key=lambda c: rank(seed, c))[: quota(pool["ratio"], len(pool["sources"]))]
-        for code in codes:
-            eligible = [k for k in keys if (k, code) not in avoid]
-            if len(eligible) < need:
-                raise SystemExit(f"pool {p}: {code} cannot be staffed ({len(eligible)} of {need} inspectors)")
-            team = sorted(eligible, key=lambda k: (load[k], rank(seed, code + "/" + k)))[:need]
-            for k in team:
-                load[k] += 1
-            tag = rank(seed, "code/" + code)[:6].upper()
-            out.append(
-                {
-                    "pool": p,
-                    "credit_code": code,
-                    "inspector_keys": team,
-                    "code": f"{inputs['code_prefix']}{len(out) + 1:03d}{tag}",
-                }
-            )
+        codes = sorted(pool["sources"], key=lambda c: rank(seed, c))
+        chosen += [(p, c) for c in codes[: quota(pool["ratio"], len(codes))]]
+    n, load, out = len(ring), {k: 0 for k in ring}, []
+    cap = -(-len(chosen) * need // n) if n else 0
+    for p, code in chosen:
+        start, team = int(rank(seed, "team/" + code)[:8], 16) % n if n else 0, []
+        for limit in (cap, None):  # below the cap first; over it only where avoidance leaves too few
+            for j in range(n):
+                k = ring[(start + j) % n]
+                free = limit is None or load[k] < limit
+                if len(team) < need and k not in team and (k, code) not in avoid and free:
+                    team.append(k)
+        if len(team) < need:
+            raise SystemExit(f"pool {p}: {code} cannot be staffed ({len(team)} of {need} inspectors)")
+        for k in team:
+            load[k] += 1
+        tag = rank(seed, "code/" + code)[:6].upper()
+        out.append(
+            {
+                "pool": p,
+                "credit_code": code,
+                "inspector_keys": team,
+                "code": f"{inputs['code_prefix']}{len(out) + 1:03d}{tag}",
+            }
+        )
     return out
 
 
