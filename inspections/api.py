@@ -29,6 +29,11 @@ def _planner(user) -> None:
         raise Forbidden(_("只有市、区县监管人员可以制定和抽取双随机计划。"), code="not_planner")
 
 
+def _viewer(user) -> None:
+    if not (user.is_superuser or user.role in selectors.SUPERVISOR_ROLES):
+        raise Forbidden(_("只有监管人员可以查看抽查计划。"), code="not_supervisor")
+
+
 class PoolInput(serializers.Serializer):
     management_class = serializers.ChoiceField(
         label=gettext_lazy("管理类别"), choices=ManagementClass.choices, required=False, allow_null=True
@@ -146,12 +151,13 @@ class PlanDetailView(APIView):
 
     @extend_schema(responses={200: PLAN_RESPONSE, 404: ErrorSerializer})
     def get(self, request, pk: int):
+        _viewer(request.user)
         return Response(plan_body(selectors.plan_get(user=request.user, plan_id=pk)))
 
     @extend_schema(request=PlanInput, responses={200: PLAN_RESPONSE, 400: ErrorSerializer, 409: ErrorSerializer})
     def patch(self, request, pk: int):
-        selectors.plan_get(user=request.user, plan_id=pk)
         _planner(request.user)
+        selectors.plan_get(user=request.user, plan_id=pk)
         data = validated(PlanInput, request.data, partial=True)
         return Response(plan_body(services.plan_update(actor=request.user, plan_id=pk, **data)))
 
@@ -171,8 +177,8 @@ class PlanCommitView(APIView):
         },
     )
     def post(self, request, pk: int):
-        selectors.plan_get(user=request.user, plan_id=pk)
         _planner(request.user)
+        selectors.plan_get(user=request.user, plan_id=pk)
         plan = services.plan_commit(actor=request.user, plan_id=pk)
         return Response({"seed_sha256": plan.seed_sha256, "inputs_sha256": plan.inputs_sha256})
 
@@ -197,8 +203,8 @@ class PlanDrawView(APIView):
         },
     )
     def post(self, request, pk: int):
-        selectors.plan_get(user=request.user, plan_id=pk)
         _planner(request.user)
+        selectors.plan_get(user=request.user, plan_id=pk)
         plan = services.plan_draw(actor=request.user, plan_id=pk)
         return Response(
             {

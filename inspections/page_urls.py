@@ -9,4 +9,5 @@ urlpatterns = [
     path("plans/new/", views.plan_new, name="inspections-plan-new"),
     path("plans/<int:pk>/", views.plan_detail, name="inspections-plan"),
     path("plans/<int:pk>/act/", views.plan_act, name="inspections-plan-act"),
+    path("tasks/", views.tasks_page, name="inspections-tasks-page"),
 ]

@@ -124,6 +124,7 @@ def plan_new(request):
 @login_required
 def plan_detail(request, pk: int):
     """The draw page: commitment, seed, the draw, and each inspection's progress."""
+    _supervisor_only(request)
     try:
         plan = selectors.plan_get(user=request.user, plan_id=pk)
     except GridGovError:
@@ -207,3 +208,9 @@ def public_code_qr(request, code: str):
     response = HttpResponse(qr_svg(verify_url(request, code)), content_type="image/svg+xml")
     response["Cache-Control"] = "public, max-age=86400"
     return response
+
+
+@login_required
+def tasks_page(request):
+    """我的双随机任务 on a phone: the same module the mobile app loads (static/inspections/tasks.js)."""
+    return render(request, "inspections/tasks.html")

@@ -17,13 +17,10 @@ from .conftest import plan_body
 def drawn(user_api, township, firms, roster):
     """A drawn plan: every key firm of the township (3), two inspectors each, from officer + inspector1."""
     firms(3)
-    roster(2)
+    people = [u.username for u in roster(2)]
     sup = user_api("district_supervisor")
-    pk = sup.post(
-        "/api/inspections/plans/",
-        plan_body(township.code, pools=[{"management_class": "key", "ratio": 1}]),
-        format="json",
-    ).json()["id"]
+    body = plan_body(township.code, pools=[{"management_class": "key", "ratio": 1}], inspectors=people)
+    pk = sup.post("/api/inspections/plans/", body, format="json").json()["id"]
     sup.post(f"/api/inspections/plans/{pk}/commit/")
     sup.post(f"/api/inspections/plans/{pk}/draw/")
     return pk
@@ -70,6 +67,7 @@ def test_result_exactly_once_and_conflicting_resend(user_api, drawn):
 )
 def test_bad_results_name_the_field(user_api, drawn, change, field):
     officer = user_api("officer")
+    results, cases = InspectionResult.objects.count(), Issue.objects.filter(source="inspection").count()
     task = officer.get("/api/inspections/tasks/").json()["features"][0]["properties"]
     r = officer.post(
         "/api/inspections/results/",
@@ -77,7 +75,7 @@ def test_bad_results_name_the_field(user_api, drawn, change, field):
         format="json",
     )
     assert r.status_code == 400 and r.json()["field"] == field, r.content
-    assert not InspectionResult.objects.exists() and not Issue.objects.filter(source="inspection").exists()
+    assert InspectionResult.objects.count() == results and Issue.objects.filter(source="inspection").count() == cases
 
 
 def test_someone_not_drawn_cannot_record(user_api, drawn):
