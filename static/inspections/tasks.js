@@ -62,24 +62,26 @@
   var tasks = [], queue = [];
   function cacheKey() { return "gridgov-inspection-tasks-" + (opts.user || ""); }
 
+  function head(p) {
+    return "<b>" + esc(p.name) + "</b> <span class='m-hint'>" + esc(p.credit_code) + "</span>" +
+      "<div>" + esc(L.code) + " <code>" + esc(p.code) + "</code> · <a href='" + esc(p.verify_url) + "' target='_blank'>" + esc(L.verify) + "</a></div>" +
+      "<div>" + esc(L.permit) + " " + esc(p.permit ? p.permit.number : L.noPermit) + " · " + esc(L.deadline) + " " + esc(p.deadline) + "</div>" +
+      "<div>" + esc(L.team) + " " + esc((p.inspectors || []).join("、")) + "</div>";
+  }
+  function queued(q) {  // a recorded result, with the task as it was when recorded
+    return "<li data-testid='inspection-task' data-id='" + q.inspection + "' data-state='" + q.state + "'>" + head(q.props || {}) +
+      "<div class='state' data-testid='inspection-state'>" + esc(L[q.state] || q.state) +
+      (q.result && q.result.issue ? " · " + esc(L.caseOpened) + " #" + q.result.issue : "") +
+      (q.error ? " · " + esc(q.error) : "") + "</div></li>";
+  }
   function render() {
-    var byTask = {};
+    var byTask = {}, open = {};
     queue.forEach(function (q) { byTask[q.inspection] = q; });
-    var shown = tasks.filter(function (f) { return !byTask[f.id] || byTask[f.id].state !== "gone"; });
-    if (!shown.length && !queue.length) { opts.container.innerHTML = "<li class='m-hint'>" + esc(L.none) + "</li>"; return; }
-    opts.container.innerHTML = shown.map(function (f) {
+    tasks.forEach(function (f) { open[f.id] = true; });
+    var html = tasks.map(function (f) {
       var p = f.properties, q = byTask[f.id];
-      var head = "<b>" + esc(p.name) + "</b> <span class='m-hint'>" + esc(p.credit_code) + "</span>" +
-        "<div>" + esc(L.code) + " <code>" + esc(p.code) + "</code> · <a href='" + esc(p.verify_url) + "' target='_blank'>" + esc(L.verify) + "</a></div>" +
-        "<div>" + esc(L.permit) + " " + esc(p.permit ? p.permit.number : L.noPermit) + " · " + esc(L.deadline) + " " + esc(p.deadline) + "</div>" +
-        "<div>" + esc(L.team) + " " + esc((p.inspectors || []).join("、")) + "</div>";
-      if (q) {
-        return "<li data-testid='inspection-task' data-id='" + f.id + "' data-state='" + q.state + "'>" + head +
-          "<div class='state' data-testid='inspection-state'>" + esc(L[q.state] || q.state) +
-          (q.result && q.result.issue ? " · " + esc(L.caseOpened) + " #" + q.result.issue : "") +
-          (q.error ? " · " + esc(q.error) : "") + "</div></li>";
-      }
-      return "<li data-testid='inspection-task' data-id='" + f.id + "'>" + head +
+      if (q) return queued(q);
+      return "<li data-testid='inspection-task' data-id='" + f.id + "'>" + head(p) +
         "<form class='acts' data-role='result'>" +
         "<label><input type='radio' name='outcome' value='pass' checked> " + esc(L.pass) + "</label> " +
         "<label><input type='radio' name='outcome' value='problems' data-testid='outcome-problems'> " + esc(L.problems) + "</label>" +
@@ -87,7 +89,11 @@
         "<input name='legal_basis' maxlength='500' placeholder='" + esc(L.legalBasis) + "' data-testid='legal-basis'>" +
         "<input type='file' name='photos' accept='image/*' capture='environment' multiple data-testid='inspection-photos'>" +
         "<button type='submit' data-testid='record-result'>" + esc(L.record) + "</button></form></li>";
-    }).join("");
+    });
+    queue.filter(function (q) { return !open[q.inspection]; })
+      .sort(function (a, b) { return a.created < b.created ? 1 : -1; })
+      .forEach(function (q) { html.push(queued(q)); });
+    opts.container.innerHTML = html.length ? html.join("") : "<li class='m-hint'>" + esc(L.none) + "</li>";
   }
 
   function load() {
@@ -160,8 +166,10 @@
 
   function record(form, taskId) {
     var data = new FormData(form), where = opts.position ? opts.position() : null;
+    var task = tasks.filter(function (f) { return String(f.id) === String(taskId); })[0];
     var item = {
       id: uuid4(), inspection: Number(taskId), state: "queued", created: new Date().toISOString(),
+      props: task ? task.properties : {},
       photos: Array.prototype.slice.call(form.querySelector("[name=photos]").files),
       payload: {inspection: Number(taskId), outcome: data.get("outcome"),
                 problems: data.get("problems") || "", legal_basis: data.get("legal_basis") || ""}
