@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 from django.utils import timezone
 
+from . import store
 from .conf import setting
 
 DUE_SQL = """
@@ -162,6 +163,7 @@ def judge_hours(pairs: list[tuple[int, dt.datetime]]) -> Judgement:
 
 def _judge(cursor, due: list[tuple[int, dt.datetime]]) -> Judgement:
     hours = [h for _, h in due]
+    store.ensure_partitions(cursor, {("H", store.month_of(h)) for h in hours})
     cursor.execute(
         JUDGE_SQL,
         {

@@ -250,7 +250,9 @@ ON CONFLICT (mn, reason) DO UPDATE
 
 
 def needed_partitions(uploads: Iterable[Upload]) -> set[tuple[str, dt.date]]:
-    return {(row[5], month_of(row[0])) for u in uploads for row in u.rows}
+    """The partitions a batch writes to, and for minutes the hours judged from them."""
+    needed = {(row[5], month_of(row[0])) for u in uploads for row in u.rows}
+    return needed | {("H", month) for period, month in needed if period == "M"}
 
 
 def counter_rows(uploads: list[Upload], new: set[tuple[int, str]], counts: BatchCounts) -> list[list]:

@@ -17,23 +17,20 @@ from tests.patrol.conftest import here, officer_cell, users  # noqa: F401  (shar
 _numbers = itertools.count(5000)
 
 
-def quiet_townships():
-    """Townships of 西湖区 where the demo officer has no cell and no enterprise is registered yet
-    (so a plan's pools hold exactly the enterprises a test makes)."""
-    from sources.models import Enterprise
-
-    busy = Enterprise.objects.values_list("township_id", flat=True)
-    return (
-        AdminArea.objects.filter(parent__code="330106", level="township")
-        .exclude(code="330106001")
-        .exclude(pk__in=busy)
-        .order_by("code")
-    )
+def xihu_townships():
+    """The townships of 西湖区 other than the demo officer's (330106001), by code."""
+    return AdminArea.objects.filter(parent__code="330106", level="township").exclude(code="330106001").order_by("code")
 
 
 @pytest.fixture
 def township(db) -> AdminArea:
-    return quiet_townships().first()
+    """A township of 西湖区 away from the demo officer's cells, holding only the enterprises a test
+    makes: the demo's are moved to 330106001 for the test (its transaction rolls it back)."""
+    from sources.models import Enterprise
+
+    found = xihu_townships().first()
+    Enterprise.objects.filter(township=found).update(township=AdminArea.objects.get(code="330106001"))
+    return found
 
 
 @pytest.fixture

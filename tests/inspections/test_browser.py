@@ -75,16 +75,22 @@ def test_editor_and_draw_page(page, live_url, lang):
 @pytest.fixture(scope="module")
 def officer_task(django_db_setup, django_db_blocker) -> int:
     """A committed, drawn inspection for the demo officer alone (the live server must see it)."""
+    from credit.models import CreditStanding
     from gridgov.models import User
     from inspections import services
     from tests.credit.factories import make_enterprise
 
-    from .conftest import plan_body, quiet_townships
+    from .conftest import plan_body, xihu_townships
 
     with django_db_blocker.unblock():
-        township = quiet_townships().last()
-        make_enterprise(7101, cell=township.grid_cells.order_by("code").first(), name="浏览器离线测试企业（合成）")
-        body = plan_body(township.code, pools=[{"ratio": "1"}], inspectors=["officer"], per_inspection=1)
+        township = list(xihu_townships())[-2]
+        firm = make_enterprise(
+            7101, cell=township.grid_cells.order_by("code").first(), name="浏览器离线测试企业（合成）"
+        )
+        # a pool of black-level sources only: ours, whatever else the township holds
+        CreditStanding.objects.create(credit_code=firm.credit_code, score=0, level="black", level_since="2026-01-01")
+        pools = [{"credit_levels": ["black"], "ratio": "1"}]
+        body = plan_body(township.code, pools=pools, inspectors=["officer"], per_inspection=1)
         sup = User.objects.get(username="district_supervisor")
         plan = services.plan_create(actor=sup, **body)
         services.plan_commit(actor=sup, plan_id=plan.pk)

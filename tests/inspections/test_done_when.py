@@ -17,7 +17,7 @@ from PIL import Image
 
 from tests.credit.factories import make_enterprise
 
-from .conftest import plan_body, quiet_townships
+from .conftest import plan_body, xihu_townships
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.django_db
@@ -39,7 +39,7 @@ def world(django_db_setup, django_db_blocker):
     from inspections.models import InspectorDuty
 
     with django_db_blocker.unblock():
-        township = quiet_townships().last()
+        township = list(xihu_townships())[-1]
         cells = list(GridCell.objects.filter(township=township).order_by("code")[:2])
         target = make_enterprise(7001, cell=cells[0], name="杭州示例化工有限公司（合成）")
         other = make_enterprise(7002, cell=cells[-1], name="杭州示例印染有限公司（合成）")
@@ -52,7 +52,9 @@ def world(django_db_setup, django_db_blocker):
             name: Token.objects.get_or_create(user=User.objects.get(username=name))[0].key
             for name in ("district_supervisor", "officer", "e2e_inspector", "e2e_firm")
         }
-    return {"township": township.code, "target": target, "other": other, "tokens": tokens, "unit_user": unit}
+    yield {"township": township.code, "target": target, "other": other, "tokens": tokens, "unit_user": unit}
+    with django_db_blocker.unblock():  # other tests make their own tokens for the demo accounts
+        Token.objects.filter(key__in=tokens.values()).delete()
 
 
 def test_done_when(live_url, world, tmp_path):
@@ -78,7 +80,8 @@ def test_done_when(live_url, world, tmp_path):
     seed_sha = sup.post(f"{api}/inspections/plans/{pk}/commit/", timeout=60).json()["seed_sha256"]
     assert requests.get(public_json, timeout=60).json()["seed_sha256"] == seed_sha
     drawn = sup.post(f"{api}/inspections/plans/{pk}/draw/", timeout=60).json()
-    assert sorted(i["credit_code"] for i in drawn["inspections"]) == sorted([target, world["other"].credit_code])
+    # every key source of the township at 100 %: ours, and any the sources demo put there
+    assert {target, world["other"].credit_code} <= {i["credit_code"] for i in drawn["inspections"]}
     assert requests.get(public_json, timeout=60).json()["inspections"] == []  # confidential until done
 
     # both officers find the task on their phones

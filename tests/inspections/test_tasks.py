@@ -13,6 +13,11 @@ from tests.patrol.conftest import jpeg_bytes
 from .conftest import plan_body
 
 
+def tasks_of(client, plan: int) -> list[dict]:
+    """The user's tasks of one plan (the demo gives the demo officer tasks of its own)."""
+    return [f for f in client.get("/api/inspections/tasks/").json()["features"] if f["properties"]["plan"] == plan]
+
+
 @pytest.fixture
 def drawn(user_api, township, firms, roster):
     """A drawn plan: every key firm of the township (3), two inspectors each, from officer + inspector1."""
@@ -28,19 +33,21 @@ def drawn(user_api, township, firms, roster):
 
 def test_tasks_carry_location_permit_and_team(user_api, drawn):
     fc = user_api("officer").get("/api/inspections/tasks/").json()
-    assert fc["type"] == "FeatureCollection" and len(fc["features"]) == 3
-    f = fc["features"][0]
+    assert fc["type"] == "FeatureCollection"
+    mine = tasks_of(user_api("officer"), drawn)
+    assert len(mine) == 3
+    f = mine[0]
     p = f["properties"]
     assert f["geometry"]["type"] == "Point" and p["kind"] == "inspection"
     assert p["permit"]["number"] == p["credit_code"] + "001P"
     assert p["management_class"] == "key" and len(p["inspectors"]) == 2
     assert p["verify_url"].endswith(f"/public/inspections/code/{p['code']}/")
-    assert user_api("township_supervisor").get("/api/inspections/tasks/").json()["features"] == []
+    assert tasks_of(user_api("township_supervisor"), drawn) == []
 
 
 def test_result_exactly_once_and_conflicting_resend(user_api, drawn):
     officer = user_api("officer")
-    task = officer.get("/api/inspections/tasks/").json()["features"][0]["properties"]
+    task = tasks_of(officer, drawn)[0]["properties"]
     body = {"client_uuid": str(uuid.uuid4()), "inspection": task["id"], "outcome": "pass"}
     r1 = officer.post("/api/inspections/results/", body, format="json")
     r2 = officer.post("/api/inspections/results/", body, format="json")
@@ -52,7 +59,7 @@ def test_result_exactly_once_and_conflicting_resend(user_api, drawn):
     assert (r3.status_code, r3.json()["code"]) == (409, "client_uuid_reused")
     r4 = user_api("officer").post("/api/inspections/results/", body | {"client_uuid": str(uuid.uuid4())}, format="json")
     assert (r4.status_code, r4.json()["code"]) == (409, "result_exists")
-    assert len(officer.get("/api/inspections/tasks/").json()["features"]) == 2
+    assert len(tasks_of(officer, drawn)) == 2
 
 
 @pytest.mark.parametrize(
@@ -68,7 +75,7 @@ def test_result_exactly_once_and_conflicting_resend(user_api, drawn):
 def test_bad_results_name_the_field(user_api, drawn, change, field):
     officer = user_api("officer")
     results, cases = InspectionResult.objects.count(), Issue.objects.filter(source="inspection").count()
-    task = officer.get("/api/inspections/tasks/").json()["features"][0]["properties"]
+    task = tasks_of(officer, drawn)[0]["properties"]
     r = officer.post(
         "/api/inspections/results/",
         {"client_uuid": str(uuid.uuid4()), "inspection": task["id"], "outcome": "pass"} | change,
@@ -93,7 +100,7 @@ def test_confidential_until_done(api, user_api, drawn):
     assert body["seed_sha256"] and body["inputs_sha256"] and body["algorithm"] == "gridgov-draw-1"
     assert body["seed"] is None and body["inputs"] is None and body["inspections"] == [] and body["published"] is False
     officer = user_api("officer")
-    tasks = officer.get("/api/inspections/tasks/").json()["features"]
+    tasks = tasks_of(officer, drawn)
     first = tasks[0]["properties"]
     officer.post(
         "/api/inspections/results/",
@@ -119,7 +126,7 @@ def test_a_problem_opens_a_case_and_is_evidence_once_accepted(user_api, users, d
     from patrol import services as patrol
 
     officer = user_api("officer")
-    task = officer.get("/api/inspections/tasks/").json()["features"][0]["properties"]
+    task = tasks_of(officer, drawn)[0]["properties"]
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     photo = officer.post(

@@ -5,14 +5,12 @@ committed the same way and removed afterwards; a psycopg connection to read what
 
 from __future__ import annotations
 
-import asyncio
-import threading
-
 import psycopg
 import pytest
 
 from monitoring.management.commands.hj212_receiver import database_dsn
-from monitoring.receiver import Receiver
+
+from .receiving import ReceiverThread
 
 LOGGER_SQL = """
 INSERT INTO monitoring_logger (mn, password, kind, name, point, exceedance_rule, min_valid_minutes, active,
@@ -53,47 +51,6 @@ def committed_loggers(pg):
         pg.execute(f"DELETE FROM {table} WHERE logger_id = ANY(%s)", [made])
     pg.execute("DELETE FROM monitoring_rejection WHERE mn = ANY(%s) OR mn LIKE 'RCV-%%'", [mns_made])
     pg.execute("DELETE FROM monitoring_logger WHERE id = ANY(%s)", [made])
-
-
-class ReceiverThread:
-    """The production receiver on its own event loop in a thread (port 0: a free one)."""
-
-    def __init__(self, dsn: str) -> None:
-        self.receiver = Receiver(dsn=dsn, host="127.0.0.1", port=0)
-        self.loop: asyncio.AbstractEventLoop | None = None
-        self.started = threading.Event()
-        self.error: BaseException | None = None
-        self.thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        async def main():
-            self.loop = asyncio.get_running_loop()
-            task = asyncio.create_task(self.receiver.run())
-            await self.receiver.ready.wait()
-            self.started.set()
-            await task
-
-        try:
-            asyncio.run(main())
-        except BaseException as exc:  # shown by the test that waits for it
-            self.error = exc
-            self.started.set()
-
-    def start(self) -> ReceiverThread:
-        self.thread.start()
-        assert self.started.wait(30), "receiver did not start"
-        if self.error:
-            raise self.error
-        return self
-
-    @property
-    def port(self) -> int:
-        return self.receiver.port
-
-    def stop(self) -> None:
-        if self.loop is not None and self.thread.is_alive():
-            self.loop.call_soon_threadsafe(self.receiver.stop)
-        self.thread.join(30)
 
 
 @pytest.fixture

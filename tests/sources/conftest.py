@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import random
 
 import pytest
 from django.contrib.gis.geos import Point
@@ -11,12 +12,12 @@ from gridgov.models import GridCell
 from sources.codes import CHARSET, check_character
 
 _serial = itertools.count(1)
+_random = random.SystemRandom()
 
 
 def credit_code(prefix: str = "91330106MA2") -> str:
-    """A fresh valid credit code (GB 32100 check character computed)."""
-    n = next(_serial)
-    body = (prefix + "".join(CHARSET[(n * 7 + i * 13) % 31] for i in range(17 - len(prefix) - 3)) + f"{n:03d}")[:17]
+    """A fresh valid credit code (random body, GB 32100 check character computed)."""
+    body = prefix + "".join(_random.choice(CHARSET) for _ in range(17 - len(prefix)))
     return body + check_character(body)
 
 
@@ -72,7 +73,7 @@ def outlet_payload(lat: float, lon: float, **extra) -> dict:
         "code": "DW001",
         "lat": lat,
         "lon": lon,
-        "mn": f"TEST{next(_serial):012d}",
+        "mn": f"TEST{_random.randrange(10**12):012d}{next(_serial)}",
         "password": "123456",
         "limits": {"w01018": 50, "w21003": 5, "w01001": [6, 9]},
     }

@@ -92,8 +92,10 @@ def test_bad_input_is_a_400_naming_the_field(user_api, payload, change, field, c
 
 def test_messages_name_the_field_by_its_label_in_both_languages(user_api, payload):
     body = payload(credit_code="91330100799655058C")
-    zh = user_api("district_supervisor").post(URL, body, format="json").json()["message"]
-    en = user_api("district_supervisor").post(URL, body, format="json", HTTP_ACCEPT_LANGUAGE="en").json()["message"]
+    client = user_api("district_supervisor")
+    zh = client.post(URL, body, format="json").json()["message"]
+    client.cookies["django_language"] = "en"  # the language switch's choice (Accept-Language is ignored)
+    en = client.post(URL, body, format="json").json()["message"]
     assert zh == "统一社会信用代码：校验码不正确。"
     assert en == "Unified social credit code: the check character is wrong."
 
