@@ -417,6 +417,7 @@ ACTIONS: dict[str, tuple[Callable[..., Issue], tuple[str, ...]]] = {
     "reopen": (issue_reopen, ("note",)),
 }
 assert set(ACTIONS) == set(USER_ACTIONS), "every user action of patrol/transitions.py needs its service"
+_PARAMS = frozenset(name for _service, names in ACTIONS.values() for name in names)
 
 
 def issue_transition(*, issue_id: int, action: str, actor, **params) -> Issue:
@@ -427,6 +428,9 @@ def issue_transition(*, issue_id: int, action: str, actor, **params) -> Issue:
     if entry is None:
         raise _unknown_action()
     service, names = entry
+    unknown = set(params) - _PARAMS
+    if unknown:  # a caller's mistake, not a user's: fail loudly instead of ignoring it
+        raise TypeError(f"issue_transition() got unknown parameters {sorted(unknown)}")
     return service(issue_id=issue_id, actor=actor, **{n: params[n] for n in names if params.get(n) is not None})
 
 
