@@ -96,6 +96,14 @@ def parse_as_of(value: str | None, *, field: str = "as_of") -> dt.datetime | Non
     return when.replace(hour=23, minute=59, second=59, microsecond=999999) if bare_date else when
 
 
+def _box(bbox: tuple) -> Polygon:
+    """A WGS84 box as a polygon for `intersects`: `&&` on the index, then ST_Intersects on the
+    shape, so a unit whose bounding box meets the box while the unit lies beside it stays out."""
+    box = Polygon.from_bbox(bbox)
+    box.srid = 4326
+    return box
+
+
 def units(
     *,
     category: str | None = None,
@@ -119,7 +127,7 @@ def units(
     if category:
         qs = qs.filter(category=category)
     if bbox:
-        qs = qs.filter(geom__bboverlaps=Polygon.from_bbox(bbox))
+        qs = qs.filter(geom__intersects=_box(bbox))
     return qs.order_by("code")
 
 
@@ -129,7 +137,7 @@ def zones(*, layer: str | None = None, bbox: tuple | None = None) -> QuerySet:
     if layer:
         qs = qs.filter(layer=layer)
     if bbox:
-        qs = qs.filter(geom__bboverlaps=Polygon.from_bbox(bbox))
+        qs = qs.filter(geom__intersects=_box(bbox))
     return qs
 
 
