@@ -22,7 +22,7 @@ from gridgov.coords import CRS
 from gridgov.errors import ErrorSerializer, Forbidden
 from gridgov.validation import validated
 
-from . import analysis, exports, imports, selectors, services, uploads
+from . import analysis, edits, exports, imports, selectors, services, uploads
 from .serializers import (
     ControlUnitSerializer,
     ExportFilterSerializer,
@@ -33,6 +33,7 @@ from .serializers import (
     UnitCreateSerializer,
     UnitDeletedSerializer,
     UnitDeleteSerializer,
+    UnitEditSerializer,
     UnitFilterSerializer,
     UnitHistoryEntrySerializer,
     UnitImportSerializer,
@@ -41,6 +42,7 @@ from .serializers import (
     UnitVersionSerializer,
     ZoneFilterSerializer,
     ZoneSerializer,
+    edit_outcome_out,
 )
 from .throttles import ImportThrottle, SiteUploadThrottle
 
@@ -70,12 +72,15 @@ class UnitListView(APIView):
         return Response(serializer(qs, many=True).data)
 
     @extend_schema(
-        request=UnitCreateSerializer, responses={201: ControlUnitSerializer, 400: ERROR, 403: ERROR, 409: ERROR}
+        request=UnitCreateSerializer,
+        responses={200: UnitEditSerializer, 201: UnitEditSerializer, 400: ERROR, 403: ERROR, 409: ERROR},
+        description="Create a unit; `carve` carves it out of the units it overlaps (zoning/edits.py). "
+        "A `dry_run` answers 200 with what the save would do and writes nothing.",
     )
     def post(self, request):
         data = validated(UnitCreateSerializer, request.data)
-        unit = services.unit_create(actor=request.user, **data)
-        return Response(ControlUnitSerializer(unit).data, status=201)
+        outcome = edits.unit_create_edit(actor=request.user, **data)
+        return Response(edit_outcome_out(outcome), status=200 if outcome.dry_run else 201)
 
 
 class UnitDetailView(APIView):
@@ -89,20 +94,18 @@ class UnitDetailView(APIView):
         return Response(ControlUnitSerializer(selectors.unit_get(code)).data)
 
     @extend_schema(
-        request=UnitUpdateSerializer, responses={200: ControlUnitSerializer, 400: ERROR, 403: ERROR, 409: ERROR}
+        request=UnitUpdateSerializer, responses={200: UnitEditSerializer, 400: ERROR, 403: ERROR, 409: ERROR}
     )
     def patch(self, request, code: str):
         data = validated(UnitUpdateSerializer, request.data)
-        unit = services.unit_update(code=code, actor=request.user, **data)
-        return Response(ControlUnitSerializer(unit).data)
+        return Response(edit_outcome_out(edits.unit_update_edit(code=code, actor=request.user, **data)))
 
     put = patch
 
     @extend_schema(request=UnitDeleteSerializer, responses={200: UnitDeletedSerializer, 403: ERROR, 409: ERROR})
     def delete(self, request, code: str):
         data = validated(UnitDeleteSerializer, request.data or request.query_params)
-        row = services.unit_delete(code=code, actor=request.user, **data)
-        return Response({"code": code, "deleted": True, "version": row.version})
+        return Response(edit_outcome_out(edits.unit_delete_edit(code=code, actor=request.user, **data)))
 
 
 class UnitHistoryView(APIView):
@@ -130,12 +133,11 @@ class UnitRevertView(APIView):
     permission_classes = [ZoningWritePermission]
 
     @extend_schema(
-        request=UnitRevertSerializer, responses={200: ControlUnitSerializer, 403: ERROR, 404: ERROR, 409: ERROR}
+        request=UnitRevertSerializer, responses={200: UnitEditSerializer, 403: ERROR, 404: ERROR, 409: ERROR}
     )
     def post(self, request, code: str):
         data = validated(UnitRevertSerializer, request.data)
-        unit = services.unit_revert(code=code, actor=request.user, **data)
-        return Response(ControlUnitSerializer(unit).data)
+        return Response(edit_outcome_out(edits.unit_revert_edit(code=code, actor=request.user, **data)))
 
 
 class ZoneListView(APIView):

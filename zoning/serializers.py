@@ -21,11 +21,12 @@ from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
 from gridgov.validation import BBoxField, CRSField, PlainTextField
 
-from . import analysis, conf
+from . import analysis, conf, figures
 from .exports import ExportFormat, OutputCRS
 from .geometry import POLYGONAL, SITE_TYPES, GeoJSONProblem, parse_geojson, to_storage
 from .models import ZONE_LAYERS, Category, ControlUnit, Dimension, Zone, ZoningVersion
 from .selectors import parse_as_of
+from .services import MAX_REASON
 
 # --- fields --------------------------------------------------------------------------------------
 
@@ -107,7 +108,32 @@ def _site_geometry(**kwargs) -> GeoJSONGeometryField:
 
 
 def _reason(**kwargs) -> PlainTextField:
-    return PlainTextField(label=_("调整说明"), max_length=2000, help_text="调整说明", **kwargs)
+    return PlainTextField(label=_("调整说明"), max_length=MAX_REASON, help_text="调整说明", **kwargs)
+
+
+def _dry_run() -> serializers.BooleanField:
+    return serializers.BooleanField(
+        label=_("预览"), required=False, default=False, help_text="check and measure the edit, then undo it"
+    )
+
+
+def _carve() -> serializers.BooleanField:
+    return serializers.BooleanField(
+        label=_("从相邻单元中划出"),
+        required=False,
+        default=False,
+        help_text="carve the shape out of the units it overlaps (each gets a new version) instead of refusing",
+    )
+
+
+def _base_versions() -> serializers.DictField:
+    return serializers.DictField(
+        child=serializers.IntegerField(min_value=0),
+        label=_("相邻单元的基准版本"),
+        required=False,
+        default=dict,
+        help_text="unit code → the version the preview showed, for every unit the shape is carved out of",
+    )
 
 
 class GeometryInCRS(serializers.Serializer):
@@ -135,6 +161,9 @@ class UnitCreateSerializer(GeometryInCRS):
     category = serializers.ChoiceField(Category.choices, label=_("管控类别"))
     access_list = AccessListField(required=False, default=list)
     reason = _reason()
+    carve = _carve()
+    base_versions = _base_versions()
+    dry_run = _dry_run()
 
 
 class UnitUpdateSerializer(GeometryInCRS):
@@ -145,17 +174,22 @@ class UnitUpdateSerializer(GeometryInCRS):
     access_list = AccessListField(required=False)
     reason = _reason()
     base_version = serializers.IntegerField(label=_("基准版本"), min_value=0, help_text="version the edit is based on")
+    carve = _carve()
+    base_versions = _base_versions()
+    dry_run = _dry_run()
 
 
 class UnitDeleteSerializer(serializers.Serializer):
     reason = _reason()
     base_version = serializers.IntegerField(label=_("基准版本"), min_value=0)
+    dry_run = _dry_run()
 
 
 class UnitRevertSerializer(serializers.Serializer):
     to_version = serializers.IntegerField(label=_("回退到的版本"), min_value=1)
     reason = _reason()
     base_version = serializers.IntegerField(label=_("基准版本"), min_value=0)
+    dry_run = _dry_run()
 
 
 class SiteInputSerializer(GeometryInCRS):
@@ -303,10 +337,88 @@ class ZoneSerializer(GeoFeatureModelSerializer):
         return access_list_out(obj.access_list)
 
 
-class UnitDeletedSerializer(serializers.Serializer):
+class AreaFiguresSerializer(serializers.Serializer):
+    """An area as the pages write it (zoning/figures.py): rounded once, with separators."""
+
+    m2 = serializers.CharField()
+    ha = serializers.CharField()
+    mu = serializers.CharField()
+    text = serializers.CharField()
+
+
+class CarvedUnitSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    base_version = serializers.IntegerField(help_text="its version before the edit (send it back in base_versions)")
+    version = serializers.IntegerField(help_text="its version after the edit (a delete version if deleted)")
+    area_taken_m2 = serializers.FloatField()
+    area_taken = AreaFiguresSerializer()
+    deleted = serializers.BooleanField(help_text="nothing of the unit remained, so it was deleted")
+
+
+class CoverageGapSerializer(serializers.Serializer):
+    opened = serializers.BooleanField(help_text="the edit leaves part of the city outside every unit")
+    area_m2 = serializers.FloatField()
+    area = AreaFiguresSerializer()
+    geometry = serializers.DictField(allow_null=True, help_text="the uncovered area as GeoJSON (WGS84)")
+    message = serializers.CharField(help_text="the warning, in the request's language; empty if no gap")
+
+
+class EditOutcomeMembersSerializer(serializers.Serializer):
+    dry_run = serializers.BooleanField(help_text="a preview: nothing was written")
+    carved = CarvedUnitSerializer(many=True)
+    coverage_gap = CoverageGapSerializer()
+
+
+class UnitEditSerializer(EditOutcomeMembersSerializer):
+    """The unit as GeoJSON Feature (as ControlUnitSerializer) with what the edit did as foreign members."""
+
+    type = serializers.CharField()
+    geometry = serializers.DictField()
+    properties = serializers.DictField()
+
+
+class UnitDeletedSerializer(EditOutcomeMembersSerializer):
     code = serializers.CharField()
     deleted = serializers.BooleanField()
     version = serializers.IntegerField()
+
+
+def gap_out(gap) -> dict:
+    """What an edit did to the city's coverage, with the warning in the request's language."""
+    return {
+        "opened": gap.opened,
+        "area_m2": round(gap.area_m2, 1),
+        "area": figures.area(gap.area_m2),
+        "geometry": gap.geometry if gap.opened else None,
+        "message": gettext("此次编辑使 %(area)s 不再属于任何管控单元（覆盖出现空缺）。")
+        % {"area": figures.hectares(gap.area_m2)}
+        if gap.opened
+        else "",
+    }
+
+
+def edit_outcome_out(outcome) -> dict:
+    """The answer to an edit (zoning.edits.EditOutcome): the unit, or the deletion, and its effects."""
+    if outcome.unit is not None:
+        body = dict(ControlUnitSerializer(outcome.unit).data)
+    else:
+        body = {"code": outcome.code, "deleted": True, "version": outcome.version}
+    body["dry_run"] = outcome.dry_run
+    body["carved"] = [
+        {
+            "code": c.code,
+            "name": c.name,
+            "base_version": c.base_version,
+            "version": c.version,
+            "area_taken_m2": round(c.area_taken_m2, 1),
+            "area_taken": figures.area(c.area_taken_m2),
+            "deleted": c.deleted,
+        }
+        for c in outcome.carved
+    ]
+    body["coverage_gap"] = gap_out(outcome.gap)
+    return body
 
 
 class UnitHistoryEntrySerializer(serializers.Serializer):
