@@ -1,7 +1,7 @@
 """The zoning HTTP API: thin views that validate, call one selector or service, serialize.
 
 Every view validates its body or query string with the serializer its schema shows
-(zoning/serializers.py, through `gridgov.validation.validated`). Writes are for planners, refused
+(zoning/inputs.py, through `gridgov.validation.validated`). Writes are for planners, refused
 before the body is read (`ZoningWritePermission`; the services check again). Imports and site
 files are rate-limited, and site files need an account; a drawn site stays public.
 """
@@ -23,24 +23,26 @@ from gridgov.errors import ErrorSerializer, Forbidden
 from gridgov.validation import validated
 
 from . import analysis, edits, exports, imports, selectors, services, uploads
-from .serializers import (
-    ControlUnitSerializer,
+from .inputs import (
     ExportFilterSerializer,
-    ImportResultSerializer,
-    SiteAnalysisSerializer,
     SiteInputSerializer,
     SiteUploadSerializer,
     UnitCreateSerializer,
-    UnitDeletedSerializer,
     UnitDeleteSerializer,
-    UnitEditSerializer,
     UnitFilterSerializer,
-    UnitHistoryEntrySerializer,
     UnitImportSerializer,
     UnitRevertSerializer,
     UnitUpdateSerializer,
-    UnitVersionSerializer,
     ZoneFilterSerializer,
+)
+from .serializers import (
+    ControlUnitSerializer,
+    ImportResultSerializer,
+    SiteAnalysisSerializer,
+    UnitDeletedSerializer,
+    UnitEditSerializer,
+    UnitHistoryEntrySerializer,
+    UnitVersionSerializer,
     ZoneSerializer,
     edit_outcome_out,
 )
@@ -171,7 +173,7 @@ class AnalyzeView(APIView):
             site = uploads.site_from_upload(data["file"], gcj02=data["crs"] == CRS.GCJ02)
         else:
             site = validated(SiteInputSerializer, request.data)["geom"]
-        return Response(analysis.site_analyze(site))
+        return Response(analysis.present(analysis.site_analyze(site)))
 
 
 class RulesView(APIView):

@@ -113,7 +113,7 @@ def units(
 ) -> QuerySet:
     """Control units now (ControlUnit rows) or as of a moment (ZoningVersion rows).
 
-    The filters arrive validated (zoning.serializers.UnitFilterSerializer).
+    The filters arrive validated (zoning.inputs.UnitFilterSerializer).
     """
     if as_of is None:
         qs = ControlUnit.objects.select_related("district")
