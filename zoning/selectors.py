@@ -152,7 +152,7 @@ def feature_history(*, user, code: str) -> list[dict]:
     """All versions of a unit or zone, oldest first, each with what it changed.
 
     The change is computed against the previous version: area added and removed (m², on the
-    geography) and the attributes whose values differ.
+    geography) and the attributes whose values differ. Times are local (settings.TIME_ZONE).
     """
     if user is None or not user.is_authenticated:
         raise NotFound(_("管控单元 %(code)s 不存在。") % {"code": code}, code="unit_not_found", field="code")
@@ -189,9 +189,10 @@ def feature_history(*, user, code: str) -> list[dict]:
                 "action": r[2],
                 "reason": r[3],
                 "author": r[4],
-                "created_at": r[5].isoformat(),
-                "valid_from": r[6].isoformat(),
-                "valid_to": r[7].isoformat() if r[7] else None,
+                # Local time (Asia/Shanghai, with its offset): the page shows the clock time as it is.
+                "created_at": timezone.localtime(r[5]).isoformat(),
+                "valid_from": timezone.localtime(r[6]).isoformat(),
+                "valid_to": timezone.localtime(r[7]).isoformat() if r[7] else None,
                 "name": r[8],
                 "category": r[9] or None,
                 "layer": r[10],
