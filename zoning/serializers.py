@@ -255,4 +255,8 @@ class ImportResultSerializer(serializers.Serializer):
     construction_bans = serializers.IntegerField(help_text="access-list items marked as forbidding construction")
     errors = serializers.ListField(child=serializers.DictField())
     error_count = serializers.IntegerField()
+    refused = serializers.ListField(
+        child=serializers.DictField(), help_text="the features with a problem: feature (1-based), code, reasons"
+    )
+    refused_count = serializers.IntegerField()
     committed = serializers.BooleanField()
