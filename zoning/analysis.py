@@ -214,6 +214,14 @@ VERDICT_LABELS = {
 VERDICT_KEYS = {PASS: "pass", RESTRICTED: "restricted", FAIL: "fail", MORE_INFO: "more_info"}
 
 
+def rules_shown() -> list[dict]:
+    """The verdict rules as the pages list them: verdict and explanation in the request's language."""
+    return [
+        {"verdict": str(VERDICT_LABELS.get(r["verdict"], r["verdict"])), "explain": str(r.get("explain", ""))}
+        for r in verdict_rules()
+    ]
+
+
 def _explain(rule: dict) -> str:
     """A rule's explanation in the request's language (by id: the rules are code or settings)."""
     for candidate in verdict_rules():

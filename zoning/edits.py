@@ -35,6 +35,13 @@ from . import coverage, services
 from .models import ControlUnit
 from .services import Actor
 
+# The reason a preview records, rolled back with it, when the planner has not written one yet.
+PREVIEW_REASON = "（预览）"
+
+
+def _reason(reason: str, *, dry_run: bool) -> str:
+    return services.require_reason(reason) if not dry_run or (reason or "").strip() else PREVIEW_REASON
+
 
 @dataclass(frozen=True)
 class CarvedUnit:
@@ -118,7 +125,7 @@ def unit_create_edit(
 ) -> EditOutcome:
     """Create a unit (`services.unit_create`), carving it out of the units it overlaps if asked."""
     services.require_editor(actor)
-    reason = services.require_reason(reason)
+    reason = _reason(reason, dry_run=dry_run)
     carved, before = [], []
     if carve:
         carved, before = _carve(
@@ -147,7 +154,7 @@ def unit_update_edit(
 ) -> EditOutcome:
     """Update a unit (`services.unit_update`); a new shape may be carved out of its neighbours."""
     services.require_editor(actor)
-    reason = services.require_reason(reason)
+    reason = _reason(reason, dry_run=dry_run)
     before = list(ControlUnit.objects.filter(code=code).values_list("geom", flat=True)) if geom is not None else []
     carved = []
     if geom is not None and carve:
@@ -173,6 +180,8 @@ def unit_delete_edit(
     *, code: str, base_version: int | None, reason: str, actor: Actor, dry_run: bool = False
 ) -> EditOutcome:
     """Delete a unit (`services.unit_delete`): its whole shape is the gap, unless something covers it."""
+    services.require_editor(actor)
+    reason = _reason(reason, dry_run=dry_run)
     before = list(ControlUnit.objects.filter(code=code).values_list("geom", flat=True))
     row = services.unit_delete(code=code, base_version=base_version, reason=reason, actor=actor)
     return _finish(EditOutcome(dry_run, code, row.version, None), before=before)
@@ -183,6 +192,8 @@ def unit_revert_edit(
     *, code: str, to_version: int, base_version: int | None, reason: str, actor: Actor, dry_run: bool = False
 ) -> EditOutcome:
     """Revert a unit (`services.unit_revert`): the shape it gives up may open a gap."""
+    services.require_editor(actor)
+    reason = _reason(reason, dry_run=dry_run)
     before = list(ControlUnit.objects.filter(code=code).values_list("geom", flat=True))  # none if deleted
     unit = services.unit_revert(code=code, to_version=to_version, base_version=base_version, reason=reason, actor=actor)
     return _finish(EditOutcome(dry_run, code, unit.version, unit), before=before)

@@ -107,7 +107,16 @@ def _site_geometry(**kwargs) -> GeoJSONGeometryField:
 
 
 def _reason(**kwargs) -> PlainTextField:
-    return PlainTextField(label=_("调整说明"), max_length=MAX_REASON, help_text="调整说明", **kwargs)
+    """Required to save; a preview (dry_run) may come without one: the planner writes it after."""
+    return PlainTextField(
+        label=_("调整说明"),
+        max_length=MAX_REASON,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="调整说明: required unless dry_run",
+        **kwargs,
+    )
 
 
 def _dry_run() -> serializers.BooleanField:

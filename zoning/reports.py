@@ -114,8 +114,5 @@ def report_context(report: SiteReport) -> dict:
         "map_image": "data:image/png;base64," + base64.b64encode(map_png(report)).decode(),
         "generated_at": timezone.localtime(report.created_at),
         "project": report.project,
-        "rules": [
-            {"verdict": str(analysis.VERDICT_LABELS.get(r["verdict"], r["verdict"])), "explain": str(r["explain"])}
-            for r in analysis.verdict_rules()
-        ],
+        "rules": analysis.rules_shown(),
     }

@@ -22,7 +22,7 @@ from gridgov import untrusted
 from gridgov.errors import GridGovError
 from gridgov.validation import PlainTextField, validated
 
-from . import analysis, conf, report_render, reports, services
+from . import analysis, conf, labels, report_render, reports, services
 from .inputs import SiteInputSerializer
 from .models import Category, Dimension
 from .throttles import ReportPdfThrottle, ReportThrottle
@@ -40,13 +40,16 @@ def editor(request):
             "can_edit": services.can_edit(request.user),
             "categories": Category.choices,
             "dimensions": Dimension.choices,
+            "labels": labels.editor(),
+            "max_reason": services.MAX_REASON,
         },
     )
 
 
 def analyze(request):
     """智能研判: draw a site (anyone) or upload a site file (signed in) and see what applies."""
-    return render(request, "zoning/analyze.html", {"rules": analysis.verdict_rules()})
+    context = {"rules": analysis.rules_shown(), "labels": labels.analyze()}
+    return render(request, "zoning/analyze.html", context)
 
 
 class ReportSerializer(SiteInputSerializer):

@@ -87,6 +87,20 @@ def test_preview_lists_the_units_carved_and_writes_nothing(two_units, user_api):
     assert set(ControlUnit.objects.values_list("version", flat=True)) == {1}
 
 
+def test_a_preview_needs_no_reason_the_save_does(two_units, user_api):
+    """The editor previews before the planner writes the reason (the reason dialog shows the preview)."""
+    a, _b = two_units
+    planner = user_api("planner")
+    versions_before = ZoningVersion.objects.count()
+    r = planner.delete(f"{UNITS}{a.code}/", {"base_version": 1, "dry_run": True}, format="json")
+    assert r.status_code == 200 and r.json()["dry_run"] is True, r.json()
+    assert r.json()["coverage_gap"]["opened"] is True
+    r = planner.delete(f"{UNITS}{a.code}/", {"base_version": 1}, format="json")
+    assert r.status_code == 400 and (r.json()["field"], r.json()["code"]) == ("reason", "reason_required")
+    assert ZoningVersion.objects.count() == versions_before
+    assert ControlUnit.objects.get(code=a.code).version == 1
+
+
 def test_save_carves_the_new_unit_out_of_its_neighbours_in_one_go(two_units, user_api):
     a, b = two_units
     area_before = a.geom.transform(4549, clone=True).area + b.geom.transform(4549, clone=True).area
