@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.contrib.gis.db import models
+from django.contrib.gis.geos import Polygon
 from django.core.validators import RegexValidator
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -23,13 +24,25 @@ class AreaLevel(models.TextChoices):
     TOWNSHIP = "township", _("乡镇街道")
 
 
+def _box(bbox) -> Polygon:
+    """The `in_bbox` argument as a polygon in the storage SRID: a 4-tuple, or a polygon as it is."""
+    box = Polygon.from_bbox(bbox) if isinstance(bbox, tuple | list) else bbox.clone()
+    box.srid = box.srid or SRID
+    return box
+
+
 class AdminAreaQuerySet(models.QuerySet):
     def covering(self, point) -> AdminAreaQuerySet:
         """Areas whose polygon covers the point (a point on a boundary counts as inside)."""
         return self.filter(geom__covers=point)
 
     def in_bbox(self, bbox) -> AdminAreaQuerySet:
-        return self.filter(geom__bboverlaps=bbox)
+        """Areas whose polygon meets the WGS84 box (minlon, minlat, maxlon, maxlat) or box polygon.
+
+        `intersects` is `&&` on the index, then ST_Intersects on the shape: an area whose
+        bounding box overlaps the box while the area itself lies beside it is not in it.
+        """
+        return self.filter(geom__intersects=_box(bbox))
 
 
 class AdminArea(models.Model):
@@ -80,7 +93,8 @@ class GridCellQuerySet(models.QuerySet):
         return self.filter(parts__geom__covers=point).distinct()
 
     def in_bbox(self, bbox) -> GridCellQuerySet:
-        return self.filter(geom__bboverlaps=bbox)
+        """Cells whose polygon meets the box (as `AdminAreaQuerySet.in_bbox`: the shape, not its box)."""
+        return self.filter(geom__intersects=_box(bbox))
 
 
 class GridCell(models.Model):

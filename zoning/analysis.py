@@ -16,18 +16,17 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from functools import lru_cache
 
 from django.conf import settings
 from django.contrib.gis.geos import GEOSGeometry
-from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from gridgov.db.prepared import prepared_read
 from gridgov.errors import InvalidInput
 
-from . import rules
-from .models import Dimension, Layer
+from . import figures, rules
+from .models import Category, Dimension, Layer
 
 PASS, RESTRICTED, FAIL, MORE_INFO = "判定通过", "受限准入", "判定不通过", "待补充信息"
 
@@ -137,17 +136,12 @@ ANALYZE_SQL = """
 LAYER_ORDER = {"red_line": 0, "control_unit": 1, "water": 2, "air": 3, "soil": 4, "resource": 5}
 
 
-@lru_cache(maxsize=8)
-def _labels_for(language: str | None) -> dict[str, str]:
-    return {value: str(label) for value, label in Dimension.choices}
-
-
-def _dimension_labels() -> dict[str, str]:
-    return _labels_for(get_language())
-
-
 def site_analyze(geom: GEOSGeometry) -> dict:
-    """Analyse a storage-SRID site (point or polygon) against every unit and zone."""
+    """Analyse a storage-SRID site (point or polygon) against every unit and zone.
+
+    The answer is plain data (JSON as it is, kept with a stored report) with the areas as the
+    database computed them, unrounded; `present` turns it into what the API and the pages show.
+    """
     gtype = geom.geom_type
     if gtype not in ("Point", "Polygon", "MultiPolygon"):
         raise InvalidInput(
@@ -168,7 +162,6 @@ def site_analyze(geom: GEOSGeometry) -> dict:
     site_json, site_area = rows[0][4], float(rows[0][5] or 0.0)
     if not is_point and site_area <= 0.01:
         raise InvalidInput(_("选址范围的面积为零，请检查坐标。"), code="zero_area", field="geometry")
-    labels = _dimension_labels()
     overlaps = []
     for layer, code, name, category, access, area in rows[1:]:
         area = float(area or 0.0)
@@ -180,14 +173,13 @@ def site_analyze(geom: GEOSGeometry) -> dict:
                 name=name,
                 category=category,
                 layer=layer,
-                area_m2=round(area, 1),
-                share_pct=round(100.0 * area / site_area, 2) if site_area else 0.0,
+                area_m2=area,
+                share_pct=100.0 * area / site_area if site_area else 0.0,
                 access_list=[
                     {
                         "dimension": item["dimension"],
                         "text": item["text"],
                         "forbids_construction": item.get("forbids_construction", False),
-                        "dimension_label": labels.get(item["dimension"], ""),
                     }
                     for item in json.loads(access or "[]")
                 ],
@@ -197,7 +189,8 @@ def site_analyze(geom: GEOSGeometry) -> dict:
     verdict, rule = decide(overlaps=overlaps, zero_area=is_point)
     return {
         "verdict": verdict,
-        "site_area_m2": round(site_area, 1),
+        "site_kind": "point" if is_point else "area",
+        "site_area_m2": site_area,
         "overlaps": [o.__dict__ for o in overlaps],
         "red_line_conflict": any(rules.is_red_line(o) for o in overlaps),
         "sensitive": rules.is_sensitive(overlaps),
@@ -206,4 +199,78 @@ def site_analyze(geom: GEOSGeometry) -> dict:
         ],
         "rule": {"id": rule.get("id"), "explain": str(rule.get("explain", ""))},
         "site": json.loads(site_json),
+    }
+
+
+# --- what users see -----------------------------------------------------------------------------
+
+VERDICT_LABELS = {
+    PASS: gettext_lazy("判定通过"),
+    RESTRICTED: gettext_lazy("受限准入"),
+    FAIL: gettext_lazy("判定不通过"),
+    MORE_INFO: gettext_lazy("待补充信息"),
+}
+# Stable keys of the verdicts, for style classes and scripts (the verdicts themselves are words).
+VERDICT_KEYS = {PASS: "pass", RESTRICTED: "restricted", FAIL: "fail", MORE_INFO: "more_info"}
+
+
+def rules_shown() -> list[dict]:
+    """The verdict rules as the pages list them: verdict and explanation in the request's language."""
+    return [
+        {"verdict": str(VERDICT_LABELS.get(r["verdict"], r["verdict"])), "explain": str(r.get("explain", ""))}
+        for r in verdict_rules()
+    ]
+
+
+def _explain(rule: dict) -> str:
+    """A rule's explanation in the request's language (by id: the rules are code or settings)."""
+    for candidate in verdict_rules():
+        if candidate.get("id") == rule.get("id"):
+            return str(candidate.get("explain", ""))
+    return str(rule.get("explain", ""))
+
+
+def present(result: dict) -> dict:
+    """The analysis as the API answers it and the pages show it, in the request's language.
+
+    Numbers are rounded here (areas to 0.1 m², shares to 0.01 %) from the unrounded result,
+    and written out once by zoning/figures.py: the page, the HTML report and the PDF show the
+    same strings. A point has no area: its units are the ones it lies in (`inside`).
+    """
+    is_point = result["site_kind"] == "point"
+    dimensions = {value: str(label) for value, label in Dimension.choices}
+    categories = {value: str(label) for value, label in Category.choices}
+    layers = {value: str(label) for value, label in Layer.choices}
+    overlaps = []
+    for o in result["overlaps"]:
+        overlaps.append(
+            {
+                "code": o["code"],
+                "name": o["name"],
+                "category": o["category"],
+                "category_label": categories.get(o["category"] or "", ""),
+                "layer": o["layer"],
+                "layer_label": layers.get(o["layer"], ""),
+                "area_m2": None if is_point else round(o["area_m2"], 1),
+                "share_pct": None if is_point else round(o["share_pct"], 2),
+                "area": None if is_point else figures.area(o["area_m2"]),
+                "share": None if is_point else figures.share(o["share_pct"]),
+                "access_list": [
+                    {**item, "dimension_label": dimensions.get(item["dimension"], "")} for item in o["access_list"]
+                ],
+            }
+        )
+    return {
+        "verdict": result["verdict"],
+        "verdict_key": VERDICT_KEYS.get(result["verdict"], "more_info"),
+        "verdict_label": str(VERDICT_LABELS.get(result["verdict"], result["verdict"])),
+        "site_kind": result["site_kind"],
+        "site_area_m2": None if is_point else round(result["site_area_m2"], 1),
+        "site_area": None if is_point else figures.area(result["site_area_m2"]),
+        "overlaps": overlaps,
+        "red_line_conflict": result["red_line_conflict"],
+        "sensitive": result["sensitive"],
+        "construction_bans": result["construction_bans"],
+        "rule": {"id": result["rule"]["id"], "explain": _explain(result["rule"])},
+        "site": result["site"],
     }

@@ -1,7 +1,7 @@
 """The zoning HTTP API: thin views that validate, call one selector or service, serialize.
 
 Every view validates its body or query string with the serializer its schema shows
-(zoning/serializers.py, through `gridgov.validation.validated`). Writes are for planners, refused
+(zoning/inputs.py, through `gridgov.validation.validated`). Writes are for planners, refused
 before the body is read (`ZoningWritePermission`; the services check again). Imports and site
 files are rate-limited, and site files need an account; a drawn site stays public.
 """
@@ -22,25 +22,29 @@ from gridgov.coords import CRS
 from gridgov.errors import ErrorSerializer, Forbidden
 from gridgov.validation import validated
 
-from . import analysis, exports, imports, selectors, services, uploads
-from .serializers import (
-    ControlUnitSerializer,
+from . import analysis, edits, exports, imports, selectors, services, uploads
+from .inputs import (
     ExportFilterSerializer,
-    ImportResultSerializer,
-    SiteAnalysisSerializer,
     SiteInputSerializer,
     SiteUploadSerializer,
     UnitCreateSerializer,
-    UnitDeletedSerializer,
     UnitDeleteSerializer,
     UnitFilterSerializer,
-    UnitHistoryEntrySerializer,
     UnitImportSerializer,
     UnitRevertSerializer,
     UnitUpdateSerializer,
-    UnitVersionSerializer,
     ZoneFilterSerializer,
+)
+from .serializers import (
+    ControlUnitSerializer,
+    ImportResultSerializer,
+    SiteAnalysisSerializer,
+    UnitDeletedSerializer,
+    UnitEditSerializer,
+    UnitHistoryEntrySerializer,
+    UnitVersionSerializer,
     ZoneSerializer,
+    edit_outcome_out,
 )
 from .throttles import ImportThrottle, SiteUploadThrottle
 
@@ -70,12 +74,15 @@ class UnitListView(APIView):
         return Response(serializer(qs, many=True).data)
 
     @extend_schema(
-        request=UnitCreateSerializer, responses={201: ControlUnitSerializer, 400: ERROR, 403: ERROR, 409: ERROR}
+        request=UnitCreateSerializer,
+        responses={200: UnitEditSerializer, 201: UnitEditSerializer, 400: ERROR, 403: ERROR, 409: ERROR},
+        description="Create a unit; `carve` carves it out of the units it overlaps (zoning/edits.py). "
+        "A `dry_run` answers 200 with what the save would do and writes nothing.",
     )
     def post(self, request):
         data = validated(UnitCreateSerializer, request.data)
-        unit = services.unit_create(actor=request.user, **data)
-        return Response(ControlUnitSerializer(unit).data, status=201)
+        outcome = edits.unit_create_edit(actor=request.user, **data)
+        return Response(edit_outcome_out(outcome), status=200 if outcome.dry_run else 201)
 
 
 class UnitDetailView(APIView):
@@ -89,20 +96,18 @@ class UnitDetailView(APIView):
         return Response(ControlUnitSerializer(selectors.unit_get(code)).data)
 
     @extend_schema(
-        request=UnitUpdateSerializer, responses={200: ControlUnitSerializer, 400: ERROR, 403: ERROR, 409: ERROR}
+        request=UnitUpdateSerializer, responses={200: UnitEditSerializer, 400: ERROR, 403: ERROR, 409: ERROR}
     )
     def patch(self, request, code: str):
         data = validated(UnitUpdateSerializer, request.data)
-        unit = services.unit_update(code=code, actor=request.user, **data)
-        return Response(ControlUnitSerializer(unit).data)
+        return Response(edit_outcome_out(edits.unit_update_edit(code=code, actor=request.user, **data)))
 
     put = patch
 
     @extend_schema(request=UnitDeleteSerializer, responses={200: UnitDeletedSerializer, 403: ERROR, 409: ERROR})
     def delete(self, request, code: str):
         data = validated(UnitDeleteSerializer, request.data or request.query_params)
-        row = services.unit_delete(code=code, actor=request.user, **data)
-        return Response({"code": code, "deleted": True, "version": row.version})
+        return Response(edit_outcome_out(edits.unit_delete_edit(code=code, actor=request.user, **data)))
 
 
 class UnitHistoryView(APIView):
@@ -130,12 +135,11 @@ class UnitRevertView(APIView):
     permission_classes = [ZoningWritePermission]
 
     @extend_schema(
-        request=UnitRevertSerializer, responses={200: ControlUnitSerializer, 403: ERROR, 404: ERROR, 409: ERROR}
+        request=UnitRevertSerializer, responses={200: UnitEditSerializer, 403: ERROR, 404: ERROR, 409: ERROR}
     )
     def post(self, request, code: str):
         data = validated(UnitRevertSerializer, request.data)
-        unit = services.unit_revert(code=code, actor=request.user, **data)
-        return Response(ControlUnitSerializer(unit).data)
+        return Response(edit_outcome_out(edits.unit_revert_edit(code=code, actor=request.user, **data)))
 
 
 class ZoneListView(APIView):
@@ -169,7 +173,7 @@ class AnalyzeView(APIView):
             site = uploads.site_from_upload(data["file"], gcj02=data["crs"] == CRS.GCJ02)
         else:
             site = validated(SiteInputSerializer, request.data)["geom"]
-        return Response(analysis.site_analyze(site))
+        return Response(analysis.present(analysis.site_analyze(site)))
 
 
 class RulesView(APIView):

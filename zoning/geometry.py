@@ -3,7 +3,7 @@
 `parse_geojson` reads a GeoJSON geometry (or a Feature, or a FeatureCollection of one feature)
 as a request carries it, checking its shape and counting its vertices before GEOS sees it, so
 that a huge or malformed polygon costs a walk over at most `max_vertices` positions; the
-serializer field in `zoning.serializers` turns its `GeoJSONProblem` into a message naming the
+serializer field in `zoning.inputs` turns its `GeoJSONProblem` into a message naming the
 field. `to_storage` moves it from the CRS the client named to the storage SRID.
 
 The checks (`check_geometry`: valid, inside the city, no overlap inside its layer) run in

@@ -44,7 +44,18 @@ class ImportResult:
     errors: list[dict] = field(default_factory=list)
     construction_bans: int = 0
 
+    def refused(self) -> list[dict]:
+        """The features with a problem, each once, with every reason (the file's order)."""
+        by_feature: dict[int, dict] = {}
+        for error in self.errors:
+            entry = by_feature.setdefault(
+                error["feature"], {"feature": error["feature"], "code": error["code"], "reasons": []}
+            )
+            entry["reasons"].append(error["message"])
+        return list(by_feature.values())
+
     def as_dict(self) -> dict:
+        refused = self.refused()
         return {
             "dry_run": self.dry_run,
             "features": self.features,
@@ -56,6 +67,8 @@ class ImportResult:
             "construction_bans": self.construction_bans,
             "errors": self.errors[:500],
             "error_count": len(self.errors),
+            "refused": refused[:500],
+            "refused_count": len(refused),
             "committed": not self.dry_run and not self.errors,
         }
 

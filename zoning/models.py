@@ -245,3 +245,39 @@ class ZoningVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} v{self.version} {self.action}"
+
+
+class SiteReport(models.Model):
+    """A site analysis kept for its report link (智能研判报告), so that the report can be bookmarked.
+
+    The link is `/zoning/analyze/report/?id=<token>`: a random token, not the geometry, because
+    a red-line polygon does not fit in a URL (gunicorn reads request lines of up to 4 KB, about
+    150 vertices) and a project's location should not end up in server logs and browser history.
+    The report shows what the analysis found when it was made (`result`, unrounded, from
+    `zoning.analysis.site_analyze`), in the reader's language; the same site, project name and
+    zoning data give the same report again (`digest`) rather than a new row.
+    """
+
+    token = models.CharField(_("报告编号"), max_length=32, unique=True)
+    digest = models.CharField(_("内容摘要"), max_length=64, db_index=True)
+    created_at = models.DateTimeField(_("生成时间"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("生成人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+    )
+    project = models.CharField(_("项目名称"), max_length=100, blank=True)
+    site = models.GeometryField(_("选址范围"), srid=SRID)
+    result = models.JSONField(_("研判结果"))
+
+    class Meta:
+        verbose_name = _("研判报告")
+        verbose_name_plural = _("研判报告")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.token

@@ -96,6 +96,14 @@ def parse_as_of(value: str | None, *, field: str = "as_of") -> dt.datetime | Non
     return when.replace(hour=23, minute=59, second=59, microsecond=999999) if bare_date else when
 
 
+def _box(bbox: tuple) -> Polygon:
+    """A WGS84 box as a polygon for `intersects`: `&&` on the index, then ST_Intersects on the
+    shape, so a unit whose bounding box meets the box while the unit lies beside it stays out."""
+    box = Polygon.from_bbox(bbox)
+    box.srid = 4326
+    return box
+
+
 def units(
     *,
     category: str | None = None,
@@ -105,7 +113,7 @@ def units(
 ) -> QuerySet:
     """Control units now (ControlUnit rows) or as of a moment (ZoningVersion rows).
 
-    The filters arrive validated (zoning.serializers.UnitFilterSerializer).
+    The filters arrive validated (zoning.inputs.UnitFilterSerializer).
     """
     if as_of is None:
         qs = ControlUnit.objects.select_related("district")
@@ -119,7 +127,7 @@ def units(
     if category:
         qs = qs.filter(category=category)
     if bbox:
-        qs = qs.filter(geom__bboverlaps=Polygon.from_bbox(bbox))
+        qs = qs.filter(geom__intersects=_box(bbox))
     return qs.order_by("code")
 
 
@@ -129,7 +137,7 @@ def zones(*, layer: str | None = None, bbox: tuple | None = None) -> QuerySet:
     if layer:
         qs = qs.filter(layer=layer)
     if bbox:
-        qs = qs.filter(geom__bboverlaps=Polygon.from_bbox(bbox))
+        qs = qs.filter(geom__intersects=_box(bbox))
     return qs
 
 
@@ -144,7 +152,7 @@ def feature_history(*, user, code: str) -> list[dict]:
     """All versions of a unit or zone, oldest first, each with what it changed.
 
     The change is computed against the previous version: area added and removed (m², on the
-    geography) and the attributes whose values differ.
+    geography) and the attributes whose values differ. Times are local (settings.TIME_ZONE).
     """
     if user is None or not user.is_authenticated:
         raise NotFound(_("管控单元 %(code)s 不存在。") % {"code": code}, code="unit_not_found", field="code")
@@ -181,9 +189,10 @@ def feature_history(*, user, code: str) -> list[dict]:
                 "action": r[2],
                 "reason": r[3],
                 "author": r[4],
-                "created_at": r[5].isoformat(),
-                "valid_from": r[6].isoformat(),
-                "valid_to": r[7].isoformat() if r[7] else None,
+                # Local time (Asia/Shanghai, with its offset): the page shows the clock time as it is.
+                "created_at": timezone.localtime(r[5]).isoformat(),
+                "valid_from": timezone.localtime(r[6]).isoformat(),
+                "valid_to": timezone.localtime(r[7]).isoformat() if r[7] else None,
                 "name": r[8],
                 "category": r[9] or None,
                 "layer": r[10],

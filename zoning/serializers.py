@@ -1,212 +1,17 @@
-"""What the zoning API takes and gives: input and filter serializers (the schema *and* the checks,
-through `gridgov.validation.validated`) and the GeoJSON output serializers.
+"""What the zoning API gives: GeoJSON of units and zones, what an edit did, site analyses, imports.
 
-Choice lists come from the models' TextChoices and the one CRS list (`gridgov.validation.CRSField`);
-labels are the names users see, so that a message names the field as the page does. Input
-geometry is checked and counted before GEOS parses it (zoning/geometry.py) and arrives in the
-services in the storage SRID.
+zoning/inputs.py has what it takes. Areas shown to people are written by zoning/figures.py.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from django.core.validators import RegexValidator
 from django.utils.translation import gettext
-from django.utils.translation import gettext_lazy as _
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
-from gridgov.validation import BBoxField, CRSField, PlainTextField
-
-from . import analysis, conf
-from .exports import ExportFormat, OutputCRS
-from .geometry import POLYGONAL, SITE_TYPES, GeoJSONProblem, parse_geojson, to_storage
-from .models import ZONE_LAYERS, Category, ControlUnit, Dimension, Zone, ZoningVersion
-from .selectors import parse_as_of
-
-# --- fields --------------------------------------------------------------------------------------
-
-
-@extend_schema_field(OpenApiTypes.OBJECT)
-class GeoJSONGeometryField(serializers.Field):
-    """A GeoJSON geometry (or a Feature, or a FeatureCollection of one) → a 2D shapely geometry.
-
-    Still in the client's CRS: the serializer's `validate` moves it to storage with `crs`.
-    """
-
-    default_error_messages = {
-        "not_json": _("不是有效的 JSON。"),
-        "one_feature": _("应只含一个要素。"),
-        "not_geometry": _("不是有效的 GeoJSON 几何。"),
-        "type": _("几何类型应为{expected}，收到的是 {type}。"),
-        "position": _("每个坐标应为 2 或 3 个有限的数字。"),
-        "too_many_vertices": _("顶点过多，最多 {limit} 个。"),
-    }
-
-    def __init__(self, *, types: frozenset[str], max_vertices: Callable[[], int], **kwargs):
-        self.types = types
-        self.max_vertices = max_vertices
-        super().__init__(**kwargs)
-
-    def to_internal_value(self, data):
-        try:
-            return parse_geojson(data, types=self.types, max_vertices=self.max_vertices())
-        except GeoJSONProblem as problem:
-            expected = gettext("点或面") if "Point" in self.types else gettext("面（Polygon/MultiPolygon）")
-            self.fail(problem.code, expected=expected, type=problem.params.get("type"), **problem.params)
-
-    def to_representation(self, value):
-        return value
-
-
-class AccessItemSerializer(serializers.Serializer):
-    dimension = serializers.ChoiceField(Dimension.choices, label=_("维度"))
-    text = PlainTextField(label=_("内容"), max_length=4000, multiline=True)
-    forbids_construction = serializers.BooleanField(label=_("禁止建设"), required=False, default=False)
-
-
-class AccessListField(serializers.ListField):
-    """The access list; a problem in an item is reported on the list, naming the item."""
-
-    child = AccessItemSerializer()
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("label", _("准入清单"))
-        super().__init__(**kwargs)
-
-    def to_internal_value(self, data):
-        try:
-            return super().to_internal_value(data)
-        except serializers.ValidationError as exc:
-            if not isinstance(exc.detail, dict):
-                raise
-            index, problems = next(iter(exc.detail.items()))
-            name, details = next(iter(problems.items()))
-            label = self.child.fields[name].label if name in self.child.fields else ""
-            detail = details[0]
-            raise serializers.ValidationError(
-                gettext("第 %(n)s 条的%(label)s：%(problem)s")
-                % {"n": int(index) + 1, "label": label, "problem": detail},
-                code=getattr(detail, "code", "invalid"),
-            )
-
-
-def _unit_geometry(**kwargs) -> GeoJSONGeometryField:
-    return GeoJSONGeometryField(
-        types=POLYGONAL, max_vertices=lambda: conf.limits().unit_vertices, label=_("范围"), **kwargs
-    )
-
-
-def _site_geometry(**kwargs) -> GeoJSONGeometryField:
-    return GeoJSONGeometryField(
-        types=SITE_TYPES, max_vertices=lambda: conf.limits().site_vertices, label=_("选址范围"), **kwargs
-    )
-
-
-def _reason(**kwargs) -> PlainTextField:
-    return PlainTextField(label=_("调整说明"), max_length=2000, help_text="调整说明", **kwargs)
-
-
-class GeometryInCRS(serializers.Serializer):
-    """`geometry` + `crs` → `geom`, in the storage SRID."""
-
-    multi = True
-
-    def validate(self, attrs):
-        shape = attrs.pop("geometry", None)
-        crs = attrs.pop("crs")
-        if shape is not None:
-            attrs["geom"] = to_storage(shape, crs=crs, multi=self.multi)
-        return attrs
-
-
-# --- input -----------------------------------------------------------------------------------------
-# Field order is the order problems are reported in: the geometry first, as the editor shows it.
-
-
-class UnitCreateSerializer(GeometryInCRS):
-    geometry = _unit_geometry(help_text="GeoJSON Polygon/MultiPolygon")
-    crs = CRSField()
-    code = PlainTextField(label=_("单元编码"), max_length=32)
-    name = PlainTextField(label=_("名称"), max_length=128)
-    category = serializers.ChoiceField(Category.choices, label=_("管控类别"))
-    access_list = AccessListField(required=False, default=list)
-    reason = _reason()
-
-
-class UnitUpdateSerializer(GeometryInCRS):
-    geometry = _unit_geometry(required=False, help_text="GeoJSON Polygon/MultiPolygon")
-    crs = CRSField()
-    name = PlainTextField(label=_("名称"), max_length=128, required=False)
-    category = serializers.ChoiceField(Category.choices, label=_("管控类别"), required=False)
-    access_list = AccessListField(required=False)
-    reason = _reason()
-    base_version = serializers.IntegerField(label=_("基准版本"), min_value=0, help_text="version the edit is based on")
-
-
-class UnitDeleteSerializer(serializers.Serializer):
-    reason = _reason()
-    base_version = serializers.IntegerField(label=_("基准版本"), min_value=0)
-
-
-class UnitRevertSerializer(serializers.Serializer):
-    to_version = serializers.IntegerField(label=_("回退到的版本"), min_value=1)
-    reason = _reason()
-    base_version = serializers.IntegerField(label=_("基准版本"), min_value=0)
-
-
-class SiteInputSerializer(GeometryInCRS):
-    """A drawn site: a point or a polygon."""
-
-    multi = False
-    geometry = _site_geometry()
-    crs = CRSField()
-
-
-class SiteUploadSerializer(serializers.Serializer):
-    """An uploaded site file (signed-in users): zipped Shapefile, GeoPackage or GeoJSON."""
-
-    file = serializers.FileField(label=_("文件"))
-    crs = CRSField(help_text="gcj02: coordinates copied from AMap; otherwise the file's own CRS is used")
-
-
-class UnitImportSerializer(serializers.Serializer):
-    file = serializers.FileField(label=_("文件"))
-    reason = PlainTextField(label=_("调整说明"), max_length=2000, required=False, allow_blank=True, default="")
-    dry_run = serializers.BooleanField(label=_("试导入"), required=False, default=False)
-    gcj02 = serializers.BooleanField(
-        label=_("高德坐标"), required=False, default=False, help_text="coordinates copied from AMap (GCJ-02)"
-    )
-
-
-class UnitFilterSerializer(serializers.Serializer):
-    category = serializers.ChoiceField(Category.choices, label=_("管控类别"), required=False)
-    district = serializers.CharField(
-        label=_("区县代码"), required=False, validators=[RegexValidator(r"^[0-9]{6}$", _("应为 6 位区县代码。"))]
-    )
-    bbox = BBoxField(help_text="minlon,minlat,maxlon,maxlat (WGS84)")
-    as_of = serializers.CharField(
-        label=_("查询日期"), required=False, help_text="units as they were at the end of that day (YYYY-MM-DD) or then"
-    )
-
-    def validate_as_of(self, value):
-        return parse_as_of(value)
-
-
-class ZoneFilterSerializer(serializers.Serializer):
-    layer = serializers.ChoiceField([(c.value, c.label) for c in ZONE_LAYERS], label=_("图层"), required=False)
-    bbox = BBoxField(help_text="minlon,minlat,maxlon,maxlat (WGS84)")
-
-
-class ExportFilterSerializer(serializers.Serializer):
-    format = serializers.ChoiceField(ExportFormat.choices, label=_("文件格式"), default=ExportFormat.GPKG)
-    crs = serializers.ChoiceField(OutputCRS.choices, label=_("坐标系"), default=OutputCRS.CGCS2000)
-
-
-# --- output ----------------------------------------------------------------------------------------
+from . import analysis, figures
+from .models import ControlUnit, Dimension, Zone, ZoningVersion
 
 
 def access_list_out(items: list | None) -> list[dict]:
@@ -303,10 +108,88 @@ class ZoneSerializer(GeoFeatureModelSerializer):
         return access_list_out(obj.access_list)
 
 
-class UnitDeletedSerializer(serializers.Serializer):
+class AreaFiguresSerializer(serializers.Serializer):
+    """An area as the pages write it (zoning/figures.py): rounded once, with separators."""
+
+    m2 = serializers.CharField()
+    ha = serializers.CharField()
+    mu = serializers.CharField()
+    text = serializers.CharField()
+
+
+class CarvedUnitSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    base_version = serializers.IntegerField(help_text="its version before the edit (send it back in base_versions)")
+    version = serializers.IntegerField(help_text="its version after the edit (a delete version if deleted)")
+    area_taken_m2 = serializers.FloatField()
+    area_taken = AreaFiguresSerializer()
+    deleted = serializers.BooleanField(help_text="nothing of the unit remained, so it was deleted")
+
+
+class CoverageGapSerializer(serializers.Serializer):
+    opened = serializers.BooleanField(help_text="the edit leaves part of the city outside every unit")
+    area_m2 = serializers.FloatField()
+    area = AreaFiguresSerializer()
+    geometry = serializers.DictField(allow_null=True, help_text="the uncovered area as GeoJSON (WGS84)")
+    message = serializers.CharField(help_text="the warning, in the request's language; empty if no gap")
+
+
+class EditOutcomeMembersSerializer(serializers.Serializer):
+    dry_run = serializers.BooleanField(help_text="a preview: nothing was written")
+    carved = CarvedUnitSerializer(many=True)
+    coverage_gap = CoverageGapSerializer()
+
+
+class UnitEditSerializer(EditOutcomeMembersSerializer):
+    """The unit as GeoJSON Feature (as ControlUnitSerializer) with what the edit did as foreign members."""
+
+    type = serializers.CharField()
+    geometry = serializers.DictField()
+    properties = serializers.DictField()
+
+
+class UnitDeletedSerializer(EditOutcomeMembersSerializer):
     code = serializers.CharField()
     deleted = serializers.BooleanField()
     version = serializers.IntegerField()
+
+
+def gap_out(gap) -> dict:
+    """What an edit did to the city's coverage, with the warning in the request's language."""
+    return {
+        "opened": gap.opened,
+        "area_m2": round(gap.area_m2, 1),
+        "area": figures.area(gap.area_m2),
+        "geometry": gap.geometry if gap.opened else None,
+        "message": gettext("此次编辑使 %(area)s 不再属于任何管控单元（覆盖出现空缺）。")
+        % {"area": figures.hectares(gap.area_m2)}
+        if gap.opened
+        else "",
+    }
+
+
+def edit_outcome_out(outcome) -> dict:
+    """The answer to an edit (zoning.edits.EditOutcome): the unit, or the deletion, and its effects."""
+    if outcome.unit is not None:
+        body = dict(ControlUnitSerializer(outcome.unit).data)
+    else:
+        body = {"code": outcome.code, "deleted": True, "version": outcome.version}
+    body["dry_run"] = outcome.dry_run
+    body["carved"] = [
+        {
+            "code": c.code,
+            "name": c.name,
+            "base_version": c.base_version,
+            "version": c.version,
+            "area_taken_m2": round(c.area_taken_m2, 1),
+            "area_taken": figures.area(c.area_taken_m2),
+            "deleted": c.deleted,
+        }
+        for c in outcome.carved
+    ]
+    body["coverage_gap"] = gap_out(outcome.gap)
+    return body
 
 
 class UnitHistoryEntrySerializer(serializers.Serializer):
@@ -329,22 +212,35 @@ class SiteOverlapSerializer(serializers.Serializer):
     code = serializers.CharField()
     name = serializers.CharField()
     category = serializers.CharField(allow_null=True)
+    category_label = serializers.CharField(help_text="the category as users read it; empty for zones")
     layer = serializers.CharField()
-    area_m2 = serializers.FloatField()
-    share_pct = serializers.FloatField()
+    layer_label = serializers.CharField()
+    area_m2 = serializers.FloatField(allow_null=True, help_text="null for a point site")
+    share_pct = serializers.FloatField(allow_null=True, help_text="null for a point site")
+    area = AreaFiguresSerializer(allow_null=True)
+    share = serializers.CharField(allow_null=True, help_text="share_pct as the pages write it")
     access_list = AccessItemOutSerializer(many=True)
+
+
+class SiteRuleSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    explain = serializers.CharField()
 
 
 class SiteAnalysisSerializer(serializers.Serializer):
     verdict = serializers.ChoiceField(list(analysis.VERDICTS))
-    site_area_m2 = serializers.FloatField()
+    verdict_key = serializers.ChoiceField(list(analysis.VERDICT_KEYS.values()))
+    verdict_label = serializers.CharField(help_text="the verdict in the request's language")
+    site_kind = serializers.ChoiceField(["area", "point"], help_text="a point has no area: its units are where it lies")
+    site_area_m2 = serializers.FloatField(allow_null=True)
+    site_area = AreaFiguresSerializer(allow_null=True)
     overlaps = SiteOverlapSerializer(many=True)
     red_line_conflict = serializers.BooleanField()
     sensitive = serializers.BooleanField(help_text="inside the red line or a priority-protection unit")
     construction_bans = serializers.ListField(
         child=serializers.DictField(), help_text="access-list items that forbid construction: code, text"
     )
-    rule = serializers.DictField()
+    rule = SiteRuleSerializer()
     site = serializers.DictField(help_text="the site as GeoJSON (WGS84)")
 
 
@@ -359,4 +255,8 @@ class ImportResultSerializer(serializers.Serializer):
     construction_bans = serializers.IntegerField(help_text="access-list items marked as forbidding construction")
     errors = serializers.ListField(child=serializers.DictField())
     error_count = serializers.IntegerField()
+    refused = serializers.ListField(
+        child=serializers.DictField(), help_text="the features with a problem: feature (1-based), code, reasons"
+    )
+    refused_count = serializers.IntegerField()
     committed = serializers.BooleanField()

@@ -43,3 +43,10 @@ class SiteUploadThrottle(ZoningThrottle):
 class ReportPdfThrottle(ZoningThrottle):
     scope = "zoning_report_pdf"
     default_rate = "30/hour"
+
+
+class ReportThrottle(ZoningThrottle):
+    """Reports kept for their link (zoning/reports.py): each one is a row and a map drawn."""
+
+    scope = "zoning_report"
+    default_rate = "120/hour"

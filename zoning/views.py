@@ -6,26 +6,28 @@ timeout); PDFs are rate-limited per account or client address.
 
 from __future__ import annotations
 
-import base64
+from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods
 from rest_framework import serializers
 
 from gridgov import untrusted
 from gridgov.errors import GridGovError
 from gridgov.validation import PlainTextField, validated
 
-from . import analysis, conf, report_render, services
-from .models import Category, ControlUnit, Dimension, Zone
-from .serializers import SiteInputSerializer
-from .throttles import ReportPdfThrottle
+from . import analysis, conf, labels, report_render, reports, services
+from .inputs import SiteInputSerializer
+from .models import Category, Dimension
+from .throttles import ReportPdfThrottle, ReportThrottle
+
+REPORT_FORMATS = [("html", "HTML"), ("pdf", "PDF")]
 
 
 @login_required
@@ -38,73 +40,81 @@ def editor(request):
             "can_edit": services.can_edit(request.user),
             "categories": Category.choices,
             "dimensions": Dimension.choices,
+            "labels": labels.editor(),
+            "max_reason": services.MAX_REASON,
         },
     )
 
 
 def analyze(request):
     """智能研判: draw a site (anyone) or upload a site file (signed in) and see what applies."""
-    return render(request, "zoning/analyze.html", {"rules": analysis.verdict_rules()})
+    context = {"rules": analysis.rules_shown(), "labels": labels.analyze()}
+    return render(request, "zoning/analyze.html", context)
 
 
 class ReportSerializer(SiteInputSerializer):
-    format = serializers.ChoiceField([("html", "HTML"), ("pdf", "PDF")], label=gettext_lazy("格式"), default="html")
+    """The analysis page's report form: the site, the format, a project name."""
+
+    format = serializers.ChoiceField(REPORT_FORMATS, label=gettext_lazy("格式"), default="html")
     project = PlainTextField(
         label=gettext_lazy("项目名称"), max_length=100, required=False, allow_blank=True, default=""
     )
 
 
-def _report_failed(exc: untrusted.WorkerFailed) -> JsonResponse:
-    body = {
-        "error": "unavailable",
-        "code": "report_timeout" if isinstance(exc, untrusted.WorkerTimeout) else "report_failed",
-        "field": None,
-        "message": _("报告生成超时或失败，请缩小选址范围后重试。"),
-    }
-    return JsonResponse(body, status=503)
+class ReportLinkSerializer(serializers.Serializer):
+    """A report's link: `?id=<token>[&format=pdf]`."""
+
+    id = serializers.RegexField(r"^[A-Za-z0-9_-]{16,32}$", label=gettext_lazy("报告编号"))
+    format = serializers.ChoiceField(REPORT_FORMATS, label=gettext_lazy("格式"), default="html")
 
 
-def _map_png(site, overlaps: list[dict]) -> bytes:
-    codes = [o["code"] for o in overlaps]
-    shapes = [(bytes(u.geom.wkb), u.category, u.code) for u in ControlUnit.objects.filter(code__in=codes)]
-    shapes += [(bytes(z.geom.wkb), z.layer, z.code) for z in Zone.objects.filter(code__in=codes)]
-    limits = untrusted.Limits(timeout_s=conf.limits().report_timeout_s, memory_mb=1024)
-    return untrusted.run_isolated(report_render.map_png, bytes(site.wkb), shapes, limits=limits)
+def _problem(request, message: str, status: int, code: str, headers: dict | None = None) -> HttpResponse:
+    """A page saying what is wrong (the report opens in its own tab: no JSON for people)."""
+    context = {"message": message, "status": status, "code": code}
+    response = render(request, "zoning/report_problem.html", context, status=status)
+    for name, value in (headers or {}).items():
+        response[name] = value
+    return response
 
 
-@require_POST
+def _failed(request, exc: untrusted.WorkerFailed) -> HttpResponse:
+    code = "report_timeout" if isinstance(exc, untrusted.WorkerTimeout) else "report_failed"
+    return _problem(request, _("报告生成超时或失败，请缩小选址范围后重试。"), 503, code)
+
+
+def _throttled(request, throttle, message: str) -> HttpResponse:
+    wait = int(throttle.wait() or 60)
+    return _problem(request, message % {"s": wait}, 429, "throttled", headers={"Retry-After": str(wait)})
+
+
+@require_http_methods(["GET", "POST"])
 def report(request):
-    """The printable analysis report, HTML or PDF, with a map drawn on the server."""
+    """The analysis report, HTML or PDF, with a map drawn on the server.
+
+    POST (the analysis page's form) analyses the site and keeps the analysis (zoning/reports.py);
+    GET `?id=` shows a kept one again: the link to bookmark, which the HTML report shows.
+    """
     try:
-        data = validated(ReportSerializer, request.POST)
+        if request.method == "POST":
+            data = validated(ReportSerializer, request.POST)
+            throttle = ReportThrottle()
+            if not throttle.allow_request(request, None):
+                return _throttled(request, throttle, _("生成报告过于频繁，请 %(s)s 秒后再试。"))
+            kept = reports.site_report_create(site=data["geom"], project=data["project"], actor=request.user)
+        else:
+            data = validated(ReportLinkSerializer, request.GET)
+            kept = reports.site_report_get(data["id"])
+        pdf = data["format"] == "pdf"
+        throttle = ReportPdfThrottle()
+        if pdf and not throttle.allow_request(request, None):
+            return _throttled(request, throttle, _("生成 PDF 报告过于频繁，请 %(s)s 秒后再试。"))
+        context = reports.report_context(kept)
     except GridGovError as exc:
-        return JsonResponse(exc.as_body(), status=exc.status)
-    pdf = data["format"] == "pdf"
-    throttle = ReportPdfThrottle()
-    if pdf and not throttle.allow_request(request, None):
-        wait = int(throttle.wait() or 60)
-        body = {
-            "error": "throttled",
-            "code": "throttled",
-            "field": None,
-            "message": _("生成 PDF 报告过于频繁，请 %(s)s 秒后再试。") % {"s": wait},
-        }
-        return JsonResponse(body, status=429, headers={"Retry-After": str(wait)})
-    try:
-        result = analysis.site_analyze(data["geom"])
-        png = _map_png(data["geom"], result["overlaps"])
-    except GridGovError as exc:
-        return JsonResponse(exc.as_body(), status=exc.status)
+        return _problem(request, exc.message, exc.status, exc.code)
     except untrusted.WorkerFailed as exc:
-        return _report_failed(exc)
-    context = {
-        "result": result,
-        "map_image": "data:image/png;base64," + base64.b64encode(png).decode(),
-        "generated_at": timezone.localtime(),
-        "project": data["project"],
-        "rules": analysis.verdict_rules(),
-        "user": request.user,
-    }
+        return _failed(request, exc)
+    link = f"{reverse('zoning-report')}?{urlencode({'id': kept.token})}"
+    context |= {"link": link, "absolute_link": request.build_absolute_uri(link), "pdf_link": link + "&format=pdf"}
     html = render_to_string("zoning/report.html", context, request=request)
     if not pdf:
         return HttpResponse(html)
@@ -112,7 +122,7 @@ def report(request):
     try:
         document = untrusted.run_isolated(report_render.pdf_from_html, html, limits=limits)
     except untrusted.WorkerFailed as exc:
-        return _report_failed(exc)
+        return _failed(request, exc)
     response = HttpResponse(document, content_type="application/pdf")
-    response["Content-Disposition"] = 'inline; filename="zoning-analysis.pdf"'
+    response["Content-Disposition"] = f'inline; filename="zoning-analysis-{kept.token[:8]}.pdf"'
     return response

@@ -139,6 +139,19 @@ def test_import_errors_all_or_nothing(clean_zoning, user_api, tmp_path):
     assert not ControlUnit.objects.exists()
 
 
+def test_a_dry_run_reports_each_refused_feature_once_with_its_reasons(clean_zoning, user_api, tmp_path):
+    data = rows(3)
+    data[1]["geometry"] = box(X0 + 0.005, Y0, X0 + 0.015, Y0 + 0.01)  # overlaps feature 1
+    data[2]["HJZHGKDYBM"] = "ZH9999"
+    r = user_api("planner").post(IMPORT, {"file": upload(gdf(data), tmp_path), "dry_run": "true"}, format="multipart")
+    assert r.status_code == 200
+    body = r.json()
+    assert (body["committed"], body["refused_count"]) == (False, 2)
+    assert [(e["feature"], e["code"]) for e in body["refused"]] == [(2, data[1]["HJZHGKDYBM"]), (3, "ZH9999")]
+    assert "重叠" in body["refused"][0]["reasons"][0] and "格式错误" in body["refused"][1]["reasons"][0]
+    assert not ControlUnit.objects.exists()
+
+
 def test_import_shapefile_in_gauss_kruger(clean_zoning, user_api, tmp_path):
     frame = gdf(rows(1), crs="EPSG:4490").to_crs("EPSG:4549")
     r = user_api("planner").post(IMPORT, {"file": shp_zip(frame, tmp_path), "reason": "交付"}, format="multipart")

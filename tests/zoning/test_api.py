@@ -148,3 +148,24 @@ def test_as_of_list(make_unit, api):
     assert api.get(UNITS, {"as_of": "2020-01-01", "district": "330106"}).json()["features"] == []
     codes = [f["properties"]["code"] for f in api.get(UNITS, {"as_of": "2099-01-01"}).json()["features"]]
     assert "ZH33010639001" in codes
+
+
+def test_history_times_are_local_time(clean_zoning, planner, user_api):
+    """A version made at 2026-03-01 01:30 UTC reads 09:30 in Hangzhou (UTC+8, no summer time)."""
+    import datetime as dt
+
+    from zoning import services
+
+    at = dt.datetime(2026, 3, 1, 1, 30, tzinfo=dt.UTC)
+    services.unit_create(
+        code="ZH33010639001",
+        name="测试单元",
+        category="general",
+        geom=square(X0, Y0),
+        reason="测试",
+        actor=planner,
+        at=at,
+    )
+    entry = user_api("planner").get(UNITS + "ZH33010639001/history/").json()[0]
+    assert entry["created_at"] == "2026-03-01T09:30:00+08:00"
+    assert entry["valid_from"] == "2026-03-01T09:30:00+08:00"
