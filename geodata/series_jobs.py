@@ -17,15 +17,10 @@ from django.utils.translation import gettext as _
 from geodata.models import ChangeCandidate, DetectionJob, JobStatus, Scene
 from geodata.raster.errors import RasterError
 from geodata.raster.series import detect_series
-from geodata.services import (
-    DEFAULT_PARAMS,
-    _cell_summaries,
-    _job_finish,
-    _job_store,
-    dask_scheduler,
-    job_create,
-    job_output_dir,
-)
+from geodata.services.candidates import job_store
+from geodata.services.jobs import job_create
+from geodata.services.running import DEFAULT_PARAMS, dask_scheduler, job_finish, job_output_dir
+from geodata.services.summaries import cell_summaries
 from gridgov.errors import InvalidInput
 
 
@@ -63,14 +58,15 @@ def series_run(*, scenes: Sequence[Scene], params: dict | None = None) -> tuple[
             scheduler=dask_scheduler(),
             workers=params.get("workers"),
         )
-        _job_store(job, result.records, _cell_summaries(job, str(raster_path)), notes=result.notes)
+        summaries = cell_summaries(job, str(raster_path))
+        job_store(job, result.records, summaries, notes=result.notes, raster_path=raster_path)
     except RasterError as exc:
         raster_path.unlink(missing_ok=True)
-        _job_finish(job, JobStatus.FAILED, str(exc))
+        job_finish(job, JobStatus.FAILED, str(exc))
         raise InvalidInput(str(exc), code="series_failed", field="series") from exc
     except BaseException as exc:
         raster_path.unlink(missing_ok=True)
-        _job_finish(job, JobStatus.FAILED, f"内部错误：{type(exc).__name__}: {exc}"[:2000])
+        job_finish(job, JobStatus.FAILED, f"内部错误：{type(exc).__name__}: {exc}"[:2000])
         raise
     job.refresh_from_db()
     return job, _first_seen(job, result.records)

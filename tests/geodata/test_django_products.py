@@ -20,7 +20,8 @@ from django.db import connection, transaction
 
 from geodata import services
 from geodata.models import CandidateReview, ChangeCandidate, DetectionJob, Scene
-from gridgov.errors import Forbidden
+from geodata.services.jobs import clean_params, max_workers
+from gridgov.errors import Forbidden, InvalidInput
 from gridgov.models import User
 
 from .products_factory import make_landsat, make_safe, make_stac
@@ -94,7 +95,7 @@ def test_register_refuses_vrt_and_network_names(tmp_path):
     vrt = tmp_path / "looks_like_20240101.tif"
     vrt.write_text('<VRTDataset rasterXSize="1" rasterYSize="1"></VRTDataset>')
     for path, code in ((vrt, "bad_scene"), ("/vsicurl/http://127.0.0.1:9/x.tif", "unsafe_path")):
-        with pytest.raises(services.InvalidInput) as e:
+        with pytest.raises(InvalidInput) as e:
             services.scene_register(path=path, sensor="gf2")
         assert e.value.code == code and e.value.field == "path"
 
@@ -141,8 +142,8 @@ def test_district_supervisor_cannot_cancel_a_city_wide_job(tmp_path):
 
 
 def test_workers_are_capped():
-    with pytest.raises(services.InvalidInput) as e:
-        services._clean_params({"workers": services.max_workers() + 1})
+    with pytest.raises(InvalidInput) as e:
+        clean_params({"workers": max_workers() + 1})
     assert e.value.field == "workers"
 
 
