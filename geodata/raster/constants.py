@@ -12,10 +12,6 @@ from .errors import SensorMismatchError
 
 WGS84 = "EPSG:4326"
 
-#: Sentinel-2 L2A scene-classification values treated as invalid:
-#: 0 no data, 1 saturated/defective, 3 cloud shadow, 8/9 cloud medium/high, 10 cirrus, 11 snow.
-SCL_INVALID: tuple[int, ...] = (0, 1, 3, 8, 9, 10, 11)
-
 #: Landsat Collection-2 QA_PIXEL bits treated as invalid: 0 fill, 1 dilated cloud,
 #: 2 cirrus, 3 cloud, 4 cloud shadow, 5 snow.
 LANDSAT_QA_INVALID_BITS: tuple[int, ...] = (0, 1, 2, 3, 4, 5)
