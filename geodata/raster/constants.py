@@ -81,7 +81,7 @@ class SensorProfile:
         try:
             return self.bands[role]
         except KeyError:
-            raise SensorMismatchError(None, f"sensor {self.name!r} has no {role!r} band") from None
+            raise SensorMismatchError(None, "sensor_lacks_band", sensor=self.name, role=role) from None
 
 
 SENSORS: dict[str, SensorProfile] = {
@@ -147,7 +147,8 @@ def sensor_profile(sensor: str | SensorProfile, *, acquired: _dt.date | None = N
         try:
             prof = SENSORS[sensor]
         except KeyError:
-            raise SensorMismatchError(None, f"unknown sensor {sensor!r}; known: {sorted(SENSORS)}") from None
+            known = ", ".join(sorted(SENSORS))
+            raise SensorMismatchError(None, "unknown_sensor", sensor=str(sensor), known=known) from None
     if prof.name == "sentinel2" and acquired is not None and acquired >= SENTINEL2_OFFSET_FROM:
         prof = replace(prof, offset=-1000 * prof.scale)
     return prof

@@ -149,10 +149,10 @@ def summarize_by_zones(
     try:
         ds = rasterio.open(change_raster_path)
     except rasterio.errors.RasterioError as exc:
-        raise CorruptRasterError(change_raster_path, f"not a readable raster ({exc})") from exc
+        raise CorruptRasterError(change_raster_path, "unreadable", driver="GTiff", detail=str(exc)[:200]) from exc
     with ds:
         if ds.crs is None:
-            raise NoCRSError(change_raster_path, "change raster has no CRS")
+            raise NoCRSError(change_raster_path, "no_crs")
         crs, transform, inv = ds.crs, ds.transform, ~ds.transform
         tr = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
         if not zones:

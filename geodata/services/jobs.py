@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from procrastinate.contrib.django import app
 
 from geodata.models import ChangeType, DetectionJob, JobStatus, Scene
@@ -25,11 +25,11 @@ from .scenes import pair_check
 #: module imports ``running``, so importing it here would make a cycle.
 RUN_TASK = "geodata.run_detection_job"
 PARAM_LABELS = {
-    "tile_size": _lazy("分块大小"),
-    "halo": _lazy("分块重叠像元"),
-    "workers": _lazy("并行数"),
-    "min_area_m2": _lazy("最小图斑面积"),
-    "thresholds": _lazy("阈值"),
+    "tile_size": gettext_lazy("分块大小"),
+    "halo": gettext_lazy("分块重叠像元"),
+    "workers": gettext_lazy("并行数"),
+    "min_area_m2": gettext_lazy("最小图斑面积"),
+    "thresholds": gettext_lazy("阈值"),
 }
 
 

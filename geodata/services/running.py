@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from geodata.models import DetectionJob, JobStatus
-from geodata.problems import scene_problem
+from geodata.problems import problem_text, scene_problem
 from geodata.raster import DetectionCancelled, RasterError, detect_changes
 from geodata.raster.runner import ClusterError
 from gridgov.errors import InvalidInput
@@ -132,7 +132,7 @@ def job_run(
         return job
     except ClusterError as exc:
         raster_path.unlink(missing_ok=True)
-        message = _("影像计算集群不可用：%(problem)s") % {"problem": exc.problem}
+        message = _("影像计算集群不可用：%(problem)s") % {"problem": problem_text(exc)}
         job_finish(job, JobStatus.FAILED, message)
         if raise_errors:
             raise InvalidInput(message, code="cluster_unavailable", field=None) from exc

@@ -63,7 +63,7 @@ def scene_register(
     except UnsafePathError as exc:
         raise InvalidInput(scene_problem(exc), code="unsafe_path", field="path") from exc
     except SensorMismatchError as exc:
-        if not sensor and "sensor not given" in exc.problem:
+        if exc.code == "sensor_required":
             raise InvalidInput(
                 _("影像 %(name)s 未注明传感器，请指定传感器（%(known)s）。")
                 % {"name": Path(exc.path).name, "known": "、".join(SENSORS)},

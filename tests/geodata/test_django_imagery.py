@@ -396,7 +396,7 @@ def test_corrupt_and_truncated_tiff(pair_dir, tmp_path):
 
 def test_no_crs(pair_dir, tmp_path):
     f = _copy(pair_dir / "before.tif", tmp_path / "nocrs_20240101.tif", profile={"crs": None})
-    with pytest.raises(InvalidInput, match="nocrs_20240101.tif.*CRS"):
+    with pytest.raises(InvalidInput, match="^影像 nocrs_20240101.tif 无法使用：栅格没有坐标参考系（缺少地理定位）$"):
         services.scene_register(path=f, sensor="gf2")
 
 
@@ -412,7 +412,7 @@ def test_no_overlap_and_mismatched_sensor_or_bands(pair_dir, tmp_path, scenes, u
     r = user_api("city_supervisor").post("/api/geodata/jobs/", {"before": b.pk, "after": far_scene.pk}, format="json")
     assert r.status_code == 400 and "far_20250101.tif" in r.json()["message"]
     rgb = _copy(pair_dir / "after.tif", tmp_path / "rgb_20250101.tif", profile={"count": 3, "dtype": "uint16"})
-    with pytest.raises(InvalidInput, match="rgb_20250101.tif.*bands"):
+    with pytest.raises(InvalidInput, match="^影像 rgb_20250101.tif 无法使用：传感器 gf2 需要 4 个波段，文件有 3 个$"):
         services.scene_register(path=rgb, sensor="gf2")
     drone = services.scene_register(path=rgb, sensor="drone_rgb")
     with pytest.raises(InvalidInput, match="rgb_20250101.tif.*传感器"):
