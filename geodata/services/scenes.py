@@ -15,16 +15,22 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from pyproj import Transformer
 
+from geodata import scene_read
 from geodata.models import Scene
 from geodata.problems import scene_problem
 from geodata.raster import RasterError
 from geodata.raster.constants import SENSORS
 from geodata.raster.errors import SensorMismatchError
-from geodata.raster.products import UnsafePathError, looks_like_stac, open_product, product_kind, validate_source
-from gridgov.errors import InvalidInput
+from geodata.raster.products import UnsafePathError, looks_like_stac, product_kind
+from gridgov import untrusted
+from gridgov.errors import InvalidInput, PayloadTooLarge
 
 SRID = settings.GRIDGOV_SRID
 TIFF_SUFFIXES = (".tif", ".tiff")
+#: Reading one product in the child: its header, metadata and first and last pixels of each band.
+READ_TIMEOUT_S = 120.0
+READ_MEMORY_MB = 2048
+untrusted.preload("geodata.scene_warm")
 
 
 def _crs_label(crs) -> str:
@@ -39,6 +45,33 @@ def _footprint(bounds, crs) -> Polygon:
     tr = Transformer.from_crs(crs, f"EPSG:{SRID}", always_xy=True)
     ll = shapely.transform(box, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
     return GEOSGeometry(memoryview(ll.wkb), srid=SRID)
+
+
+def _read_isolated(path: str | Path, *, sensor: str | None, acquired: dt.date | None):
+    """`geodata.scene_read.read_scene` in the limited child; its refusal re-raised as the raster
+    error it carries, a child that does not answer as an error naming the product."""
+    name = Path(path).name
+    limits = untrusted.Limits(
+        timeout_s=READ_TIMEOUT_S, memory_mb=READ_MEMORY_MB, file_size_mb=1, gdal_drivers=scene_read.DRIVERS
+    )
+    try:
+        return untrusted.run_isolated(scene_read.read_scene, str(path), sensor=sensor, acquired=acquired, limits=limits)
+    except untrusted.Refused as refused:
+        raise refused.params["error"] from None
+    except untrusted.WorkerTimeout:
+        raise PayloadTooLarge(
+            _("读取影像 %(name)s 超时（%(s)s 秒）：文件过大或已损坏。") % {"name": name, "s": int(READ_TIMEOUT_S)},
+            code="read_timeout",
+            field="path",
+        ) from None
+    except untrusted.WorkerOutOfMemory:
+        raise PayloadTooLarge(
+            _("读取影像 %(name)s 超出内存上限：文件过大或已损坏。") % {"name": name}, code="read_memory", field="path"
+        ) from None
+    except untrusted.WorkerCrashed:
+        raise InvalidInput(
+            _("无法读取影像 %(name)s，文件可能已损坏。") % {"name": name}, code="bad_scene", field="path"
+        ) from None
 
 
 def scene_register(
@@ -58,8 +91,7 @@ def scene_register(
             field="sensor",
         )
     try:
-        source = open_product(path, sensor=sensor, acquired=acquired)
-        grid = validate_source(source)
+        source, grid = _read_isolated(path, sensor=sensor, acquired=acquired)
     except UnsafePathError as exc:
         raise InvalidInput(scene_problem(exc), code="unsafe_path", field="path") from exc
     except SensorMismatchError as exc:
