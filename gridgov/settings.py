@@ -115,6 +115,8 @@ INSTALLED_APPS = [
     "patrol",
     "geodata",
     "dashboard",
+    "monitoring",
+    "sources",
 ]
 
 MIDDLEWARE = [
@@ -375,6 +377,14 @@ SPECTACULAR_SETTINGS = {
 
 # --- Background jobs and Dask ------------------------------------------------------------------
 DASK_SCHEDULER_ADDRESS = os.environ.get("DASK_SCHEDULER_ADDRESS", "")
+
+# --- Online monitoring (HJ 212-2017) ----------------------------------------------------------
+# The receiver listens on HJ212_HOST:HJ212_PORT (manage.py hj212_receiver, scripts/receiver.sh);
+# the other settings and their defaults are in monitoring/conf.py.
+HJ212_HOST = os.environ.get("HJ212_HOST", "127.0.0.1")
+HJ212_PORT = int(os.environ.get("HJ212_PORT", "9212"))
+# A logger silent for longer than this opens one 数采仪离线 case.
+MONITORING_OFFLINE_MINUTES = int(os.environ.get("MONITORING_OFFLINE_MINUTES", "60"))
 
 # --- Demo --------------------------------------------------------------------------------------
 DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "gridgov-demo")

@@ -19,6 +19,8 @@ api_patterns = [
     path("patrol/", include("patrol.urls")),
     path("geodata/", include("geodata.urls")),
     path("dashboard/", include("dashboard.urls")),
+    path("sources/", include("sources.urls")),
+    path("monitoring/", include("monitoring.urls")),
 ]
 
 urlpatterns = [
@@ -38,6 +40,8 @@ urlpatterns = [
     path("imagery/", include("geodata.page_urls")),
     path("dashboard/", include("dashboard.page_urls")),
     path("reports/", include("dashboard.report_urls")),
+    path("sources/", include("sources.page_urls")),
+    path("monitoring/", include("monitoring.page_urls")),
     path("accounts/login/", auth_views.LoginView.as_view(authentication_form=login.LoginForm), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -282,6 +282,42 @@ COVERED_ELSEWHERE = {
 }
 
 
+# --- Pollution sources and online monitoring (issue 15) ------------------------------------------
+# sources/selectors.py: "Everyone (the public too) sees an enterprise's name, location, management
+# class and permit number (信息公开). The rest of its file ... is for staff whose jurisdiction holds
+# it" — so the list, the detail and the page answer 200 to everyone (what they show differs; the
+# tests in tests/sources check which fields). District and city supervisors manage their
+# district's sources. monitoring/selectors.py: loggers and series for signed-in accounts within
+# their jurisdiction (grid officers: their cells); the demo showcase logger below lies in the demo
+# officer's first cell of 西湖第1街道, so every demo account may read its series.
+# monitoring/views.py SUPERVISORS: the monitoring page is for the three supervisor roles.
+ROLE_SETS["sources_manager"] = frozenset({"city_supervisor", "district_supervisor"})
+ROLE_SETS["monitoring_watch"] = frozenset({"city_supervisor", "district_supervisor", "township_supervisor"})
+SOURCES_DEMO_CODE = "91330106MA2GRD0G0Q"  # sources/demo.py SHOWCASE_CODE
+SOURCES_DEMO_MN = "330106DW0010000000000000"  # monitoring/demo.py SHOWCASE_MN
+ENDPOINTS += [
+    E("GET", "/api/sources/enterprises/?district=330106", "public", "api", "sources", name="sources-enterprises"),
+    E("GET", f"/api/sources/enterprises/{SOURCES_DEMO_CODE}/", "public", "api", "sources", name="sources-enterprise"),
+    E("GET", "/api/sources/cases/{case}/series/", "case", "api", "sources", name="sources-case-series"),
+    E("GET", f"/sources/{SOURCES_DEMO_CODE}/", "public", "page", "sources", name="sources-enterprise-page"),
+    E("GET", "/sources/cases/{case}/chart/", "case", "page", "sources", name="sources-case-chart"),
+    E("GET", "/api/monitoring/loggers/", "auth", "api", "monitoring", name="monitoring-loggers"),
+    E(
+        "GET",
+        f"/api/monitoring/series/?mn={SOURCES_DEMO_MN}&factor=w01018&interval=hour",
+        "auth",
+        "api",
+        "monitoring",
+        name="monitoring-series",
+    ),
+    E("GET", "/monitoring/", "roles:monitoring_watch", "page", "monitoring", name="monitoring-page"),
+]
+# Writes, checked by tests/sources/test_access.py with ROLE_SETS["sources_manager"] and the
+# district: registering an enterprise (POST on sources-enterprises) and adding an outlet.
+COVERED_ELSEWHERE |= {"sources-enterprise-outlets"}
+# --- end of pollution sources and online monitoring ------------------------------------------------
+
+
 def route_names() -> set[str]:
     """Every named route of the project except the Django admin's own (one row covers it)."""
     from django.urls import get_resolver
