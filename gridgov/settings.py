@@ -117,6 +117,7 @@ INSTALLED_APPS = [
     "dashboard",
     "monitoring",
     "sources",
+    "quality",
 ]
 
 MIDDLEWARE = [
@@ -227,6 +228,7 @@ GRIDGOV_APPEND_ONLY_TABLES: dict[str, tuple[str, ...]] = {
     "zoning.ZoningVersion": ("valid_to",),  # a version's validity is closed when the next replaces it
     # The decision is fixed; its links are set to null when the candidate or job is replaced.
     "geodata.CandidateReview": ("candidate", "job", "reviewer", "issue"),
+    "quality.StationEvent": (),
 }
 
 # One cache for every gunicorn worker (login throttling counts across workers); in PostgreSQL,

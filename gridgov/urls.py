@@ -21,6 +21,7 @@ api_patterns = [
     path("dashboard/", include("dashboard.urls")),
     path("sources/", include("sources.urls")),
     path("monitoring/", include("monitoring.urls")),
+    path("quality/", include("quality.urls")),
 ]
 
 urlpatterns = [
@@ -42,6 +43,7 @@ urlpatterns = [
     path("reports/", include("dashboard.report_urls")),
     path("sources/", include("sources.page_urls")),
     path("monitoring/", include("monitoring.page_urls")),
+    path("quality/", include("quality.page_urls")),
     path("accounts/login/", auth_views.LoginView.as_view(authentication_form=login.LoginForm), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -198,7 +198,7 @@ def demo_hooks():
     from importlib import import_module
 
     hooks = []
-    for app in ("zoning", "patrol", "geodata", "dashboard", "sources", "monitoring"):
+    for app in ("zoning", "patrol", "geodata", "dashboard", "sources", "monitoring", "quality"):
         try:
             module = import_module(f"{app}.demo")
         except ModuleNotFoundError as exc:
