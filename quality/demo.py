@@ -245,11 +245,12 @@ def _flags(rng: np.random.Generator, n: int, rate: float) -> np.ndarray:
     return flags
 
 
-def _maintenance(rng: np.random.Generator, n: int) -> np.ndarray:
-    """Blocks when the whole station is in maintenance (M), once or twice a year."""
+def _maintenance(rng: np.random.Generator, n: int, clear: int) -> np.ndarray:
+    """Blocks when the whole station is in maintenance (M), once or twice a year; the last
+    `clear` steps are left alone (the demo's recent days have their AQI and class)."""
     down = np.zeros(n, dtype=bool)
     for _ in range(int(rng.integers(1, 3))):
-        at = int(rng.integers(0, max(1, n - 8)))
+        at = int(rng.integers(0, max(1, n - clear - 8)))
         down[at : at + int(rng.integers(3, 8))] = True
     return down
 
@@ -272,7 +273,7 @@ def generate(stations: list[Station], rng: np.random.Generator, *, now: dt.datet
                     n = int((end - start).total_seconds() // 3600)
                     district = station.code[:6]
                     series = _air_series(rng, n, start, AIR_FACTOR.get(district, 1.0))
-                    down = _maintenance(rng, n)
+                    down = _maintenance(rng, n, 72)
                     for code, key in AIR.items():
                         flags = _flags(rng, n, 0.006)
                         flags[down] = "M"
@@ -284,7 +285,7 @@ def generate(stations: list[Station], rng: np.random.Generator, *, now: dt.datet
                     )
                     if station in off_target:  # ammonia well past the target in the last days
                         series["w21003"][-30:] = np.round(rng.uniform(1.6, 2.4, 30), 3)
-                    down = _maintenance(rng, n)
+                    down = _maintenance(rng, n, 18)
                     for code in WATER:
                         flags = _flags(rng, n, 0.01)
                         flags[down] = "M"

@@ -85,7 +85,7 @@ def put_hours(db):
         for t, values in hours.items():
             for factor, v in values.items():
                 value, flag = v if isinstance(v, tuple) else (v, "N")
-                rows.append((t, value, st.logger_id, factor, flag))
+                rows.append((t, float(value), st.logger_id, factor, flag))
         with connection.cursor() as cursor:
             store.ensure_partitions(cursor, {("H", store.month_of(t)) for t in hours})
             cursor.execute(
