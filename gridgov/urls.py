@@ -21,6 +21,8 @@ api_patterns = [
     path("dashboard/", include("dashboard.urls")),
     path("sources/", include("sources.urls")),
     path("monitoring/", include("monitoring.urls")),
+    path("credit/", include("credit.urls")),
+    path("inspections/", include("inspections.urls")),
     path("quality/", include("quality.urls")),
 ]
 
@@ -43,6 +45,9 @@ urlpatterns = [
     path("reports/", include("dashboard.report_urls")),
     path("sources/", include("sources.page_urls")),
     path("monitoring/", include("monitoring.page_urls")),
+    path("inspections/", include("inspections.page_urls")),
+    path("public/inspections/", include("inspections.public_urls")),
+    path("public/credit/", include("credit.public_urls")),
     path("quality/", include("quality.page_urls")),
     path("accounts/login/", auth_views.LoginView.as_view(authentication_form=login.LoginForm), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -24,8 +24,8 @@ import uuid
 
 from django.db import transaction
 
-from patrol.actions.notes import issue_note
 from patrol.actions.reporting import issue_report
+from patrol.actions.transitions import issue_note
 
 from . import series, water
 from .labels import water_factor_label

@@ -17,11 +17,12 @@ import signal
 import socket
 import statistics
 import subprocess
-import sys
 import threading
 import time
 
 import psycopg
+
+from monitoring.simulator import Client, SimLogger
 
 from .cluster import PY, ROOT, free_port
 from .load import Result
@@ -77,9 +78,6 @@ class Receiver:
 
 
 def run_hj212(*, stack, loggers: int = LOGGERS, seconds: float = 60) -> Result:
-    sys.path.insert(0, str(ROOT))
-    from monitoring.simulator import Client, SimLogger
-
     url = stack.cluster.url.replace("postgres://", "postgresql://", 1)
     with psycopg.connect(url, autocommit=True) as conn:
         ids = dict(

@@ -26,8 +26,8 @@ from django.utils import timezone
 
 from monitoring.factors import factor_label, factor_unit
 from monitoring.judging import ExceededHour
-from patrol.actions.notes import issue_note
 from patrol.actions.reporting import issue_report
+from patrol.actions.transitions import issue_note
 
 from .models import Episode, EpisodeHour, Outage, Outlet, OutletKind
 

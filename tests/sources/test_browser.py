@@ -29,8 +29,8 @@ def test_enterprise_page_for_staff_draws_the_charts_against_the_limit(live_url, 
     page.select_option("[data-testid=factor-select-DW001]", "w01018")
     page.wait_for_selector("[data-testid=chart-30d-DW001][data-state=ready]", timeout=30000)
     assert page.locator("[data-testid=enterprise-cases] tbody tr a").count() >= 1  # the exceedance case
-    assert page.locator("[data-testid=credit-placeholder]").is_visible()
-    assert page.locator("[data-testid=inspections-placeholder]").is_visible()
+    assert page.locator("[data-testid=credit-block]").is_visible()
+    assert page.locator("[data-testid=inspections-block]").is_visible()
     _english(page, live_url)
     page.goto(f"{live_url}/sources/{SHOWCASE_CODE}/")
     assert page.locator("[data-testid=management-class]").inner_text() == "Key management"
