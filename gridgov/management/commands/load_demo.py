@@ -198,7 +198,8 @@ def demo_hooks():
     from importlib import import_module
 
     hooks = []
-    for app in ("zoning", "patrol", "geodata", "dashboard", "sources", "monitoring", "credit", "inspections"):
+    apps = ("zoning", "patrol", "geodata", "dashboard", "sources", "monitoring", "credit", "inspections", "quality")
+    for app in apps:
         try:
             module = import_module(f"{app}.demo")
         except ModuleNotFoundError as exc:
