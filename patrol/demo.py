@@ -1,6 +1,7 @@
 """Demo data for the patrol loop: dispatch rules, the Open311 key, synthetic cases in 西湖区.
 
-Every case is synthetic (合成) and made through the services, so its audit trail is real.
+Every case here is synthetic (合成) and made through the services, so its audit trail is what
+the actions write (the year of history around them is bulk data: `dashboard.demo`).
 Cases are keyed by a deterministic client_uuid: loading twice creates nothing new, and the
 audit rows (append-only) are never deleted.
 """
@@ -8,14 +9,13 @@ audit rows (append-only) are never deleted.
 from __future__ import annotations
 
 import datetime as dt
-import io
 import random
 import uuid
 
 from django.db import transaction
 from django.utils import timezone
-from PIL import Image, ImageDraw
 
+from gridgov.demo import synthetic_photo
 from gridgov.models import AdminArea, DemoLoad, GridCell, Organization, User
 
 from .actions.escalation import issues_escalate_overdue
@@ -197,8 +197,6 @@ def _bring_to(stage: str, *, pk: int, seed: int, text: str, sup, ru, unit) -> No
 
 
 def _demo_jpeg(seed: int) -> bytes:
-    img = Image.new("RGB", (320, 240), (60 + seed * 5 % 150, 140, 90))
-    ImageDraw.Draw(img).text((10, 10), f"demo {seed}", fill=(255, 255, 255))
-    out = io.BytesIO()
-    img.save(out, format="JPEG")
-    return out.getvalue()
+    return synthetic_photo(
+        stage="after", title=f"演示案件 {seed} · 整改照片", caption="演示数据，非真实现场", seed=seed
+    )
