@@ -36,6 +36,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import shapely
 
+from patrol.demo import DEPARTMENT_FOR
+
 from .demo_calendar import DAY, WorkCalendar, local_midnight
 
 BASE_PER_DAY = 100.0  # city-wide reports on an ordinary working day at the start of the year
@@ -107,20 +109,8 @@ SOURCE_MIX = {
 }
 # At weekends and on holidays citizens and monitors report, and a few patrols on duty.
 WEEKEND_MIX = (0.2, 0.7, 0.0, 0.1, 0.0)
-# Who handles what: the district department by top-level category (patrol's demo dispatch rules).
-DEPARTMENT_FOR = {
-    "air": "生态环境分局",
-    "water": "林业水利局",
-    "solid_waste": "城市管理局",
-    "noise": "生态环境分局",
-    "soil": "生态环境分局",
-    "ecology": "林业水利局",
-    "small_polluters": "生态环境分局",
-    "other": "城市管理局",
-}
 # Street-level problems that the street office (街道办事处) fixes half the time.
 STREET_CATEGORIES = {"air.catering_fumes", "water.river_litter", "solid_waste.illegal_dumping", "other"}
-CITY_DEPARTMENT_FOR = {"air.catering_fumes": "城市管理局", "noise.construction": "城市管理局"}
 
 
 @dataclass
@@ -296,7 +286,7 @@ def draw_month(year: int, month: int, place: Place, cal: WorkCalendar, seed: int
             priority = "urgent"
         top = category.split(".")[0]
         street = category in STREET_CATEGORIES and street_u[i] < 0.5
-        dept = "" if street else CITY_DEPARTMENT_FOR.get(category, DEPARTMENT_FOR.get(top, "城市管理局"))
+        dept = "" if street else DEPARTMENT_FOR.get(top, DEPARTMENT_FOR["other"])
         texts = CATEGORIES[category][2]
         cases.append(
             Case(

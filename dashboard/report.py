@@ -24,6 +24,7 @@ from gridgov.jurisdiction import user_scope
 from gridgov.models import AdminArea
 from patrol.models import Category, Status, overdue_q
 
+from . import ranking as rankings
 from . import selectors
 from .filters import CaseFilter, parse_month, previous_month
 
@@ -167,7 +168,7 @@ def build_context(*, user, period: str) -> dict:
     figures = _figures(month, now)
     prev_figures = _figures(base.filter(reported_at__gte=prev_start, reported_at__lt=prev_end), min(now, prev_end))
     level, areas = _report_areas(user)
-    ranking = selectors.ranking(user=user, level=level, period=period)
+    ranking = rankings.ranking(user=user, level=level, period=period)
     filters = CaseFilter(since=start, until=end)
     agg = selectors.aggregate(user=user, level=level, metric="count", filters=filters)
     values = {code: a["count"] for code, a in agg["areas"].items()}
@@ -242,7 +243,7 @@ def build_context(*, user, period: str) -> dict:
         "count_change": figures["count"] - prev_figures["count"],
         "closure_change": change(figures["closure_rate"], prev_figures["closure_rate"]),
         "ranking": ranking["results"],
-        "ranking_labels": selectors.RANKING_LABELS,
+        "ranking_labels": rankings.RANKING_LABELS,
         "choropleth": choropleth_png(areas, values, f"{period} 各{level_label}案件数"),
         "heatmap": heat_png(areas, xy[:, 0], xy[:, 1], f"{period} 案件热力分布"),
         "by_category": bar_png([names.get(c, c) for c, _ in cats], [v for _, v in cats], "按类别", rotate=30),

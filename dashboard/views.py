@@ -18,6 +18,7 @@ from patrol.selectors import categories
 
 from . import report, selectors
 from .exports import EXPORT_MAX_ROWS
+from .ranking import RANKING_LABELS
 
 
 def _layers() -> list[dict]:
@@ -63,7 +64,7 @@ def dashboard(request):
             "layers": _layers(),
             "candidates_url": _imagery_candidates_url(),
             "metrics": selectors.METRIC_LABELS,
-            "ranking_metrics": selectors.RANKING_LABELS,
+            "ranking_metrics": RANKING_LABELS,
             "last_month": last,
             "this_month": today.strftime("%Y-%m"),
             "export_limit": EXPORT_MAX_ROWS,
