@@ -78,7 +78,7 @@ def _snapshots(qs: QuerySet[Issue], at: dt.datetime, *, current: bool) -> dict:
     )
 
 
-def _rates(qs: QuerySet[Issue], start: dt.datetime, end: dt.datetime, as_of: dt.datetime) -> dict:
+def rates_at(qs: QuerySet[Issue], start: dt.datetime, end: dt.datetime, as_of: dt.datetime) -> dict:
     """Closure and on-time rates of the cases reported in [start, end), as they stood at `as_of`."""
     closed = Q(status=Status.ACCEPTED, closed_at__lte=as_of)
     agg = qs.filter(reported_at__gte=start, reported_at__lt=min(end, as_of)).aggregate(
@@ -108,7 +108,7 @@ def kpis(qs: QuerySet[Issue], *, period: str, now: dt.datetime) -> dict:
     start, end = parse_month(period)
     prev_start, prev_end = parse_month(previous_month(start))
     age = min(now, end) - start
-    rates, rates_old = _rates(qs, start, end, now), _rates(qs, prev_start, prev_end, prev_start + age)
+    rates, rates_old = rates_at(qs, start, end, now), rates_at(qs, prev_start, prev_end, prev_start + age)
     cards = {}
     for key in KPI_LABELS:
         cur, old = (snap[key], snap_old[key]) if key in snap else (rates[key], rates_old[key])

@@ -129,7 +129,7 @@ def _place() -> tuple[Place, dict]:
     )
     t_index = {t["id"]: i for i, t in enumerate(towns)}
     rng = np.random.default_rng([SEED, 4])
-    t_weight = rng.pareto(2.0, len(towns)) + 0.3
+    t_weight = rng.lognormal(0, 0.6, len(towns))
     cells = list(
         GridCell.objects.filter(township_id__in=t_index).order_by("code").values_list("id", "code", "township_id")
     )
@@ -140,7 +140,8 @@ def _place() -> tuple[Place, dict]:
     # see plenty: so each demo account finds work of its own on the first screen.
     for i, t in enumerate(towns):
         if t["code"] == DEMO_TOWNSHIP:
-            t_weight[i] = max(t_weight[i], 2.5) * 2
+            siblings = [j for j, s in enumerate(towns) if s["parent_id"] == t["parent_id"] and j != i]
+            t_weight[i] = 2.5 * float(np.mean(t_weight[siblings])) if siblings else t_weight[i]
     c_weight[demo_cells] *= 3
     cats = Category.objects.filter(parent__isnull=False)
     place = Place(
