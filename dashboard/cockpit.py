@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy
 from patrol.models import Category, Issue, Source, Status, overdue_q
 
 from .filters import CaseFilter, area_q, parse_month, previous_month
+from .labels import category_name
 from .selectors import NOT_WORK, cases_for
 
 KPI_LABELS = {
@@ -149,7 +150,7 @@ def by_category(qs: QuerySet[Issue]) -> list[dict]:
     for code, n in qs.order_by().values_list("category_id").annotate(n=Count("id")):
         top = code.split(".")[0]
         counts[top] = counts.get(top, 0) + n
-    rows = [{"code": c, "name": names.get(c, c), "count": n} for c, n in counts.items()]
+    rows = [{"code": c, "name": category_name(names.get(c, c)), "count": n} for c, n in counts.items()]
     return sorted(rows, key=lambda r: (-r["count"], r["code"]))
 
 

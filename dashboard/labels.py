@@ -10,7 +10,25 @@ in every script.)
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
+from django.utils.translation import gettext_noop, pgettext
+
+# The top-level categories of patrol's taxonomy, so that their names (data, in Chinese) have an
+# English entry in the catalogue: `category_name()` shows the translation where there is one.
+TOP_CATEGORIES = (
+    gettext_noop("大气"),
+    gettext_noop("水"),
+    gettext_noop("固废"),
+    gettext_noop("噪声"),
+    gettext_noop("土壤"),
+    gettext_noop("生态"),
+    gettext_noop("散乱污"),
+    gettext_noop("其他"),
+)
+
+
+def category_name(name: str) -> str:
+    """A category's name in the active language (categories added by admins stay as typed)."""
+    return _(name) if name in TOP_CATEGORIES else name
 
 # Case status → colour on the map and in its legend (one table for both).
 STATUS_COLOURS = {

@@ -35,6 +35,7 @@ from . import report_charts, selectors
 from .cockpit import rates_at
 from .conf import setting
 from .filters import CaseFilter, parse_month, previous_month
+from .labels import category_name
 
 try:  # the quality app (air and water by district) is optional: its figures fill a section
     from quality import selectors as quality_selectors
@@ -216,7 +217,7 @@ def build_context(*, user, period: str, progress: Progress | None = None) -> dic
         }
         say(45, _("绘制统计图"))
         charts["by_category"] = report_charts.bar_png(
-            [names.get(c, c) for c, _n in cats], [v for _c, v in cats], _("按类别"), rotate=30
+            [category_name(names.get(c, c)) for c, _n in cats], [v for _c, v in cats], _("按类别"), rotate=30
         )
         charts["by_week"] = report_charts.bar_png(
             [f"{d:%m-%d}" for d in weeks], list(weeks.values()), _("按周（周一起）"), colour="#c0504d"
@@ -263,7 +264,7 @@ def build_context(*, user, period: str, progress: Progress | None = None) -> dic
         "ranking": ranking["results"],
         "ranking_labels": rankings.RANKING_LABELS,
         "charts": charts,
-        "by_category_rows": [(names.get(c, c), v) for c, v in cats],
+        "by_category_rows": [(category_name(names.get(c, c)), v) for c, v in cats],
         "typical": typical_cases(base, start, end),
         "overdue": overdue,
         "overdue_total": overdue_qs.count(),
