@@ -30,6 +30,7 @@ def category_name(name: str) -> str:
     """A category's name in the active language (categories added by admins stay as typed)."""
     return _(name) if name in TOP_CATEGORIES else name
 
+
 # Case status → colour on the map and in its legend (one table for both).
 STATUS_COLOURS = {
     "reported": "#8c8c8c",
