@@ -11,7 +11,7 @@ from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
 from .actions.transitions import allowed_actions
 from .models import Category, Issue
-from .transitions import TRANSITIONS
+from .transitions import event_label
 
 
 def photo_url(sha: str) -> str:
@@ -92,7 +92,7 @@ class IssueDetailSerializer(IssueFeatureSerializer):
         return [
             {
                 "action": e.action,
-                "label": TRANSITIONS[e.action].label if e.action in TRANSITIONS else _("上报"),
+                "label": event_label(e.action),
                 "from": e.from_status,
                 "to": e.to_status,
                 "actor": e.actor.display_name if e.actor else _("系统"),

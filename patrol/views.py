@@ -24,7 +24,7 @@ from .actions.transitions import allowed_actions, issue_transition
 from .conf import setting
 from .inputs import IssueFilter, TransitionRequest
 from .models import Status
-from .transitions import TRANSITIONS
+from .transitions import TRANSITIONS, event_label
 
 PAGE_SIZE = 100
 FILTERS = ("status", "category", "district", "since")
@@ -74,7 +74,7 @@ def issue_detail(request, pk: int):
     events = [
         {
             "e": e,
-            "label": TRANSITIONS[e.action].label if e.action in TRANSITIONS else _("上报"),
+            "label": event_label(e.action),
             "from_label": Status(e.from_status).label if e.from_status in Status.values else "",
             "to_label": Status(e.to_status).label if e.to_status in Status.values else e.to_status,
         }

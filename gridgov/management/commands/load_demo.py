@@ -204,9 +204,10 @@ class Command(BaseCommand):
 
 # The apps whose demo data others build on, in this order: zoning (patrol routes by its zones),
 # patrol (dispatch rules, service-made cases), geodata (imagery jobs and the analyst account),
-# dashboard (the year of case history). Every other installed app's hook runs after these,
-# in INSTALLED_APPS order, so it finds the cases, areas and people already there.
-CORE_DEMO_APPS = ("zoning", "patrol", "geodata", "dashboard")
+# dashboard (the year of case history), sources (enterprises, outlets and their loggers),
+# monitoring (the loggers' data and exceedance cases). Every other installed app's hook runs
+# after these, in INSTALLED_APPS order, so it finds the cases, areas and people already there.
+CORE_DEMO_APPS = ("zoning", "patrol", "geodata", "dashboard", "sources", "monitoring")
 
 
 def demo_hooks():
