@@ -265,6 +265,11 @@ ENDPOINTS: list[Endpoint] = [
         name="dashboard-ranking",
     ),
     E("GET", DB + "export/?format=csv&" + WINDOW, "scoped_list", "api", "dashboard", name="dashboard-export"),
+    # The cockpit's figures and the to-do list: any signed-in account, answers from the cases
+    # it may see (the selectors' own tests check whose cases count; a month cannot single one out).
+    E("GET", DB + "overview/", "auth", "api", "dashboard", name="dashboard-overview"),
+    E("GET", DB + "todo/", "auth", "api", "dashboard", name="dashboard-todo"),
+    E("GET", "/reports/monthly/2020-01/status", "auth", "api", "dashboard", name="dashboard-monthly-report-status"),
     # A document for the browser: anonymous gets 403, not a login redirect (dashboard/views.py).
     E("GET", "/reports/monthly/{month}.html", "scoped_areas", "document", "dashboard", name="dashboard-monthly-report"),
 ]
