@@ -16,7 +16,6 @@ from collections import OrderedDict
 from collections.abc import Callable
 
 import numpy as np
-from django.apps import apps
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db.models import Count, F, Q
@@ -36,11 +35,6 @@ from .cockpit import rates_at
 from .conf import setting
 from .filters import CaseFilter, parse_month, previous_month
 from .labels import category_name
-
-try:  # the quality app (air and water by district) is optional: its figures fill a section
-    from quality import selectors as quality_selectors
-except ImportError:
-    quality_selectors = None
 
 MAX_HEAT_POINTS = 300_000  # points read for the heat map image (a random sample beyond)
 OVERDUE_LIST = 100
@@ -146,13 +140,6 @@ def typical_cases(base, start: dt.datetime, end: dt.datetime) -> list[dict]:
         r["before"] = _photo_uri(r["before"]) if r["before"] else None
         r["after"] = _photo_uri(r["after"]) if r["after"] else None
     return rows
-
-
-def _quality(period: str) -> list[dict] | None:
-    if not apps.is_installed("quality") or quality_selectors is None:
-        return None
-    year, month = (int(p) for p in period.split("-"))
-    return quality_selectors.district_quality(month=dt.date(year, month, 1))
 
 
 def _points(month, n: int) -> np.ndarray:
@@ -269,7 +256,7 @@ def build_context(*, user, period: str, progress: Progress | None = None) -> dic
         "overdue": overdue,
         "overdue_total": overdue_qs.count(),
         "overdue_limit": OVERDUE_LIST,
-        "quality": _quality(period),
+        "quality": selectors.quality_by_district(period),
         "quality_period": period,
         "synthetic": month.filter(description__startswith="（合成）").exists()
         or AdminArea.objects.filter(synthetic=True).exists(),

@@ -29,6 +29,7 @@ from gridgov.models import AdminArea, AreaLevel, GridCell
 from gridgov.selectors import grid_cells_visible
 from patrol.models import Issue, Status, overdue_q
 from patrol.selectors import issues_visible
+from quality.selectors import district_quality
 
 from .filters import CaseFilter, area_q
 
@@ -246,3 +247,9 @@ def round_breaks(values, *, integer: bool = False) -> list[float]:
         if n <= MAX_CLASSES:
             return [round(start + i * step, 10) for i in range(n)]
     raise AssertionError("unreachable: a step of 100 × raw always fits")
+
+
+def quality_by_district(period: str) -> list[dict]:
+    """Air and water by district for the month `YYYY-MM` (public figures: no user needed)."""
+    year, month = (int(p) for p in period.split("-"))
+    return district_quality(month=dt.date(year, month, 1))

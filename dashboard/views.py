@@ -7,9 +7,6 @@ the page (`json_script`): one catalogue (locale/…/django.po) for the templates
 
 from __future__ import annotations
 
-import datetime as dt
-
-from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
@@ -28,11 +25,6 @@ from .exports import EXPORT_MAX_ROWS
 from .filters import last_month
 from .labels import STATUS_COLOURS, js_labels
 from .ranking import RANKING_LABELS
-
-try:  # the quality app (air and water by district) is optional: its figures fill a slot
-    from quality import selectors as quality_selectors
-except ImportError:
-    quality_selectors = None
 
 # Boundary simplification of the area the cockpit opens on (degrees): the outline only.
 ROOT_SIMPLIFY = {"city": 0.002, "district": 0.0005, "township": 0.0002}
@@ -78,14 +70,6 @@ def root_area(user) -> dict:
     return {"code": area.code, "name": name, "level": area.level, "outline": outline.geojson, "district": district}
 
 
-def _quality(period: str) -> list[dict] | None:
-    """Air and water by district for the month, when the quality app is installed."""
-    if not apps.is_installed("quality") or quality_selectors is None:
-        return None
-    year, month = (int(p) for p in period.split("-"))
-    return quality_selectors.district_quality(month=dt.date(year, month, 1))
-
-
 @login_required
 def dashboard(request):
     period = last_month()
@@ -112,7 +96,7 @@ def dashboard(request):
             "last_month": period,
             "this_month": timezone.localdate().strftime("%Y-%m"),
             "export_limit": EXPORT_MAX_ROWS,
-            "quality": _quality(period),
+            "quality": selectors.quality_by_district(period),
             "quality_period": period,
         },
     )

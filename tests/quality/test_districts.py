@@ -9,8 +9,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.template.loader import render_to_string
 
+from dashboard.report import build_context
 from gridgov.errors import InvalidInput
+from gridgov.models import AdminArea, Role, User
 from quality.selectors import district_quality
 
 from .conftest import local
@@ -97,6 +100,15 @@ def test_district_figures_ranks_and_change_from_last_month(station, put_hours):
     assert codes.index("330110") < codes.index("330106")
     by_sections = [r["code"] for r in district_quality(month=dt.date(2024, 7, 1), order="sections_ratio")]
     assert by_sections.index("330106") < by_sections.index("330110")
+
+    # the monthly 通报 ranks the districts on these figures too (issue 17, Done when)
+    city = User.objects.create(username="quality_report_reader", role=Role.CITY_SUPERVISOR)
+    city.scope.set(AdminArea.objects.filter(code="330100"))
+    context = build_context(user=city, period="2024-07")
+    assert [r["code"] for r in context["quality"]][:2] == ["330110", "330106"]
+    html = render_to_string("dashboard/_quality.html", context)
+    assert html.index("余杭区") < html.index("西湖区")
+    assert "50%" in html or "50.0%" in html  # 西湖区's good-day ratio
 
 
 def test_district_quality_refuses_an_unknown_order(db):
