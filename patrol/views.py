@@ -205,10 +205,13 @@ def mobile_app(request):
         "patrol/mobile.html",
         {
             "categories": selectors.categories(),
-            "own_cells": list(
-                GridAssignment.objects.filter(user=request.user)
-                .order_by("cell__code")
-                .values_list("cell__code", flat=True)
+            # The officer's own cells: the app warns before a report outside them.
+            "own_cells_json": json.dumps(
+                list(
+                    GridAssignment.objects.filter(user=request.user)
+                    .order_by("cell__code")
+                    .values_list("cell__code", flat=True)
+                )
             ),
             # 双随机 tasks (static/inspections/tasks.js) when the inspections app is installed.
             "inspections_enabled": apps.is_installed("inspections"),
