@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework_gis.fields import GeometryField
@@ -92,7 +93,7 @@ class IssueDetailSerializer(IssueFeatureSerializer):
         return [
             {
                 "action": e.action,
-                "label": TRANSITIONS[e.action].label if e.action in TRANSITIONS else _("上报"),
+                "label": TRANSITIONS[e.action].label if e.action in TRANSITIONS else pgettext_lazy("case history", "上报"),
                 "from": e.from_status,
                 "to": e.to_status,
                 "actor": e.actor.display_name if e.actor else _("系统"),
