@@ -14,6 +14,9 @@ from .actions.transitions import allowed_actions
 from .models import Category, Issue
 from .transitions import TRANSITIONS
 
+# The first row of a case's history (its report), as opposed to the status 上报.
+REPORTED_LABEL = pgettext_lazy("case history", "上报")
+
 
 def photo_url(sha: str) -> str:
     return reverse("patrol-photo", args=[sha])
@@ -93,7 +96,7 @@ class IssueDetailSerializer(IssueFeatureSerializer):
         return [
             {
                 "action": e.action,
-                "label": TRANSITIONS[e.action].label if e.action in TRANSITIONS else pgettext_lazy("case history", "上报"),
+                "label": TRANSITIONS[e.action].label if e.action in TRANSITIONS else REPORTED_LABEL,
                 "from": e.from_status,
                 "to": e.to_status,
                 "actor": e.actor.display_name if e.actor else _("系统"),
