@@ -23,8 +23,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from django.utils.translation import gettext as _
-
 # The most common single-character surnames (about 85% of the population) and the compound ones.
 SURNAMES_COMPOUND = (
     "欧阳 司马 诸葛 上官 东方 皇甫 尉迟 公孙 慕容 长孙 宇文 司徒 夏侯 令狐 端木 西门 南宫 独孤 轩辕 呼延".split()
@@ -91,14 +89,15 @@ _NUMBERS: list[tuple[re.Pattern, str]] = [
 ]
 
 
-def _placeholders() -> dict[str, str]:
-    return {
-        "id": _("[身份证号已隐去]"),
-        "email": _("[邮箱已隐去]"),
-        "phone": _("[电话已隐去]"),
-        "wechat": _("[微信号已隐去]"),
-        "plate": _("[车牌已隐去]"),
-    }
+# What stands in for a removed number. The published text is kept as a record, in the bureau's
+# language whoever publishes it, so these are not translated.
+PLACEHOLDERS = {
+    "id": "[身份证号已隐去]",
+    "email": "[邮箱已隐去]",
+    "phone": "[电话已隐去]",
+    "wechat": "[微信号已隐去]",
+    "plate": "[车牌已隐去]",
+}
 
 
 def _surname_of(name: str) -> str:
@@ -118,7 +117,7 @@ def _known(names: Iterable[str]) -> list[str]:
 def redact(text: str, *, names: Iterable[str] = ()) -> str:
     """Remove phone, ID, e-mail, plate numbers and people's names from text to publish."""
     text = (text or "").translate(_FULLWIDTH_DIGITS)
-    labels = _placeholders()
+    labels = PLACEHOLDERS
     for pattern, kind in _NUMBERS:
         if "cue" in pattern.groupindex:
             text = pattern.sub(lambda m, k=kind: m["cue"] + m["sep"] + labels[k], text)
