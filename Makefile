@@ -32,6 +32,7 @@ worker: migrate
 	@scripts/worker.sh start
 
 run: demo worker
+	@scripts/receiver.sh start  # HJ 212 receiver on $${HJ212_HOST:-127.0.0.1}:$${HJ212_PORT:-9212}
 	@scripts/server.sh start
 
 dev: demo worker
@@ -45,7 +46,7 @@ test: migrate
 stop:
 	@scripts/server.sh stop || true
 	@scripts/worker.sh stop || true
-	@if [ -x scripts/receiver.sh ]; then scripts/receiver.sh stop || true; fi
+	@scripts/receiver.sh stop || true
 	@scripts/pg.sh stop || true
 
 # Benchmarks build scratch databases, which takes the owner role (CREATEDB).

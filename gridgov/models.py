@@ -168,6 +168,7 @@ class Role(models.TextChoices):
     ZONING_PLANNER = "zoning_planner", _("分区管控规划员")
     RESPONSIBLE_UNIT = "responsible_unit", _("整改责任单位")
     IMAGERY_ANALYST = "imagery_analyst", _("遥感分析员")
+    ENTERPRISE_CONTACT = "enterprise_contact", _("企业环保联络员")
 
 
 class Organization(models.Model):

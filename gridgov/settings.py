@@ -115,6 +115,10 @@ INSTALLED_APPS = [
     "patrol",
     "geodata",
     "dashboard",
+    "monitoring",
+    "sources",
+    "credit",
+    "inspections",
 ]
 
 MIDDLEWARE = [
@@ -225,6 +229,9 @@ GRIDGOV_APPEND_ONLY_TABLES: dict[str, tuple[str, ...]] = {
     "zoning.ZoningVersion": ("valid_to",),  # a version's validity is closed when the next replaces it
     # The decision is fixed; its links are set to null when the candidate or job is replaced.
     "geodata.CandidateReview": ("candidate", "job", "reviewer", "issue"),
+    "sources.SourceEvent": (),
+    "credit.ScoreChange": (),
+    "inspections.PlanEvent": (),
 }
 
 # One cache for every gunicorn worker (login throttling counts across workers); in PostgreSQL,
@@ -375,6 +382,18 @@ SPECTACULAR_SETTINGS = {
 
 # --- Background jobs and Dask ------------------------------------------------------------------
 DASK_SCHEDULER_ADDRESS = os.environ.get("DASK_SCHEDULER_ADDRESS", "")
+
+# --- Online monitoring (HJ 212-2017) ----------------------------------------------------------
+# The receiver listens on HJ212_HOST:HJ212_PORT (manage.py hj212_receiver, scripts/receiver.sh);
+# the other settings and their defaults are in monitoring/conf.py.
+HJ212_HOST = os.environ.get("HJ212_HOST", "127.0.0.1")
+HJ212_PORT = int(os.environ.get("HJ212_PORT", "9212"))
+# A logger silent for longer than this opens one 数采仪离线 case.
+MONITORING_OFFLINE_MINUTES = int(os.environ.get("MONITORING_OFFLINE_MINUTES", "60"))
+
+# --- Credit and 双随机一公开 ------------------------------------------------------------------
+# Days after a plan's end by which its whole draw and results are public (一公开).
+INSPECTIONS_PUBLISH_DAYS = int(os.environ.get("INSPECTIONS_PUBLISH_DAYS", "20"))
 
 # --- Demo --------------------------------------------------------------------------------------
 DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "gridgov-demo")

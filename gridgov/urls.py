@@ -19,6 +19,10 @@ api_patterns = [
     path("patrol/", include("patrol.urls")),
     path("geodata/", include("geodata.urls")),
     path("dashboard/", include("dashboard.urls")),
+    path("sources/", include("sources.urls")),
+    path("monitoring/", include("monitoring.urls")),
+    path("credit/", include("credit.urls")),
+    path("inspections/", include("inspections.urls")),
 ]
 
 urlpatterns = [
@@ -39,6 +43,11 @@ urlpatterns = [
     path("imagery/", include("geodata.page_urls")),
     path("dashboard/", include("dashboard.page_urls")),
     path("reports/", include("dashboard.report_urls")),
+    path("sources/", include("sources.page_urls")),
+    path("monitoring/", include("monitoring.page_urls")),
+    path("inspections/", include("inspections.page_urls")),
+    path("public/inspections/", include("inspections.public_urls")),
+    path("public/credit/", include("credit.public_urls")),
     path("accounts/login/", auth_views.LoginView.as_view(authentication_form=login.LoginForm), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework_gis.fields import GeometryField
@@ -12,10 +11,7 @@ from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
 from .actions.transitions import allowed_actions
 from .models import Category, Issue
-from .transitions import TRANSITIONS
-
-# The first row of a case's history (its report), as opposed to the status 上报.
-REPORTED_LABEL = pgettext_lazy("case history", "上报")
+from .transitions import event_label
 
 
 def photo_url(sha: str) -> str:
@@ -96,7 +92,7 @@ class IssueDetailSerializer(IssueFeatureSerializer):
         return [
             {
                 "action": e.action,
-                "label": TRANSITIONS[e.action].label if e.action in TRANSITIONS else REPORTED_LABEL,
+                "label": event_label(e.action),
                 "from": e.from_status,
                 "to": e.to_status,
                 "actor": e.actor.display_name if e.actor else _("系统"),

@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy as pgettext
 
 from gridgov.models import Role
 
@@ -71,3 +72,10 @@ USER_ACTIONS = [a for a, t in TRANSITIONS.items() if t.roles]
 CONFIRMED_ACTIONS = frozenset(
     {"reject", "mark_duplicate", "dispatch", "submit_rectification", "accept", "fail", "publish", "unpublish"}
 )
+
+
+def event_label(action: str) -> str:
+    """The label of a history row: its transition's, 备注 for a note, else 上报 (the report)."""
+    if action in TRANSITIONS:
+        return TRANSITIONS[action].label
+    return _("备注") if action == "note" else pgettext("event", "上报")

@@ -15,7 +15,6 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
-from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
 from geodata.selectors import candidate_for_issue
@@ -33,7 +32,7 @@ from .models import Status
 from .paging import page_of
 from .redaction import redact
 from .selectors import TaskKind
-from .transitions import CONFIRMED_ACTIONS, TRANSITIONS
+from .transitions import CONFIRMED_ACTIONS, TRANSITIONS, event_label
 
 PAGE_SIZE = 100
 FILTERS = ("status", "category", "district", "since", "until", "q", "id")
@@ -118,12 +117,6 @@ def _candidate_shape(issue) -> dict | None:
     return json.loads(candidate.geom.geojson) if candidate is not None else None
 
 
-def _event_label(action: str) -> str:
-    if action in TRANSITIONS:
-        return str(TRANSITIONS[action].label)
-    return pgettext("case history", "上报") if action == "report" else action
-
-
 @login_required
 def issue_detail(request, pk: int):
     try:
@@ -137,7 +130,7 @@ def issue_detail(request, pk: int):
     events = [
         {
             "e": e,
-            "label": _event_label(e.action),
+            "label": event_label(e.action),
             "from_label": Status(e.from_status).label if e.from_status in Status.values else "",
             "to_label": Status(e.to_status).label if e.to_status in Status.values else e.to_status,
         }

@@ -12,13 +12,14 @@ import time
 
 from .cluster import Stack
 from .faults import run_faults
+from .hj212 import run_hj212
 from .hostile import run_hostile
 from .imagery_dask import run_dask
 from .load import run_load
 from .matrix import run_matrix
 from .offline import run_offline
 
-SCENARIOS = ["r1", "r2", "r3", "r4", "r5", "r7"]
+SCENARIOS = ["r1", "r2", "r3", "r4", "r5", "r6", "r7"]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -71,6 +72,7 @@ def run_one(name: str, *, stack, base: str, db: str, clients: int, seconds: floa
         "r3": lambda: run_hostile(base=base, database_url=db, media_root=stack.media, quick=quick),
         "r4": lambda: run_matrix(base=base, database_url=db, media_root=stack.media),
         "r5": lambda: run_offline(base=base, database_url=db, reports=20 if quick else 100),
+        "r6": lambda: run_hj212(stack=stack, loggers=200 if quick else 2000, seconds=seconds),
         "r7": lambda: run_dask(quick=quick),
     }
     return runs[name]()

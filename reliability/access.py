@@ -296,6 +296,118 @@ COVERED_ELSEWHERE = {
 }
 
 
+# --- Pollution sources and online monitoring (issue 15) ------------------------------------------
+# sources/selectors.py: "Everyone (the public too) sees an enterprise's name, location, management
+# class and permit number (信息公开). The rest of its file ... is for staff whose jurisdiction holds
+# it" — so the list, the detail and the page answer 200 to everyone (what they show differs; the
+# tests in tests/sources check which fields). District and city supervisors manage their
+# district's sources. monitoring/selectors.py: loggers and series for signed-in accounts within
+# their jurisdiction (grid officers: their cells); the demo showcase logger below lies in the demo
+# officer's first cell of 西湖第1街道, so every demo account may read its series.
+# monitoring/views.py SUPERVISORS: the monitoring page is for the three supervisor roles.
+ROLE_SETS["sources_manager"] = frozenset({"city_supervisor", "district_supervisor"})
+ROLE_SETS["monitoring_watch"] = frozenset({"city_supervisor", "district_supervisor", "township_supervisor"})
+SOURCES_DEMO_CODE = "91330106MA2GRD0G0Q"  # sources/demo.py SHOWCASE_CODE
+SOURCES_DEMO_MN = "330106DW0010000000000000"  # monitoring/demo.py SHOWCASE_MN
+ENDPOINTS += [
+    E("GET", "/api/sources/enterprises/?district=330106", "public", "api", "sources", name="sources-enterprises"),
+    E("GET", f"/api/sources/enterprises/{SOURCES_DEMO_CODE}/", "public", "api", "sources", name="sources-enterprise"),
+    E("GET", "/api/sources/cases/{case}/series/", "case", "api", "sources", name="sources-case-series"),
+    E("GET", f"/sources/{SOURCES_DEMO_CODE}/", "public", "page", "sources", name="sources-enterprise-page"),
+    E("GET", "/sources/cases/{case}/chart/", "case", "page", "sources", name="sources-case-chart"),
+    E("GET", "/api/monitoring/loggers/", "auth", "api", "monitoring", name="monitoring-loggers"),
+    E(
+        "GET",
+        f"/api/monitoring/series/?mn={SOURCES_DEMO_MN}&factor=w01018&interval=hour",
+        "auth",
+        "api",
+        "monitoring",
+        name="monitoring-series",
+    ),
+    E("GET", "/monitoring/", "roles:monitoring_watch", "page", "monitoring", name="monitoring-page"),
+]
+# Writes, checked by tests/sources/test_access.py with ROLE_SETS["sources_manager"] and the
+# district: registering an enterprise (POST on sources-enterprises) and adding an outlet.
+COVERED_ELSEWHERE |= {"sources-enterprise-outlets"}
+# --- end of pollution sources and online monitoring ------------------------------------------------
+# --- credit and 双随机一公开 (issue 16) ---------------------------------------------------------
+# credit/api.py ENTERING_ROLES: penalties, vetoes and repair decisions by city and district
+# supervisors; FILING_ROLES adds the enterprise's contact (not a matrix role) for commitments and
+# repair requests. inspections/services.py PLANNER_ROLES: plans are made, committed and drawn by
+# city and district supervisors; inspections/selectors.py SUPERVISOR_ROLES (township too) see them.
+# Object paths use the demo's fixed objects: the credit demo's first enterprise (its code below)
+# and the inspections demo's first plan (id 1 in a fresh database: last quarter's, drawn).
+ROLE_SETS.update(
+    {
+        "credit_supervisor": frozenset({"city_supervisor", "district_supervisor"}),
+        "credit_filer": frozenset({"city_supervisor", "district_supervisor", "enterprise_contact"}),
+        "inspection_planner": frozenset({"city_supervisor", "district_supervisor"}),
+        "inspection_viewer": frozenset({"city_supervisor", "district_supervisor", "township_supervisor"}),
+    }
+)
+CREDIT_SUP, CREDIT_FILER = "roles:credit_supervisor", "roles:credit_filer"
+SJ_PLANNER, SJ_VIEWER = "roles:inspection_planner", "roles:inspection_viewer"
+DEMO_CREDIT_CODE = "91330106MA0008100J"
+SJ, SJP = "/api/inspections/", "/api/inspections/plans/1/"
+ENDPOINTS += [
+    E("GET", f"/api/credit/enterprises/{DEMO_CREDIT_CODE}/", "auth", "api", "credit", name="credit-enterprise"),
+    E("POST", "/api/credit/penalties/", CREDIT_SUP, "api", "credit", body="empty", probe=True, name="credit-penalties"),
+    E("POST", "/api/credit/vetoes/", CREDIT_SUP, "api", "credit", body="empty", probe=True, name="credit-vetoes"),
+    E(
+        "POST",
+        "/api/credit/commitments/",
+        CREDIT_FILER,
+        "api",
+        "credit",
+        body="empty",
+        probe=True,
+        name="credit-commitments",
+    ),
+    E("GET", "/api/credit/repairs/", CREDIT_FILER, "api", "credit", name="credit-repairs"),
+    E("POST", "/api/credit/repairs/", CREDIT_FILER, "api", "credit", body="empty", probe=True, name="credit-repairs"),
+    E(
+        "POST",
+        "/api/credit/repairs/999999/decide/",
+        CREDIT_SUP,
+        "api",
+        "credit",
+        body="empty",
+        probe=True,
+        name="credit-repair-decide",
+    ),
+    E("GET", "/api/credit/public/?district=330106", "public", "api", "credit", name="credit-public"),
+    E("GET", "/public/credit/", "public", "page", "credit", name="public-credit"),
+    E("GET", SJ + "plans/", "auth", "api", "inspections", name="inspections-plans"),
+    E("POST", SJ + "plans/", SJ_PLANNER, "api", "inspections", body="empty", probe=True, name="inspections-plans"),
+    E("GET", SJP, SJ_VIEWER, "api", "inspections", name="inspections-plan-detail"),
+    E("PATCH", SJP, SJ_PLANNER, "api", "inspections", body="empty", probe=True, name="inspections-plan-detail"),
+    E(
+        "POST",
+        SJP + "commit/",
+        SJ_PLANNER,
+        "api",
+        "inspections",
+        body="empty",
+        probe=True,
+        name="inspections-plan-commit",
+    ),
+    E("POST", SJP + "draw/", SJ_PLANNER, "api", "inspections", body="empty", probe=True, name="inspections-plan-draw"),
+    E("GET", SJ + "tasks/", "auth", "api", "inspections", name="inspections-tasks"),
+    E("POST", SJ + "results/", "auth", "api", "inspections", body="empty", probe=True, name="inspections-results"),
+    E("GET", "/inspections/", SJ_VIEWER, "page", "inspections", name="inspections-page"),
+    E("GET", "/inspections/plans/new/", SJ_PLANNER, "page", "inspections", name="inspections-plan-new"),
+    E("GET", "/inspections/plans/1/", SJ_VIEWER, "page", "inspections", name="inspections-plan"),
+    E("GET", "/inspections/tasks/", "auth", "page", "inspections", name="inspections-tasks-page"),
+    E("GET", "/public/inspections/", "public", "page", "inspections", name="public-inspections"),
+    E("GET", "/public/inspections/1/", "public", "page", "inspections", name="public-inspection-page"),
+    E("GET", "/public/inspections/1.json", "public", "api", "inspections", name="public-inspection-json"),
+]
+# The draw page's commit/draw form (CSRF, like patrol-page-act) and the 行政行为码 pages, whose
+# codes come from a seed: tests/inspections/test_access.py covers them.
+COVERED_ELSEWHERE |= {"inspections-plan-act", "public-inspection-code", "public-inspection-code-qr"}
+# --- end of credit and 双随机一公开 ------------------------------------------------------------
+
+
 def route_names() -> set[str]:
     """Every named route of the project except the Django admin's own (one row covers it)."""
     from django.urls import get_resolver

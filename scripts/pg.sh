@@ -126,7 +126,7 @@ CONF
     done
     # The owner may end the runtime role's sessions: DROP DATABASE … WITH (FORCE) on a restore
     # target or a test database another process (a worker, a live server) still holds.
-    su_psql postgres "grant pg_signal_backend to $OWNER" >/dev/null
+    su_psql postgres "grant pg_signal_backend to $OWNER" 2>&1 | grep -v NOTICE || true
     su_psql template1 "create extension if not exists postgis" 2>&1 | grep -v NOTICE || true
     if [ -z "$(su_psql postgres "select 1 from pg_database where datname = '$DBNAME'")" ]; then
       su_psql postgres "create database $DBNAME owner $OWNER"

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from gridgov.dates import parse_moment
 from gridgov.errors import Conflict, InvalidInput, NotFound
 from gridgov.jurisdiction import user_scope
-from gridgov.models import GridAssignment, Role
+from gridgov.models import GridAssignment, Organization, Role
 
 from ..calendar import add_working_days, end_of_day
 from ..conf import setting
@@ -418,6 +418,7 @@ ACTIONS: dict[str, tuple[Callable[..., Issue], tuple[str, ...]]] = {
     "reopen": (issue_reopen, ("note",)),
 }
 assert set(ACTIONS) == set(USER_ACTIONS), "every user action of patrol/transitions.py needs its service"
+_PARAMS = frozenset(name for _service, names in ACTIONS.values() for name in names)
 
 
 def issue_transition(*, issue_id: int, action: str, actor, **params) -> Issue:
@@ -428,4 +429,43 @@ def issue_transition(*, issue_id: int, action: str, actor, **params) -> Issue:
     if entry is None:
         raise _unknown_action()
     service, names = entry
+    unknown = set(params) - _PARAMS
+    if unknown:  # a caller's mistake, not a user's: fail loudly instead of ignoring it
+        raise TypeError(f"issue_transition() got unknown parameters {sorted(unknown)}")
     return service(issue_id=issue_id, actor=actor, **{n: params[n] for n in names if params.get(n) is not None})
+
+
+# --- Notes from systems that keep watching a case (added for online monitoring) ------------
+
+
+@transaction.atomic
+def issue_note(
+    *, issue_id: int, note: str, actor=None, data: dict | None = None, responsible_unit_id: int | None = None
+) -> Issue:
+    """Add a note to a case without moving it (action "note", same status before and after),
+    e.g. further exceeded hours of an online-monitoring episode. `responsible_unit_id` names the
+    responsible unit while the case is not yet dispatched (the polluting enterprise)."""
+    issue = _locked(issue_id)
+    note = _note(note)
+    if not note:
+        raise InvalidInput(_("请填写说明。"), code="note_required", field="note")
+    fields = ["updated_at"]
+    if responsible_unit_id is not None and responsible_unit_id != issue.responsible_unit_id:
+        if issue.status not in (Status.REPORTED, Status.VERIFIED):
+            raise Conflict(_("案件已交办，不能再改变责任单位。"), code="already_dispatched", field="unit")
+        if not Organization.objects.filter(pk=responsible_unit_id).exists():
+            raise InvalidInput(_("责任单位不存在。"), code="unit_not_found", field="unit")
+        issue.responsible_unit_id = responsible_unit_id
+        fields.append("responsible_unit")
+    issue.save(update_fields=fields)
+    IssueEvent.objects.create(
+        issue=issue,
+        action="note",
+        from_status=issue.status,
+        to_status=issue.status,
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        at=timezone.now(),
+        note=note,
+        data=data or {},
+    )
+    return issue

@@ -2,7 +2,7 @@
    pages run under the Content-Security-Policy. */
 (function () {
   "use strict";
-  // The language switch submits its form as soon as a language is picked.
+  // Selects marked data-autosubmit (the language switch, filters) submit their form when changed.
   document.querySelectorAll("select[data-autosubmit]").forEach(function (select) {
     select.addEventListener("change", function () { select.form.submit(); });
   });

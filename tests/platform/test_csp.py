@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from django.test import Client
@@ -62,3 +63,18 @@ def test_pages_show_no_csp_violation_in_chromium(browser, live_url):
         page.wait_for_load_state("networkidle")
         assert not problems, (path, problems)
     context.close()
+
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)([^>]*)>", re.I)
+INLINE_HANDLER = re.compile(r"<[a-z][^>]*\son[a-z]+\s*=", re.I)
+
+
+@pytest.mark.parametrize("template", sorted(p.relative_to(TEMPLATES).as_posix() for p in TEMPLATES.rglob("*.html")))
+def test_no_template_has_an_inline_script_without_the_nonce_or_an_inline_handler(template):
+    """Every template, not only the pages the crawl above reaches: a new app's page cannot slip
+    an inline script or `onclick=` past the policy (the browser would refuse to run it)."""
+    text = (TEMPLATES / template).read_text()
+    for match in INLINE_SCRIPT.finditer(text):
+        assert "csp_nonce" in match.group(1), f"{template}: inline <script> without nonce"
+    assert not INLINE_HANDLER.search(text), f"{template}: inline event handler"

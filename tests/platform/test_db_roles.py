@@ -19,7 +19,14 @@ from gridgov.db.roles import append_only_tables
 
 pytestmark = pytest.mark.django_db
 
-APPEND_ONLY = ["patrol_issueevent", "zoning_zoningversion", "geodata_candidatereview"]
+APPEND_ONLY = [
+    "patrol_issueevent",
+    "zoning_zoningversion",
+    "geodata_candidatereview",
+    "sources_sourceevent",
+    "credit_scorechange",
+    "inspections_planevent",
+]
 
 
 @pytest.fixture

@@ -349,3 +349,24 @@ def test_supervisor_confirms_before_publishing_and_unpublishes(browser, live_url
     assert page.request.get(f"{live_url}/public/cases/{issue_id}/").status == 404
     assert errors == []
     ctx.close()
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_enterprise_contact_signs_in_and_finds_its_enterprise_in_the_public_credit_list(browser, live_url, lang):
+    """The credit demo's 环保联络员 (credit/demo.py CONTACT). Its work (credit repair) has no page
+    yet, only the API; the test signs in from the map and finds its own enterprise's standing."""
+    from credit.demo import demo_code
+    from sources.models import Enterprise
+
+    own = Enterprise.objects.get(credit_code=demo_code(3))
+    ctx, page, errors = _context(browser, live_url, lang)
+    page.goto(f"{live_url}/")
+    page.click("header .account a")
+    page.fill("input[name=username]", "enterprise_contact")
+    page.fill("input[name=password]", "gridgov-demo")
+    page.click("[data-testid=login-submit]")
+    page.wait_for_url(f"{live_url}/")  # not the mobile app: only grid officers go there
+    page.goto(f"{live_url}/public/credit/")
+    assert own.name in page.locator("main").inner_text()
+    assert errors == []
+    ctx.close()

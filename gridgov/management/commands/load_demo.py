@@ -198,7 +198,7 @@ def demo_hooks():
     from importlib import import_module
 
     hooks = []
-    for app in ("zoning", "patrol", "geodata", "dashboard"):
+    for app in ("zoning", "patrol", "geodata", "dashboard", "sources", "monitoring", "credit", "inspections"):
         try:
             module = import_module(f"{app}.demo")
         except ModuleNotFoundError as exc:

@@ -1,0 +1,28 @@
+"""The public credit list (公示), by district."""
+
+from __future__ import annotations
+
+from django.shortcuts import render
+
+from gridgov.errors import GridGovError
+from gridgov.models import AdminArea, AreaLevel
+from gridgov.validation import validated
+
+from . import selectors
+from .api import PublicFilter
+from .models import Level
+
+
+def public_list(request):
+    try:
+        district = validated(PublicFilter, request.GET).get("district")
+    except GridGovError:
+        district = None
+    rows = selectors.public_list(district=district)
+    districts = AdminArea.objects.filter(level=AreaLevel.DISTRICT).defer("geom").order_by("code")
+    counts = {value: sum(1 for r in rows if r["level"] == value) for value in Level.values}
+    return render(
+        request,
+        "credit/public_list.html",
+        {"rows": rows, "districts": districts, "district": district, "levels": Level.choices, "counts": counts},
+    )

@@ -1,0 +1,197 @@
+"""Reads of 双随机一公开, with jurisdiction and the confidentiality of the draw.
+
+A plan is seen by supervisors whose scope meets its scope; an inspection before its result is
+seen only by its drawn inspectors and those supervisors (anyone else: as if it did not exist).
+The public sees a plan's commitment at once, each inspection once its result is recorded, and
+the seed, the inputs and the whole draw once every inspection is done or the plan's publication
+deadline has passed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from credit.models import CreditStanding
+from gridgov.errors import NotFound
+from gridgov.jurisdiction import user_scope
+from gridgov.models import AdminArea, AreaLevel, Role, User
+from sources.models import Enterprise
+
+from .models import DeclaredConflict, Inspection, InspectionInspector, InspectorDuty, Plan, PlanStatus, Pool
+
+SUPERVISOR_ROLES = {Role.CITY_SUPERVISOR, Role.DISTRICT_SUPERVISOR, Role.TOWNSHIP_SUPERVISOR}
+
+
+def _split(areas: list[AdminArea]) -> tuple[set[int], set[int]]:
+    districts = {a.pk for a in areas if a.level == AreaLevel.DISTRICT}
+    townships = {a.pk for a in areas if a.level == AreaLevel.TOWNSHIP}
+    return districts, townships
+
+
+def enterprises_in(areas: list[AdminArea]) -> QuerySet[Enterprise]:
+    districts, townships = _split(areas)
+    return Enterprise.objects.filter(Q(district_id__in=districts) | Q(township_id__in=townships))
+
+
+def eligible_inspectors(*, areas: list[AdminArea]) -> list[User]:
+    """执法人员名录: active duties for a scope area, a township of a scope district, or the
+    district of a scope township."""
+    districts, townships = _split(areas)
+    parents = {a.parent_id for a in areas if a.level == AreaLevel.TOWNSHIP}
+    near = Q(area_id__in=districts | townships | parents) | Q(area__parent_id__in=districts)
+    ids = InspectorDuty.objects.filter(near, active=True, user__is_active=True).values_list("user_id", flat=True)
+    return list(User.objects.filter(pk__in=ids).order_by("username"))
+
+
+def pool_members(*, areas: list[AdminArea], pools: list[Pool]) -> list[list[str]]:
+    """The credit codes of each pool, sorted; a source goes to the first pool it matches. One
+    query: the sources in scope with their credit level (green when never scored)."""
+    level = Subquery(CreditStanding.objects.filter(credit_code=OuterRef("credit_code")).values("level")[:1])
+    rows = (
+        enterprises_in(areas)
+        .annotate(credit_level=Coalesce(level, Value("green")))
+        .order_by("credit_code")
+        .values_list("credit_code", "management_class", "credit_level")
+    )
+    members: list[list[str]] = [[] for _p in pools]
+    for code, management_class, credit_level in rows:
+        for n, pool in enumerate(pools):
+            if pool.management_class and pool.management_class != management_class:
+                continue
+            if pool.credit_levels and credit_level not in pool.credit_levels:
+                continue
+            members[n].append(code)
+            break
+    return members
+
+
+def previous_plan(plan: Plan) -> Plan | None:
+    """The latest drawn plan before this one whose scope shares an area with it."""
+    ids = list(plan.scope.values_list("pk", flat=True))
+    return (
+        Plan.objects.filter(status=PlanStatus.DRAWN, scope__in=ids)
+        .exclude(pk=plan.pk)
+        .order_by("-drawn_at", "-pk")
+        .first()
+    )
+
+
+def avoidance_pairs(
+    *, plan: Plan, areas: list[AdminArea], user_ids: list[int], codes: set[str]
+) -> set[tuple[int, str]]:
+    """回避 (user id, credit code): own grid cells, inspected in the previous plan, declared
+    conflicts; joined in the database over the plan's scope (no list of every credit code)."""
+    pairs = set(
+        enterprises_in(areas)
+        .filter(grid_cell__assignments__user_id__in=user_ids)
+        .values_list("grid_cell__assignments__user_id", "credit_code")
+    )
+    before = previous_plan(plan)
+    if before is not None:
+        pairs |= set(
+            InspectionInspector.objects.filter(inspection__plan=before, user_id__in=user_ids).values_list(
+                "user_id", "inspection__credit_code"
+            )
+        )
+    pairs |= set(DeclaredConflict.objects.filter(user_id__in=user_ids).values_list("user_id", "credit_code"))
+    return {(uid, code) for uid, code in pairs if code in codes}
+
+
+def enterprise_points(codes: list[str]) -> dict:
+    return {
+        e.credit_code: e.point for e in Enterprise.objects.filter(credit_code__in=codes).only("credit_code", "point")
+    }
+
+
+# --- Plans and inspections for staff ---------------------------------------------------------
+
+
+def plans_visible(*, user) -> QuerySet[Plan]:
+    if not getattr(user, "is_authenticated", False):
+        return Plan.objects.none()
+    if not (user.is_superuser or user.role in SUPERVISOR_ROLES):
+        return Plan.objects.none()
+    scope = user_scope(user)
+    if scope.everything:
+        return Plan.objects.all()
+    areas = AdminArea.objects.filter(
+        Q(pk__in=scope.district_ids) | Q(pk__in=scope.township_ids) | Q(children__pk__in=scope.township_ids)
+    )
+    return Plan.objects.filter(scope__in=areas).distinct()
+
+
+def plan_get(*, user, plan_id: int) -> Plan:
+    plan = plans_visible(user=user).filter(pk=plan_id).first()
+    if plan is None:
+        raise NotFound(_("抽查计划不存在。"), code="plan_not_found", field="id")
+    return plan
+
+
+def my_tasks(*, user) -> QuerySet[Inspection]:
+    """The user's drawn inspections that wait for a result (我的任务)."""
+    if not getattr(user, "is_authenticated", False):
+        return Inspection.objects.none()
+    return (
+        Inspection.objects.filter(team__user=user, done_at__isnull=True, plan__status=PlanStatus.DRAWN)
+        .select_related("plan")
+        .prefetch_related("team__user")
+        .order_by("plan__period_end", "position")
+    )
+
+
+def enterprises_by_code(codes) -> dict[str, Enterprise]:
+    qs = Enterprise.objects.filter(credit_code__in=list(codes)).select_related("district", "township")
+    return {e.credit_code: e for e in qs}
+
+
+def inspections_of_enterprise(*, credit_code: str, user) -> list[Inspection]:
+    """An enterprise page's inspections: the public ones, plus the confidential ones the user may see."""
+    qs = Inspection.objects.filter(credit_code=credit_code).select_related("plan").order_by("-plan__period_start")
+    out = []
+    for inspection in qs:
+        if inspection.done_at is not None or can_see_inspection(user=user, inspection=inspection):
+            out.append(inspection)
+    return out
+
+
+def can_see_inspection(*, user, inspection: Inspection) -> bool:
+    if not getattr(user, "is_authenticated", False):
+        return False
+    if inspection.team.filter(user=user).exists():
+        return True
+    return plans_visible(user=user).filter(pk=inspection.plan_id).exists()
+
+
+# --- Public ----------------------------------------------------------------------------------
+
+
+def draw_public(plan: Plan, *, now: dt.datetime | None = None) -> bool:
+    """Whether the whole draw (seed, inputs, every inspection) is public: all done, or the
+    publication deadline (period end + publish_days) has passed."""
+    if plan.status != PlanStatus.DRAWN:
+        return False
+    now = now or timezone.now()
+    deadline = plan.period_end + dt.timedelta(days=plan.publish_days)
+    if timezone.localdate(now) > deadline:
+        return True
+    return not plan.inspections.filter(done_at__isnull=True).exists()
+
+
+def plans_public() -> QuerySet[Plan]:
+    return Plan.objects.exclude(status=PlanStatus.DRAFT).prefetch_related("scope").order_by("-period_start", "-pk")
+
+
+def plan_public_get(plan_id: int) -> Plan:
+    plan = plans_public().filter(pk=plan_id).first()
+    if plan is None:
+        raise NotFound(_("抽查计划不存在。"), code="plan_not_found", field="id")
+    return plan
+
+
+def inspection_by_code(code: str) -> Inspection | None:
+    return Inspection.objects.filter(code=code).select_related("plan").first()

@@ -1,0 +1,177 @@
+"""Each default scoring rule through the API, with literal expected scores (docs/credit.md:
+start 12; warning −1; fine −2 / −3 from 100,000 yuan / −6 from 1,000,000; confiscation −2; stop
+production, permit revoked, detention −6; crime −12 and veto; veto findings 0 points, red)."""
+
+import uuid
+
+import psycopg
+import pytest
+from django.db import connection, transaction
+from django.utils import timezone
+
+from credit.models import Evidence, Penalty, ScoreChange
+from gridgov.models import Role, User
+from patrol.actions.photos import photo_store
+from patrol.actions.reporting import issue_report
+from patrol.actions.transitions import issue_transition
+from tests.patrol.conftest import jpeg_bytes
+
+
+def penalty(user_api, code, *, kind, amount=0, number=None, decided_on=None, who="district_supervisor"):
+    body = {
+        "credit_code": code,
+        "decision_number": number or f"杭西环罚〔2026〕{abs(hash((code, kind, amount))) % 100000}号",
+        "decided_on": (decided_on or timezone.localdate()).isoformat(),
+        "kind": kind,
+        "amount_yuan": amount,
+    }
+    return user_api(who).post("/api/credit/penalties/", body, format="json")
+
+
+@pytest.mark.parametrize(
+    "kind,amount,score,level,rule",
+    [
+        ("warning", 0, 11, "green", "penalty.warning"),
+        ("fine", 50_000, 10, "blue", "penalty.fine"),
+        ("fine", 100_000, 9, "blue", "penalty.fine_100k"),
+        ("fine", 1_500_000, 6, "blue", "penalty.fine_1m"),
+        ("confiscation", 20_000, 10, "blue", "penalty.confiscation"),
+        ("stop_production", 0, 6, "blue", "penalty.stop_production"),
+        ("permit_revoked", 0, 6, "blue", "penalty.permit_revoked"),
+        ("detention", 0, 6, "blue", "penalty.detention"),
+        ("crime", 0, 0, "black", "penalty.crime"),
+    ],
+)
+def test_each_penalty_rule(user_api, enterprise, kind, amount, score, level, rule):
+    e = enterprise()
+    r = penalty(user_api, e.credit_code, kind=kind, amount=amount)
+    assert r.status_code == 201, r.content
+    body = user_api("city_supervisor").get(f"/api/credit/enterprises/{e.credit_code}/").json()
+    assert (body["score"], body["level"]) == (score, level)
+    [row] = body["history"]
+    assert row["delta"] == score - 12 and row["score"] == score and row["level"] == level and row["rule"] == rule
+    assert row["evidence"] == {"kind": "penalty", "id": Penalty.objects.get(credit_code=e.credit_code).pk}
+    assert set(row) >= {"at", "delta", "score", "level", "rule", "evidence"}
+
+
+def test_penalties_accumulate_and_the_answer_carries_the_new_score(user_api, enterprise):
+    e = enterprise()
+    assert penalty(user_api, e.credit_code, kind="warning").json()["score"] == 11
+    r = penalty(user_api, e.credit_code, kind="stop_production")
+    assert (r.json()["score"], r.json()["level"]) == (5, "yellow")
+    r = penalty(user_api, e.credit_code, kind="fine", amount=120_000)
+    assert (r.json()["score"], r.json()["level"]) == (2, "red")
+    assert [h["score"] for h in r.json()["history"]] == [11, 5, 2]
+
+
+def test_veto_is_red_at_once(user_api, enterprise):
+    e = enterprise()
+    r = user_api("district_supervisor").post(
+        "/api/credit/vetoes/",
+        {
+            "credit_code": e.credit_code,
+            "kind": "bypass",
+            "found_on": timezone.localdate().isoformat(),
+            "reference": "西环查〔2026〕7号",
+        },
+        format="json",
+    )
+    assert r.status_code == 201, r.content
+    assert (r.json()["score"], r.json()["level"]) == (12, "red")
+    assert r.json()["history"][-1]["rule"] == "veto.bypass" and r.json()["history"][-1]["delta"] == 0
+
+
+def test_accepted_case_dispatched_to_the_enterprise_is_evidence(users, enterprise, here):
+    """A patrol case dispatched to the enterprise's organization and accepted: −1 (case.accepted)."""
+    e = enterprise()
+    city = users["city_supervisor"]
+    issue, _ = issue_report(
+        reporter=users["officer"],
+        point=e.point,
+        category="air.dust",
+        description="企业扬尘（合成）",
+        client_uuid=uuid.uuid4(),
+    )
+    unit_user = User.objects.create(
+        username=f"unit_{e.credit_code}", role=Role.RESPONSIBLE_UNIT, organization=e.organization
+    )
+    photo, _ = photo_store(data=jpeg_bytes(), uploaded_by=unit_user)
+    issue_transition(issue_id=issue.pk, action="verify", actor=city)
+    issue_transition(issue_id=issue.pk, action="dispatch", actor=city, unit_id=e.organization_id)
+    issue_transition(issue_id=issue.pk, action="submit_rectification", actor=unit_user, photo_hashes=[photo.sha256])
+    assert not Evidence.objects.filter(credit_code=e.credit_code).exists()
+    issue_transition(issue_id=issue.pk, action="accept", actor=city)
+    change = ScoreChange.objects.get(credit_code=e.credit_code)
+    assert (change.delta, change.score, change.level, change.rule) == (-1, 11, "green", "case.accepted")
+    assert (change.evidence.kind, change.evidence.source_id) == ("case", issue.pk)
+    # reopened and accepted again: counted once
+    issue_transition(issue_id=issue.pk, action="reopen", actor=city, note="复查（合成）")
+    issue_transition(issue_id=issue.pk, action="dispatch", actor=city, unit_id=e.organization_id)
+    issue_transition(issue_id=issue.pk, action="submit_rectification", actor=unit_user, photo_hashes=[photo.sha256])
+    issue_transition(issue_id=issue.pk, action="accept", actor=city)
+    assert ScoreChange.objects.filter(credit_code=e.credit_code).count() == 1
+
+
+def test_history_is_immutable_in_the_database(user_api, enterprise):
+    e = enterprise()
+    penalty(user_api, e.credit_code, kind="warning")
+    for sql in ("UPDATE credit_scorechange SET delta = 0", "DELETE FROM credit_scorechange"):
+        with pytest.raises(Exception) as err, transaction.atomic(), connection.cursor() as c:
+            c.execute(sql)
+        assert "append-only" in str(err.value)
+    assert ScoreChange.objects.filter(credit_code=e.credit_code).count() == 1
+
+
+def test_history_cannot_be_truncated(db):
+    """On a connection of its own: TRUNCATE waits for every other transaction on the table."""
+    db = connection.settings_dict
+    with psycopg.connect(
+        host=db["HOST"], port=db["PORT"], user=db["USER"], password=db["PASSWORD"], dbname=db["NAME"]
+    ) as other:
+        with pytest.raises(psycopg.Error) as err:
+            other.execute("TRUNCATE credit_scorechange CASCADE")
+        assert "append-only: TRUNCATE refused" in str(err.value)
+
+
+@pytest.mark.parametrize(
+    "change,status,field,code",
+    [
+        ({"kind": "flogging"}, 400, "kind", "invalid_choice"),
+        ({"amount_yuan": -5}, 400, "amount_yuan", "min_value"),
+        ({"decided_on": "2999-01-01"}, 400, "decided_on", "in_future"),
+        ({"credit_code": "91330100799655058B"}, 404, "credit_code", "enterprise_not_found"),
+        ({"decided_on": "yesterday"}, 400, "decided_on", "invalid"),
+    ],
+)
+def test_bad_penalties_change_nothing(user_api, enterprise, change, status, field, code):
+    e = enterprise()
+    before = Penalty.objects.count()
+    body = {
+        "credit_code": e.credit_code,
+        "decision_number": "杭西环罚〔2026〕1号",
+        "decided_on": timezone.localdate().isoformat(),
+        "kind": "fine",
+        "amount_yuan": 1000,
+    } | change
+    r = user_api("district_supervisor").post("/api/credit/penalties/", body, format="json")
+    assert r.status_code == status, r.content
+    assert (r.json()["field"], r.json()["code"]) == (field, code)
+    assert Penalty.objects.count() == before and not Evidence.objects.filter(credit_code=e.credit_code).exists()
+
+
+def test_only_supervisors_enter_penalties_and_twice_is_a_conflict(user_api, enterprise):
+    e = enterprise()
+    assert penalty(user_api, e.credit_code, kind="warning", who="officer").status_code == 403
+    assert penalty(user_api, e.credit_code, kind="warning", number="N1").status_code == 201
+    r = penalty(user_api, e.credit_code, kind="warning", number="N1")
+    assert (r.status_code, r.json()["code"]) == (409, "decision_exists")
+    assert user_api("city_supervisor").get(f"/api/credit/enterprises/{e.credit_code}/").json()["score"] == 11
+
+
+def test_out_of_scope_supervisor_sees_no_enterprise(user_api, enterprise, db):
+    from gridgov.models import GridCell
+
+    elsewhere = GridCell.objects.exclude(township__parent__code="330106").order_by("code").first()
+    e = enterprise(cell=elsewhere)
+    r = penalty(user_api, e.credit_code, kind="warning")
+    assert (r.status_code, r.json()["code"]) == (404, "enterprise_not_found")
