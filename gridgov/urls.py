@@ -40,6 +40,7 @@ urlpatterns = [
     path("patrol/", include("patrol.page_urls")),
     path("m/", include("patrol.mobile_urls")),
     path("open311/v2/", include("patrol.open311_urls")),
+    path("public/", include("patrol.public_urls")),
     path("imagery/", include("geodata.page_urls")),
     path("dashboard/", include("dashboard.page_urls")),
     path("reports/", include("dashboard.report_urls")),

@@ -233,7 +233,8 @@ class PhotoView(APIView):
 
 
 class MyTasksView(APIView):
-    """What waits for the user (mobile "my tasks"): GeoJSON with deadlines and allowed actions."""
+    """What waits for the user (mobile "my tasks"): GeoJSON with deadlines and allowed actions;
+    `task` says whether the case is work assigned to the user or a report of their own."""
 
     permission_classes = [IsAuthenticated]
 
@@ -242,6 +243,9 @@ class MyTasksView(APIView):
         tasks = list(selectors.my_tasks(user=request.user)[:200])
         body = IssueFeatureSerializer(tasks, many=True).data
         for feature, issue in zip(body["features"], tasks, strict=True):
-            feature["properties"]["allowed_actions"] = allowed_actions(issue=issue, user=request.user)
-            feature["properties"]["description"] = issue.description[:200]
+            props = feature["properties"]
+            props["allowed_actions"] = allowed_actions(issue=issue, user=request.user)
+            props["description"] = issue.description[:200]
+            props["task"] = issue.task_kind  # assigned (交办给我) or reported (我的上报)
+            props["township_name"] = issue.township.name if issue.township_id else ""
         return Response(body)

@@ -15,6 +15,10 @@ DEFAULTS = {
     "PATROL_MAX_PHOTOS": 9,
     "PATROL_ESCALATION_STEP_DAYS": 2,
     "PATROL_DEADLINE_HOUR": 18,
+    # Citizen reports from the public web form, per client address and hour.
+    "PATROL_CITIZEN_REPORTS_PER_HOUR": 10,
+    # Published cases drawn on the 曝光台 map at most (the list pages through all of them).
+    "PATROL_PUBLIC_MAP_MAX": 5000,
 }
 
 

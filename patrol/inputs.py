@@ -189,9 +189,25 @@ class IssueFilter(serializers.Serializer):
 
     status = StatusListField(help_text="comma-separated statuses")
     category = CategoryCodeField(required=False, help_text="a top-level code includes its sub-codes")
-    district = serializers.RegexField(r"^[0-9]{6}$", label=_("区县代码"), required=False, help_text="6 digits")
+    district = serializers.RegexField(
+        r"^[0-9]{6}$",
+        label=_("区县"),
+        required=False,
+        help_text="6-digit code",
+        error_messages={"invalid": _("应为 6 位区县代码。")},
+    )
     since = MomentField(label=_("上报时间起"), help_text="reported at or after (ISO 8601)")
+    until = MomentField(label=_("上报时间止"), end=True, help_text="reported before; a bare date includes that day")
+    q = PlainTextField(label=_("关键词"), required=False, max_length=100, help_text="keyword")
+    id = serializers.IntegerField(label=_("案件编号"), required=False, min_value=1, max_value=2**62)
     bbox = BBoxField(help_text="minlon,minlat,maxlon,maxlat (WGS84)")
+
+    default_error_messages = {"order": _("上报时间止应晚于上报时间起。")}
+
+    def validate(self, data):
+        if data.get("since") and data.get("until") and data["until"] <= data["since"]:
+            raise serializers.ValidationError({"until": self.error_messages["order"]})
+        return data
 
     @staticmethod
     def selector_args(data: dict) -> dict:
@@ -200,5 +216,75 @@ class IssueFilter(serializers.Serializer):
             "category": data.get("category"),
             "district": data.get("district", ""),
             "since": data.get("since"),
+            "until": data.get("until"),
+            "text": (data.get("q") or "").strip(),
+            "issue_id": data.get("id"),
             "bbox": data.get("bbox"),
         }
+
+
+class CitizenReportRequest(serializers.Serializer):
+    """The public report form (/public/report/): what a citizen tells, checked before anything
+    is stored. Photos arrive as files and are checked by `patrol.actions.photos`."""
+
+    category = CategoryCodeField()
+    lat = lat_field(required=False, allow_null=True)
+    lon = lon_field(required=False, allow_null=True)
+    address = PlainTextField(label=_("地点"), required=False, allow_blank=True, max_length=200, default="")
+    description = PlainTextField(
+        label=_("问题描述"),
+        multiline=True,
+        min_length=5,
+        max_length=DEFAULTS["PATROL_DESCRIPTION_MAX_CHARS"],
+        error_messages={"blank": _("请描述您看到的问题。"), "required": _("请描述您看到的问题。")},
+    )
+    contact_name = PlainTextField(label=_("联系人"), required=False, allow_blank=True, max_length=32, default="")
+    contact_phone = serializers.RegexField(
+        r"^\+?[0-9][0-9 \-]{4,19}$",
+        label=_("联系电话"),
+        required=False,
+        allow_blank=True,
+        default="",
+        error_messages={"invalid": _("应为电话号码（数字，可含空格或连字符）。")},
+    )
+
+    default_error_messages = {
+        "place": _("请在地图上点选位置，或填写区县、街道或网格的名称。"),
+        "half_point": _("位置须同时提供纬度和经度。"),
+    }
+
+    def validate(self, data):
+        lat, lon = data.get("lat"), data.get("lon")
+        if (lat is None) != (lon is None):
+            raise serializers.ValidationError({"lat": self.error_messages["half_point"]})
+        if lat is None and not data.get("address", "").strip():
+            raise serializers.ValidationError({"address": self.error_messages["place"]})
+        return data
+
+
+class PlaceQuery(serializers.Serializer):
+    """GET /public/places/?q=: known place names (not a geocoder: patrol.gazetteer)."""
+
+    q = PlainTextField(label=_("地点"), min_length=2, max_length=60)
+
+
+class TrackQuery(serializers.Serializer):
+    """GET /public/track/?code=: the tracking code a citizen was given (the Open311 token)."""
+
+    code = serializers.UUIDField(
+        label=_("查询码"), error_messages={"invalid": _("查询码应为 32 位十六进制字符（可含连字符）。")}
+    )
+
+
+class PublicCaseFilter(serializers.Serializer):
+    """GET /public/cases/: the filters of the 曝光台."""
+
+    category = CategoryCodeField(required=False)
+    district = serializers.RegexField(
+        r"^[0-9]{6}$", label=_("区县"), required=False, error_messages={"invalid": _("应为 6 位区县代码。")}
+    )
+    q = PlainTextField(label=_("关键词"), required=False, max_length=100)
+
+    @staticmethod
+    def selector_args(data: dict) -> dict:
+        return {"category": data.get("category"), "district": data.get("district", ""), "text": data.get("q", "")}

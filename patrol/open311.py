@@ -20,12 +20,13 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import serializers
 
-from gridgov.errors import Forbidden, GridGovError, NotFound
+from gridgov.errors import Forbidden, GridGovError, InvalidInput, NotFound
 from gridgov.geo import point_from
 from gridgov.validation import PlainTextField, validated
 
 from . import selectors
 from .actions.reporting import issue_report
+from .gazetteer import places_matching
 from .inputs import CategoryCodeField, MomentField, lat_field, lon_field
 from .models import CLOSED_STATUSES, ApiKey, Category, Issue, Status
 from .serializers import photo_url
@@ -160,9 +161,28 @@ def service_definition(request, code: str, *, fmt: str):
     )
 
 
-def _public(issue: Issue) -> dict:
+def _address(issue: Issue) -> str:
+    """Where the case is, as far as the public may know: the city, district and township."""
+    parts = [
+        _("杭州市"),
+        issue.district.name if issue.district_id else "",
+        issue.township.name if issue.township_id else "",
+    ]
+    return " ".join(p for p in parts if p)
+
+
+def _media(issue: Issue, request) -> str:
+    """The first photo of a published case (the report's, else the rectification's), as a full
+    URL; nothing for an unpublished case, whose photos are not public."""
+    if not issue.is_public:
+        return ""
+    sets = selectors.issue_photo_sets(issue)
+    first = next(iter(sets["report"] + sets["rectification"] + sets["acceptance"]), None)
+    return request.build_absolute_uri(photo_url(first)) if first else ""
+
+
+def _public(issue: Issue, request) -> dict:
     closed = issue.status in CLOSED_STATUSES
-    photos = [photo_url(p.sha256) for p in issue.photos.all()] if issue.is_public else []
     return {
         "service_request_id": str(issue.pk),
         "status": "closed" if closed else "open",
@@ -175,12 +195,12 @@ def _public(issue: Issue) -> dict:
         "requested_datetime": _iso(issue.reported_at),
         "updated_datetime": _iso(issue.updated_at),
         "expected_datetime": _iso(issue.deadline),
-        "address": "",
+        "address": _address(issue),
         "address_id": "",
         "zipcode": "",
         "lat": round(issue.point.y, 5),
         "long": round(issue.point.x, 5),
-        "media_url": photos[0] if photos else "",
+        "media_url": _media(issue, request),
     }
 
 
@@ -209,27 +229,27 @@ class RequestCreate(serializers.Serializer):
     service_code = CategoryCodeField(label=gettext_lazy("服务代码"))
     lat = lat_field(required=False)
     long = lon_field(required=False)
-    address_string = PlainTextField(required=False, allow_blank=True)
+    address_string = PlainTextField(label=gettext_lazy("地址"), required=False, allow_blank=True, max_length=200)
     description = PlainTextField(
         label=gettext_lazy("问题描述"), multiline=True, required=False, allow_blank=True, max_length=4000, default=""
     )
     media_url = PlainTextField(label=gettext_lazy("图片链接"), required=False, allow_blank=True)
-    email = PlainTextField(required=False, allow_blank=True)
-    first_name = PlainTextField(required=False, allow_blank=True)
-    last_name = PlainTextField(required=False, allow_blank=True)
-    phone = PlainTextField(required=False, allow_blank=True)
-    device_id = PlainTextField(required=False, allow_blank=True)
-    account_id = PlainTextField(required=False, allow_blank=True)
+    email = PlainTextField(label=gettext_lazy("电子邮箱"), required=False, allow_blank=True)
+    first_name = PlainTextField(label=gettext_lazy("名"), required=False, allow_blank=True)
+    last_name = PlainTextField(label=gettext_lazy("姓"), required=False, allow_blank=True)
+    phone = PlainTextField(label=gettext_lazy("电话"), required=False, allow_blank=True)
+    device_id = PlainTextField(label=gettext_lazy("设备编号"), required=False, allow_blank=True)
+    account_id = PlainTextField(label=gettext_lazy("账号"), required=False, allow_blank=True)
 
     default_error_messages = {
-        "no_address": gettext_lazy("此处不支持地址，请提供 WGS84 纬度和经度。"),
         "point_required": gettext_lazy("请提供纬度和经度。"),
     }
 
     def validate(self, data):
         if data.get("lat") is None and data.get("long") is None:
-            problem = "no_address" if data.get("address_string") else "point_required"
-            raise serializers.ValidationError({"lat": self.error_messages[problem]})
+            if data.get("address_string", "").strip():
+                return data  # a known place name (patrol.gazetteer), looked up by the view
+            raise serializers.ValidationError({"lat": self.error_messages["point_required"]})
         for name in ("lat", "long"):
             if data.get(name) is None:
                 raise serializers.ValidationError({name: self.error_messages["point_required"]})
@@ -249,7 +269,7 @@ def requests_list(request, *, fmt: str):
 @open311_view
 def _requests_get(request, *, fmt: str):
     f = validated(RequestsFilter, request.GET)
-    qs = selectors.issues_public().prefetch_related("photos")
+    qs = selectors.issues_public().prefetch_related("photos", "events")
     if f.get("service_request_id"):
         pks = [int(x) for x in f["service_request_id"].split(",") if x.strip()]
         qs = qs.filter(pk__in=pks[:MAX_RECORDS])
@@ -267,7 +287,7 @@ def _requests_get(request, *, fmt: str):
             qs = qs.exclude(status__in=CLOSED_STATUSES)
         elif wanted == {"closed"}:
             qs = qs.filter(status__in=CLOSED_STATUSES)
-    items = [_public(i) for i in qs.order_by("-reported_at")[:MAX_RECORDS]]
+    items = [_public(i, request) for i in qs.order_by("-reported_at")[:MAX_RECORDS]]
     return respond(fmt, "service_requests", "request", items)
 
 
@@ -282,7 +302,7 @@ def request_create(request, *, fmt: str):
         contact["media_url"] = data["media_url"][:512]
     issue, _created = issue_report(
         reporter=None,
-        point=point_from(data["lat"], data["long"]),
+        point=_point(data),
         category=data["service_code"].code,
         description=data["description"],
         source="citizen",
@@ -301,12 +321,28 @@ def request_create(request, *, fmt: str):
     return respond(fmt, "service_requests", "request", body, status=201)
 
 
+def _point(data: dict):
+    """The request's WGS84 point, or the point of the known place its address_string names
+    (districts, townships, grid cells and a few landmarks: patrol.gazetteer, not a geocoder)."""
+    if data.get("lat") is not None:
+        return point_from(data["lat"], data["long"])
+    found = places_matching(data["address_string"])
+    if not found:
+        raise InvalidInput(
+            _("地址不是已知的区县、街道或网格名称，请提供 WGS84 纬度和经度。"),
+            code="unknown_place",
+            field="address_string",
+        )
+    return point_from(found[0].lat, found[0].lon)
+
+
 @open311_view
 def request_detail(request, pk: str, *, fmt: str):
-    issue = selectors.issues_public().prefetch_related("photos").filter(pk=int(pk)).first() if pk.isdigit() else None
+    qs = selectors.issues_public().prefetch_related("photos", "events")
+    issue = qs.filter(pk=int(pk)).first() if pk.isdigit() and len(pk) <= 12 else None
     if issue is None:
         raise NotFound(_("服务请求不存在。"), code="not_found", field="service_request_id")
-    return respond(fmt, "service_requests", "request", [_public(issue)])
+    return respond(fmt, "service_requests", "request", [_public(issue, request)])
 
 
 @open311_view

@@ -20,14 +20,14 @@ import datetime as dt
 import math
 
 from django.contrib.gis.geos import Point, Polygon
-from django.db.models import BooleanField, Q, QuerySet
+from django.db.models import BooleanField, Case, CharField, Q, QuerySet, Value, When
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gridgov.errors import NotFound
 from gridgov.jurisdiction import user_scope
-from gridgov.models import AreaLevel, Organization, Role
+from gridgov.models import AreaLevel, GridAssignment, Organization, Role, User
 
 from .conf import setting
 from .models import Category, Issue, IssueEvent, Photo, Status
@@ -51,10 +51,19 @@ def issues_visible(*, user) -> QuerySet[Issue]:
     return Issue.objects.filter(q)
 
 
+# The steps whose photos show the result (整改后): published with the case, beside the report's.
+RESULT_PHOTO_ACTIONS = ("submit_rectification", "accept", "fail")
+
+
 def photo_visible(*, photo: Photo, user) -> bool:
     """Whether `user` may fetch the (metadata-stripped) photo: its uploader, anyone once one of
-    its cases is published, and those who may see a case (or a step of one) that shows it."""
+    its cases is published (the report's photos and those of its rectification and acceptance,
+    整改前后), and those who may see a case (or a step of one) that shows it."""
     if photo.issues.filter(is_public=True).exists():
+        return True
+    if IssueEvent.objects.filter(
+        issue__is_public=True, action__in=RESULT_PHOTO_ACTIONS, photo_hashes__contains=[photo.sha256]
+    ).exists():
         return True
     if user is None or not user.is_authenticated:
         return False
@@ -80,18 +89,22 @@ def issue_get(*, user, issue_id: int) -> Issue:
     return issue
 
 
-def issues_list(
+# Areas are shown by name in lists: their boundaries (large polygons) are never loaded there.
+_AREA_NAMES = ("category", "district", "township", "responsible_unit")
+_NO_BOUNDARIES = ("district__geom", "township__geom")
+
+
+def _filtered(
+    qs: QuerySet[Issue],
     *,
-    user,
     statuses: list[str] | None = None,
     category: Category | None = None,
     district: str = "",
     since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
     bbox: tuple[float, float, float, float] | None = None,
+    issue_id: int | None = None,
 ) -> QuerySet[Issue]:
-    """Visible cases filtered by status, category (a top-level code includes its sub-codes),
-    district code, since (reported at or after), bbox (minlon,minlat,maxlon,maxlat, WGS84)."""
-    qs = issues_visible(user=user).select_related("category", "district", "township", "responsible_unit")
     if statuses:
         qs = qs.filter(status__in=statuses)
     if category is not None:
@@ -100,11 +113,81 @@ def issues_list(
         qs = qs.filter(district__code=district)
     if since is not None:
         qs = qs.filter(reported_at__gte=since)
+    if until is not None:
+        qs = qs.filter(reported_at__lt=until)
     if bbox is not None:
         box = Polygon.from_bbox(bbox)
         box.srid = 4326
         qs = qs.filter(point__intersects=box)
+    if issue_id is not None:
+        qs = qs.filter(pk=issue_id)
+    return qs
+
+
+def issues_list(*, user, text: str = "", **filters) -> QuerySet[Issue]:
+    """Visible cases filtered by status, category (a top-level code includes its sub-codes),
+    district code, since/until (reported at or after / before), bbox (minlon,minlat,maxlon,maxlat,
+    WGS84), case number, and a keyword in the description, the category, the place or the unit."""
+    qs = issues_visible(user=user).select_related(*_AREA_NAMES).defer(*_NO_BOUNDARIES)
+    qs = _filtered(qs, **filters)
+    if text:
+        qs = qs.filter(
+            Q(description__icontains=text)
+            | Q(category__name__icontains=text)
+            | Q(township__name__icontains=text)
+            | Q(district__name__icontains=text)
+            | Q(responsible_unit__name__icontains=text)
+            | Q(grid_cell_code=text)
+        )
     return qs.order_by("-reported_at", "-id")
+
+
+def issues_published(*, text: str = "", **filters) -> QuerySet[Issue]:
+    """The public 曝光台: published cases, filtered like `issues_list`; a keyword searches only
+    what is published (the published text, category and place), never the reporter's words."""
+    qs = Issue.objects.filter(is_public=True).select_related(*_AREA_NAMES).defer(*_NO_BOUNDARIES)
+    qs = _filtered(qs, **filters)
+    if text:
+        qs = qs.filter(
+            Q(public_description__icontains=text)
+            | Q(category__name__icontains=text)
+            | Q(township__name__icontains=text)
+            | Q(district__name__icontains=text)
+        )
+    return qs.order_by("-published_at", "-id")
+
+
+def published_get(*, issue_id: int) -> Issue:
+    issue = issues_published().prefetch_related("photos").filter(pk=issue_id).first()
+    if issue is None:
+        raise NotFound(_("案件不存在或未曝光。"), code="not_found", field="id")
+    return issue
+
+
+def people_of(issue: Issue) -> list[str]:
+    """The names the platform knows for a case: its reporter, citizen contact, the people who
+    acted on it and its cell's staff (redaction looks for each of them in text to publish)."""
+    contact = issue.contact or {}
+    names = [contact.get("last_name", "") + contact.get("first_name", ""), contact.get("name", "")]
+    people = Q(pk=issue.reporter_id) | Q(pk__in=IssueEvent.objects.filter(issue=issue).values("actor_id"))
+    if issue.grid_cell_id:
+        people |= Q(grid_cells=issue.grid_cell_id)
+    for u in User.objects.filter(people).distinct().only("first_name", "last_name"):
+        names += [u.last_name + u.first_name, u.first_name + u.last_name, u.first_name]
+    return [n for n in names if n]
+
+
+def issue_photo_sets(issue: Issue) -> dict[str, list[str]]:
+    """The photos of a case by stage, as hashes in the order taken: 上报 (before), 整改 (the
+    unit's evidence) and 验收 (the inspector's), for the side-by-side 整改前后 views."""
+    sets: dict[str, list[str]] = {"report": [p.sha256 for p in issue.photos.all()]}
+    sets |= {"rectification": [], "acceptance": []}
+    for e in issue.events.all():
+        if e.action == "submit_rectification":
+            sets["rectification"] += e.photo_hashes
+        elif e.action in ("accept", "fail"):
+            sets["acceptance"] += e.photo_hashes
+    return {k: list(dict.fromkeys(v)) for k, v in sets.items()}
 
 
 def dispatch_units(*, issue: Issue, user) -> QuerySet[Organization]:
@@ -154,20 +237,43 @@ def categories() -> QuerySet[Category]:
     return Category.objects.filter(active=True).order_by("sort", "code")
 
 
+class TaskKind:
+    """Why a case is on someone's list: work assigned to them, or a report of their own to follow."""
+
+    ASSIGNED = "assigned"
+    REPORTED = "reported"
+
+
 def my_tasks(*, user) -> QuerySet[Issue]:
-    """What waits for this person: their unit's open work, or cases to accept in their cells."""
+    """What waits for this person, each case annotated with `task_kind`:
+
+    - assigned (交办给我): their unit's open work, or a submitted rectification to accept in
+      their cells (or on a case they reported);
+    - reported (我的上报): their own open reports, to follow while others have the work.
+    """
     if user is None or not user.is_authenticated:
         return Issue.objects.none()
-    q = Q(pk__in=[])
+    assigned = Q(pk__in=[])
     if getattr(user, "organization_id", None):
-        q |= Q(responsible_unit_id=user.organization_id, status__in=[Status.DISPATCHED, Status.RECTIFYING])
-    q |= Q(status=Status.SUBMITTED) & (Q(reporter_id=user.pk) | Q(grid_cell__assignments__user_id=user.pk))
-    q |= Q(reporter_id=user.pk, status__in=[Status.REPORTED, Status.VERIFIED, Status.DISPATCHED, Status.RECTIFYING])
+        assigned |= Q(responsible_unit_id=user.organization_id, status__in=[Status.DISPATCHED, Status.RECTIFYING])
+    mine_or_my_cells = Q(reporter_id=user.pk) | Q(
+        grid_cell__in=GridAssignment.objects.filter(user_id=user.pk).values("cell_id")
+    )
+    assigned |= Q(status=Status.SUBMITTED) & mine_or_my_cells
+    following = [Status.REPORTED, Status.VERIFIED, Status.DISPATCHED, Status.RECTIFYING]
+    reported = Q(reporter_id=user.pk, status__in=following)
     return (
         issues_visible(user=user)
-        .filter(q)
-        .distinct()
-        .select_related("category", "responsible_unit")
+        .filter(assigned | reported)
+        .annotate(
+            task_kind=Case(
+                When(assigned, then=Value(TaskKind.ASSIGNED)),
+                default=Value(TaskKind.REPORTED),
+                output_field=CharField(),
+            )
+        )
+        .select_related("category", "responsible_unit", "township")
+        .defer("township__geom")
         .order_by("deadline", "-id")
     )
 
@@ -177,4 +283,9 @@ def issues_public(*, include_citizen: bool = True) -> QuerySet[Issue]:
     q = Q(is_public=True)
     if include_citizen:
         q |= Q(source="citizen")
-    return Issue.objects.filter(q).exclude(status__in=[Status.REJECTED]).select_related("category", "responsible_unit")
+    return (
+        Issue.objects.filter(q)
+        .exclude(status__in=[Status.REJECTED])
+        .select_related("category", "responsible_unit", "district", "township")
+        .defer(*_NO_BOUNDARIES)
+    )

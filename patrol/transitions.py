@@ -4,7 +4,7 @@
 The services (`patrol.actions.transitions`: one function per action, dispatched from
 `ACTIONS` keyed by `Transition.action`), the pages and the tests read this table; nothing else
 decides. `to` is None when the action keeps the status
-(publishing, a deadline override). Jurisdiction rules:
+(publishing, a deadline override). 撤销曝光 (unpublish) also needs the case to be published now. Jurisdiction rules:
 
 - ``scope``: the case's district or township is in the user's scope (gridgov.jurisdiction);
 - ``unit``: the user belongs to the case's responsible unit;
@@ -56,6 +56,8 @@ TRANSITIONS: dict[str, Transition] = {
         Transition("set_deadline",         _("调整期限"),   (S.DISPATCHED, S.RECTIFYING, S.SUBMITTED),          None,         SUPERVISORS),
         Transition("publish",              _("曝光"),       (S.VERIFIED, S.DISPATCHED, S.RECTIFYING,
                                                             S.SUBMITTED, S.ACCEPTED),                        None,         {CITY: "scope", DISTRICT: "scope"}),
+        Transition("unpublish",            _("撤销曝光"),   (S.VERIFIED, S.DISPATCHED, S.RECTIFYING,
+                                                            S.SUBMITTED, S.ACCEPTED),                        None,         {CITY: "scope", DISTRICT: "scope"}),
         Transition("reopen",               _("重新打开"),   (S.ACCEPTED, S.REJECTED, S.DUPLICATE),              S.VERIFIED,   SUPERVISORS),
         Transition("escalate",             _("督办"),       (S.DISPATCHED, S.RECTIFYING),                       None,         {}),  # the job only
     ]
@@ -64,6 +66,12 @@ TRANSITIONS: dict[str, Transition] = {
 
 # Actions a person can take from the web or the API (escalation belongs to the job).
 USER_ACTIONS = [a for a, t in TRANSITIONS.items() if t.roles]
+
+# Actions the pages confirm in a dialog first: they close the case, start the clock, hand the
+# work on, or change what the public sees; none of them can simply be taken back.
+CONFIRMED_ACTIONS = frozenset(
+    {"reject", "mark_duplicate", "dispatch", "submit_rectification", "accept", "fail", "publish", "unpublish"}
+)
 
 
 def event_label(action: str) -> str:

@@ -26,7 +26,10 @@ Rules:
 - ``case_list``   a listing: contains the case iff the user can see it.
 - ``cell``        a grid cell in the user's scope: 200, else 404 (anonymous too).
 - ``photo``       a photo of a published case: anyone; otherwise users who can see one of its cases.
-- ``public_case`` Open311: published (or citizen) cases 200; anything else 404.
+- ``public_case`` Open311 and the 曝光台: published (or, for Open311, citizen) cases 200; anything
+                  else 404 (the matrix's non-public cases are neither).
+- ``redirect``    a page that only sends the browser on (the login landing): 302 for everyone
+                  (anonymous to the login, a signed-in user to their first page).
 - ``candidate``   an imagery change candidate: ``imagery_reviewer`` roles and the candidate's area in
                   their scope 200 (201 for confirm), out of scope 404 as a missing one; other accounts
                   and anonymous 403.
@@ -156,6 +159,15 @@ ENDPOINTS: list[Endpoint] = [
     E("GET", "/m/", "auth", "page", "patrol", name="patrol-mobile"),
     E("GET", "/m/sw.js", "public", "page", "patrol", name="patrol-sw"),
     E("GET", "/m/manifest.webmanifest", "public", "page", "patrol", name="patrol-manifest"),
+    E("GET", "/patrol/landing/?next=/", "redirect", "page", "patrol", name="patrol-landing"),
+    # The public side (issue 13 §4): 曝光台, the citizen form, known places, report tracking.
+    E("GET", "/public/cases/", "public", "page", "patrol", name="public-cases"),
+    E("GET", "/public/cases/map.json", "public", "api", "patrol", name="public-cases-map"),
+    E("GET", "/public/cases/{public_case}/", "public_case", "page", "patrol", name="public-case"),
+    E("GET", "/public/cases/{case}/", "public_case", "page", "patrol", name="public-case"),
+    E("GET", "/public/report/", "public", "page", "patrol", name="public-report"),
+    E("GET", "/public/places/?q=%E8%A5%BF%E6%B9%96%E5%8C%BA", "public", "api", "patrol", name="public-places"),
+    E("GET", "/public/track/", "public", "page", "patrol", name="public-track-lookup"),
     # Open311 (public-safe fields only)
     E("GET", "/open311/v2/discovery.json", "public", "api", "patrol", name="open311-discovery"),
     E("GET", "/open311/v2/services.xml", "public", "api", "patrol", name="open311-services"),
@@ -286,6 +298,8 @@ COVERED_ELSEWHERE = {
     "set_language",
     "open311-service",
     "open311-token",
+    # A citizen's tracking page needs the token of a citizen report (tests/public).
+    "public-track",
 }
 
 
@@ -588,6 +602,8 @@ def expected(
         return 200 if not who.anonymous and any(visible(who, c) for c in photo_cases) else 404
     if rule == "public_case":
         return 200 if case.public else 404
+    if rule == "redirect":
+        return 302
     raise ValueError(f"unknown access rule {rule!r}")
 
 
@@ -600,6 +616,11 @@ def jurisdiction(rule: str, who: Who, case: Case) -> bool:
     if rule == "grid":
         return case.reporter_id == who.user_id or case.grid_cell_id in who.cell_ids
     return False
+
+
+# Actions that need another action taken first, beyond a source state of patrol/transitions.py:
+# the fixtures take it (as the city supervisor) before the cell is checked. 撤销曝光 undoes a 曝光.
+TRANSITION_PREREQUISITES = {"unpublish": "publish"}
 
 
 def transition_expected(action: str, who: Who, case: Case) -> int:

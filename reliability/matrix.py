@@ -28,7 +28,7 @@ import requests
 
 from . import access
 from .access import ANONYMOUS, ROLES, Case
-from .matrix_fixtures import PERSONAL_PHONE, Fixtures, configure_django, prepare, random_jpeg
+from .matrix_fixtures import PERSONAL_NAME, PERSONAL_PHONE, Fixtures, configure_django, prepare, random_jpeg
 
 PASSWORD = os.environ.get("DEMO_PASSWORD", "gridgov-demo")
 __all__ = ["check", "prepare", "run_matrix"]
@@ -385,7 +385,11 @@ def _personal_data(base: str, fx: Fixtures, t: Tally) -> None:
         f"/open311/v2/requests/{fx.published.id}.json",
         f"/open311/v2/requests/{fx.published.id}.xml",
         "/open311/v2/services.json",
+        "/public/cases/",
+        "/public/cases/map.json",
+        f"/public/cases/{fx.published.id}/",
     ]
+    secrets_.add(PERSONAL_NAME)
     for path in urls:
         r = requests.get(base + path, timeout=30)
         text = r.text

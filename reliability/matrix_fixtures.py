@@ -15,9 +15,10 @@ import random
 import uuid
 from dataclasses import dataclass, field
 
-from .access import ANONYMOUS, ROLES, Case, Who
+from .access import ANONYMOUS, ROLES, TRANSITION_PREREQUISITES, Case, Who
 
 PERSONAL_PHONE = "13912345678"
+PERSONAL_NAME = "张三"  # a name in the published case's text: redacted on every public page
 OTHER_UNIT_USER = "rel_other_unit"
 
 
@@ -163,7 +164,7 @@ def prepare() -> Fixtures:
     inside = walk(report("in", photos=[inside_photo.sha256]), "in", "dispatched")
     outside = walk(report("out", photos=[outside_photo.sha256]), "out", "dispatched")
     published = walk(
-        report("in", description=f"联系人张三 电话 {PERSONAL_PHONE}（合成）", photos=[public_photo.sha256]),
+        report("in", description=f"联系人{PERSONAL_NAME} 电话 {PERSONAL_PHONE}（合成）", photos=[public_photo.sha256]),
         "in",
         "verified",
     )
@@ -196,7 +197,10 @@ def prepare() -> Fixtures:
         source = TRANSITIONS[action].sources[0]
         for role in ROLES:
             for w in where:
-                fx.transition_cases[(action, role, w)] = _case(walk(report(w), w, source))
+                case = walk(report(w), w, source)
+                if action in TRANSITION_PREREQUISITES:
+                    issue_transition(issue_id=case.pk, action=TRANSITION_PREREQUISITES[action], actor=city)
+                fx.transition_cases[(action, role, w)] = _case(case)
     for w in where:
         cell = where[w]["cell"]
         fx.area_names[w] = (cell.township.parent.name, cell.township.name)

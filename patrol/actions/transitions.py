@@ -9,7 +9,6 @@ function of `ACTIONS[action]` with the request's validated parameters.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Callable, Sequence
 
 from django.contrib.gis.geos import Point
@@ -26,7 +25,8 @@ from gridgov.models import GridAssignment, Organization, Role
 from ..calendar import add_working_days, end_of_day
 from ..conf import setting
 from ..models import Issue, IssueEvent, Status
-from ..selectors import dispatch_units, issues_visible
+from ..redaction import redact
+from ..selectors import dispatch_units, issues_visible, people_of
 from ..transitions import TRANSITIONS, USER_ACTIONS, Transition
 from .photos import photos_for
 
@@ -91,6 +91,8 @@ def transition_check(*, issue: Issue, action: str, user) -> Transition:
         )
     if action == "publish" and issue.is_public:
         raise Conflict(_("案件已曝光。"), code="already_published", field="action")
+    if action == "unpublish" and not issue.is_public:
+        raise Conflict(_("案件未曝光，无需撤销。"), code="not_published", field="action")
     role = _role(user)
     rule = t.roles.get(role)
     if rule is None:
@@ -356,22 +358,6 @@ def issue_set_deadline(*, issue_id: int, actor, deadline, note: str = "") -> Iss
     )
 
 
-_PERSONAL = [
-    (re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)"), "[手机号已隐去]"),
-    (re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])"), "[身份证号已隐去]"),
-    (re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+"), "[邮箱已隐去]"),
-    (re.compile(r"(?<!\d)0\d{2,3}-?\d{7,8}(?!\d)"), "[电话已隐去]"),
-    (re.compile(r"[京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼][A-Z][A-Z0-9]{5,6}"), "[车牌已隐去]"),
-]
-
-
-def redact(text: str) -> str:
-    """Remove phone numbers, ID numbers, e-mail addresses and plates from text to publish."""
-    for pattern, replacement in _PERSONAL:
-        text = pattern.sub(replacement, text)
-    return text
-
-
 @transaction.atomic
 def issue_publish(*, issue_id: int, actor, public_text: str = "", note: str = "") -> Issue:
     """曝光: make the case public; personal data (reporter, contact, numbers in text) stays out."""
@@ -379,10 +365,24 @@ def issue_publish(*, issue_id: int, actor, public_text: str = "", note: str = ""
     def changes(issue, now):
         issue.is_public = True
         issue.published_at = now
-        issue.public_description = redact((public_text or issue.description).strip())[:4000]
+        text = (public_text or issue.description).strip()
+        issue.public_description = redact(text, names=people_of(issue))[:4000]
         return ["is_public", "published_at", "public_description"]
 
     return _apply(issue_id=issue_id, action="publish", actor=actor, note=_note(note), changes=changes)
+
+
+@transaction.atomic
+def issue_unpublish(*, issue_id: int, actor, note: str = "") -> Issue:
+    """撤销曝光: take a published case off the public pages and Open311 (the reason is kept in
+    the audit row; the published text stays on the case for a later 曝光 to replace)."""
+    note = _note(note, required=_("撤销曝光须说明理由。"))
+
+    def changes(issue, now):
+        issue.is_public = False
+        return ["is_public"]
+
+    return _apply(issue_id=issue_id, action="unpublish", actor=actor, note=note, changes=changes)
 
 
 @transaction.atomic
@@ -414,6 +414,7 @@ ACTIONS: dict[str, tuple[Callable[..., Issue], tuple[str, ...]]] = {
     "fail": (issue_fail, ("note", "point", "photo_hashes")),
     "set_deadline": (issue_set_deadline, ("note", "deadline")),
     "publish": (issue_publish, ("note", "public_text")),
+    "unpublish": (issue_unpublish, ("note",)),
     "reopen": (issue_reopen, ("note",)),
 }
 assert set(ACTIONS) == set(USER_ACTIONS), "every user action of patrol/transitions.py needs its service"

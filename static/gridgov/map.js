@@ -133,7 +133,14 @@
       maxNativeZoom: 16
     };
     if (opts.pane) options.pane = opts.pane;
-    return L.vectorGrid.protobuf(url.replace("{layer}", layer), options);
+    var grid = L.vectorGrid.protobuf(url.replace("{layer}", layer), options);
+    // VectorGrid leaves a failed tile fetch (no network) as an unhandled rejection, a console
+    // error on every tile: draw the tile empty instead; redraw() asks again once back online.
+    var load = grid._getVectorTilePromise;
+    grid._getVectorTilePromise = function (coords, tileBounds) {
+      return load.call(grid, coords, tileBounds).catch(function () { return {layers: []}; });
+    };
+    return grid;
   };
 
   GridGov.homeMap = function (id, opts) {

@@ -9,6 +9,7 @@ import uuid
 
 import pytest
 
+from patrol.transitions import CONFIRMED_ACTIONS
 from tests.conftest import login
 from tests.patrol.conftest import LOOP_WITH_ONE_FAIL, jpeg_bytes
 
@@ -65,6 +66,8 @@ def test_web_loop_dispatch_rectify_fail_accept(browser, live_url, here):
                 files=[{"name": "evidence.jpg", "mimeType": "image/jpeg", "buffer": jpeg_bytes(color=(9, 99, 9))}],
             )
         p.click(f"[data-testid=action-{action}]")
+        if action in CONFIRMED_ACTIONS:  # the page asks first
+            p.click("[data-testid=confirm-ok]")
         p.wait_for_load_state("networkidle")
         status = p.get_attribute("[data-testid=issue-status]", "data-status")
         c.close()
