@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings
 from django.contrib.gis.geos import Point
 from django.db import transaction
 from django.utils import timezone
 
-from gridgov.models import DemoLoad, GridCell, User
+from gridgov.models import DemoLoad, GridCell, Role, User
 from sources.codes import check_character
 from sources.models import Enterprise
 from sources.services import enterprise_register
@@ -88,8 +89,30 @@ def _enterprises(stdout) -> list[Enterprise]:
     return found
 
 
+# The demo account of an enterprise's 环保联络员: the fourth enterprise of STORY, whose order to
+# stop production (200 days ago, counted 12 months) is past the minimum display period of three
+# months, so its contact can ask for credit repair on the first day.
+CONTACT = ("enterprise_contact", "西湖信用示例企业04环保联络员（演示）", 3)
+
+
+def _contact() -> None:
+    """The enterprise contact's demo account (idempotent; password DEMO_PASSWORD)."""
+    username, name, n = CONTACT
+    enterprise = Enterprise.objects.filter(credit_code=demo_code(n)).select_related("organization").first()
+    if enterprise is None:
+        return
+    user, created = User.objects.get_or_create(
+        username=username, defaults={"role": Role.ENTERPRISE_CONTACT, "organization": enterprise.organization}
+    )
+    user.role, user.organization, user.first_name = Role.ENTERPRISE_CONTACT, enterprise.organization, name
+    if created or not user.check_password(settings.DEMO_PASSWORD):
+        user.set_password(settings.DEMO_PASSWORD)
+    user.save()
+
+
 def load_demo(*, stdout, force: bool = False) -> None:
     if DemoLoad.objects.filter(name="credit", params=PARAMS).exists() and not force:
+        _contact()
         stdout.write("credit demo already loaded; nothing to do")
         return
     with transaction.atomic():
@@ -122,5 +145,6 @@ def load_demo(*, stdout, force: bool = False) -> None:
                 )
     expired = services.credit_expire_due()
     rewarded = services.credit_rewards_due()
+    _contact()
     DemoLoad.objects.update_or_create(name="credit", defaults={"params": PARAMS})
     stdout.write(f"credit demo: {len(STORY)} enterprises scored, {expired} expiries, {rewarded} rewards")

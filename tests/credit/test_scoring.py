@@ -98,9 +98,7 @@ def test_accepted_case_dispatched_to_the_enterprise_is_evidence(users, enterpris
     photo, _ = photo_store(data=jpeg_bytes(), uploaded_by=unit_user)
     issue_transition(issue_id=issue.pk, action="verify", actor=city)
     issue_transition(issue_id=issue.pk, action="dispatch", actor=city, unit_id=e.organization_id)
-    issue_transition(
-        issue_id=issue.pk, action="submit_rectification", actor=unit_user, photo_hashes=[photo.sha256]
-    )
+    issue_transition(issue_id=issue.pk, action="submit_rectification", actor=unit_user, photo_hashes=[photo.sha256])
     assert not Evidence.objects.filter(credit_code=e.credit_code).exists()
     issue_transition(issue_id=issue.pk, action="accept", actor=city)
     change = ScoreChange.objects.get(credit_code=e.credit_code)
@@ -109,9 +107,7 @@ def test_accepted_case_dispatched_to_the_enterprise_is_evidence(users, enterpris
     # reopened and accepted again: counted once
     issue_transition(issue_id=issue.pk, action="reopen", actor=city, note="复查（合成）")
     issue_transition(issue_id=issue.pk, action="dispatch", actor=city, unit_id=e.organization_id)
-    issue_transition(
-        issue_id=issue.pk, action="submit_rectification", actor=unit_user, photo_hashes=[photo.sha256]
-    )
+    issue_transition(issue_id=issue.pk, action="submit_rectification", actor=unit_user, photo_hashes=[photo.sha256])
     issue_transition(issue_id=issue.pk, action="accept", actor=city)
     assert ScoreChange.objects.filter(credit_code=e.credit_code).count() == 1
 

@@ -162,9 +162,7 @@ def test_a_problem_opens_a_case_and_is_evidence_once_accepted(user_api, users, d
     city = users["city_supervisor"]
     issue_transition(issue_id=issue.pk, action="verify", actor=city)
     issue_transition(issue_id=issue.pk, action="dispatch", actor=city, unit_id=org.pk)
-    issue_transition(
-        issue_id=issue.pk, action="submit_rectification", actor=unit, photo_hashes=[sha]
-    )
+    issue_transition(issue_id=issue.pk, action="submit_rectification", actor=unit, photo_hashes=[sha])
     issue_transition(issue_id=issue.pk, action="accept", actor=city)
     [evidence] = Evidence.objects.filter(credit_code=task["credit_code"])
     assert (evidence.kind, evidence.source_id, evidence.points, evidence.rule_code) == (
