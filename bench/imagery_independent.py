@@ -69,5 +69,5 @@ if __name__ == "__main__":
         f"type_right={r['type_right']}/{r['type_total']} candidates={r['candidates']} "
         f"recall_object={r['recall_object']:.3f} precision_object={r['precision_object']:.3f} "
         f"detect_seconds={r['seconds']:.1f})",
-        flush=True,
+        file=sys.stderr,
     )

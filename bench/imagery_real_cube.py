@@ -80,5 +80,5 @@ if __name__ == "__main__":
         f"precision_strict={r['precision_strict']:.3f} road_found={r['road'] >= 0.7} road_recall={r['road']:.3f} "
         f"reference_px={r['reference_px']} road_px={r['road_px']} candidates={r['candidates']} "
         f"reference_dates={r['dates'][0]}+{r['dates'][1]})",
-        flush=True,
+        file=sys.stderr,
     )

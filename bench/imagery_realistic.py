@@ -5,7 +5,7 @@
 value = recall by area (1-px tolerance), baseline = 1.0 (perfect). PASS when recall >= 0.90,
 precision >= 0.85, false area under the flagged clouds <= 0.05 ha (about 0), under the
 unflagged cloud < 10 % of its area and under the haze < 0.5 ha. Every figure is printed in
-parentheses on the line after the BENCH line.
+parentheses on stderr (stdout has the BENCH line only).
 """
 
 from __future__ import annotations
@@ -93,5 +93,5 @@ if __name__ == "__main__":
         f"type_right={r['type_right']}/{r['type_total']} candidates={r['candidates']} "
         f"recall_object={r['recall_object']:.3f} precision_object={r['precision_object']:.3f} "
         f"detect_seconds={r['seconds']:.1f})",
-        flush=True,
+        file=sys.stderr,
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 
+from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
@@ -17,10 +18,21 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from gridgov.api import FormatParamNegotiation
+from gridgov.pagination import LimitOffsetPagination
 from gridgov.validation import validated
 
-from . import exports, selectors
-from .filters import AggregateParams, CasesParams, ExportParams, HeatParams, RankingParams, query
+from . import cockpit, exports, ranking, selectors, todo
+from .filters import (
+    AggregateParams,
+    CasesParams,
+    ExportParams,
+    HeatParams,
+    OverviewParams,
+    RankingParams,
+    TodoParams,
+    last_month,
+    query,
+)
 
 SIMPLIFY = {"district": 0.002, "township": 0.0005, "grid": 0.00005}  # degrees, for the screen
 
@@ -64,6 +76,8 @@ class AggregateView(DashboardView):
             "level": data["level"],
             "metric": data["metric"],
             "range": [min(values), max(values)] if values else None,
+            # Legend classes with round edges (the map colours by them).
+            "breaks": selectors.round_breaks(values, integer=data["metric"] in ("count", "overdue")),
             "features": features,
         }
         return Response(body)
@@ -84,13 +98,91 @@ class HeatView(DashboardView):
 
 class RankingView(DashboardView):
     @extend_schema(
-        summary="排名通报：区县/乡镇按结案率、按期办结率、超期数、网格平均案件数排名，含名次变化",
+        summary="排名通报：区县、某区县的乡镇街道或某乡镇街道的网格，按结案率、按期办结率、超期数、网格平均案件数"
+        "排名，含名次变化（并列仅限数值相同且非空；无数据不排名、无升降）",
         parameters=[RankingParams],
         responses={200: OpenApiTypes.OBJECT},
     )
     def get(self, request):
         p = validated(RankingParams, query(request))
-        return Response(selectors.ranking(user=request.user, level=p["level"], period=p["period"], order=p["order"]))
+        parent = p.get("parent")
+        if parent:
+            selectors.area_get(user=request.user, code=parent)
+        return Response(
+            ranking.ranking(user=request.user, level=p["level"], period=p["period"], order=p["order"], parent=parent)
+        )
+
+
+class OverviewView(DashboardView):
+    @extend_schema(
+        summary="驾驶舱：KPI（今日上报、待核实、超期、结案率、按期办结率，各含较上月变化）、按周趋势、"
+        "按类别、按来源、办结用时分布",
+        parameters=[OverviewParams],
+        responses={200: OpenApiTypes.OBJECT},
+    )
+    def get(self, request):
+        p = validated(OverviewParams, query(request))
+        area = p.get("area")
+        if area:
+            selectors.area_get(user=request.user, code=area)
+        return Response(
+            cockpit.overview(
+                user=request.user,
+                period=p.get("period") or last_month(),
+                area=area,
+                filters=OverviewParams.case_filter(p),
+            )
+        )
+
+
+def _local(value):
+    """A time as the user reads it: Asia/Shanghai, ISO 8601 with its offset."""
+    return timezone.localtime(value).isoformat() if value else None
+
+
+class TodoView(DashboardView):
+    pagination_class = LimitOffsetPagination
+
+    @extend_schema(
+        summary="我的待办：待核实、待交办、待验收、待督办的案件（按等待时间先后），及各类数量",
+        parameters=[TodoParams],
+        responses={200: OpenApiTypes.OBJECT},
+    )
+    def get(self, request):
+        p = validated(TodoParams, query(request))
+        area = p.get("area")
+        if area:
+            selectors.area_get(user=request.user, code=area)
+        counts, qs = todo.todo(user=request.user, area=area, kind=p.get("kind"))
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(qs, request, view=self)
+        now = timezone.now()
+        rows = [
+            {
+                "id": i.pk,
+                "kind": i.todo,
+                "kind_label": todo.KIND_LABELS[i.todo],
+                "category_name": i.category.name,
+                "status": i.status,
+                "status_label": i.get_status_display(),
+                "district": i.district.name if i.district else None,
+                "township": i.township.name if i.township else None,
+                "grid_cell": i.grid_cell_code,
+                "unit": i.responsible_unit.name if i.responsible_unit else None,
+                "waiting_since": _local(i.waiting_since),
+                "reported_at": _local(i.reported_at),
+                "deadline": _local(i.deadline),
+                "overdue": i.is_overdue,
+                "days_waiting": (now - i.waiting_since).days if i.waiting_since else None,
+                "escalation_level": i.escalation_level,
+                "url": reverse("patrol-page-detail", args=[i.pk]),
+            }
+            for i in page
+        ]
+        response = paginator.get_paginated_response(rows)
+        response.data["counts"] = counts
+        response.data["labels"] = {k: str(v) for k, v in todo.KIND_LABELS.items() if k in counts}
+        return response
 
 
 class CasesView(DashboardView):
@@ -113,9 +205,9 @@ class CasesView(DashboardView):
                 "district": i.district.name if i.district else None,
                 "township": i.township.name if i.township else None,
                 "grid_cell": i.grid_cell_code,
-                "reported_at": i.reported_at,
-                "deadline": i.deadline,
-                "closed_at": i.closed_at,
+                "reported_at": _local(i.reported_at),
+                "deadline": _local(i.deadline),
+                "closed_at": _local(i.closed_at),
                 "overdue": i.is_overdue,
                 "lat": i.point.y,
                 "lon": i.point.x,

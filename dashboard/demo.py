@@ -1,6 +1,11 @@
-"""Scale data for the dashboard: N synthetic cases (合成) over two years, clustered like real ones.
+"""The dashboard's demo data: a year of case history, and scale data for benchmarks (合成).
 
-`manage.py load_demo --cases N` calls `load_demo(cases=N)`. Points are drawn with numpy from a
+`manage.py load_demo` (and so `make run`) writes the demo history, twelve months of cases
+across the city with their whole loop (`dashboard.demo_history`, written by
+`dashboard.demo_load`), and tops it up to the present on later runs.
+
+Scale data: `manage.py load_demo --cases N` calls `load_demo(cases=N)`: N synthetic cases over
+two years, clustered like real ones, without audit rows (benchmarks need a million). Points are drawn with numpy from a
 mixture of Gaussian clusters around township centres (towns) and along a few synthetic
 polylines (roads and rivers), then routed to their grid cell, township and district with one
 SQL join against the subdivided cell table, and inserted with COPY. A million cases load in a
@@ -22,6 +27,8 @@ import numpy as np
 from django.db import connection, transaction
 
 from gridgov.models import DemoLoad
+
+from .demo_load import load_history
 
 SYNTHETIC_DIGEST = "dashboard-synthetic"
 MARKER = "dashboard-cases"
@@ -57,7 +64,8 @@ PRIORITIES = (["normal", "high", "urgent"], [0.75, 0.2, 0.05])
 
 
 def load_demo(*, stdout, force: bool, cases: int | None = None) -> None:
-    """Generate `cases` synthetic cases once; nothing when `cases` is None or already loaded."""
+    """The demo history (always; it needs the demo accounts), and `cases` scale cases once."""
+    load_history(stdout=stdout)
     if cases is None:
         return
     params = {"cases": int(cases), "version": VERSION, "seed": SEED}

@@ -26,9 +26,11 @@ from patrol.models import OPEN_STATUSES, Category, Issue, Source, Status, overdu
 
 LEVELS = ("district", "township", "grid")
 METRICS = ("count", "overdue", "closure_rate", "mean_days")
-RANKING_LEVELS = ("district", "township")
+RANKING_LEVELS = ("district", "township", "grid")
 RANKING_METRICS = ("closure_rate", "on_time_rate", "overdue", "per_cell")
 MIN_ZOOM, MAX_ZOOM = 3, 18
+AREA_CODE = r"^([0-9]{6}|[0-9]{9}|[0-9]{14})$"  # district 6, township 9, grid cell 14 digits
+TODO_KINDS = ("verify", "dispatch", "accept", "supervise")  # dashboard.todo.KIND_LABELS
 MAX_MERCATOR_LAT = 85
 
 
@@ -115,9 +117,7 @@ class CaseFilterParams(serializers.Serializer):
     source = serializers.ChoiceField(label=gettext_lazy("来源"), choices=Source.choices, required=False)
     status = StatusListField(extra=("open", "overdue"), help_text="逗号分隔；另有 open、overdue")
     district = serializers.RegexField(r"^[0-9]{6}$", label=gettext_lazy("区县代码"), required=False)
-    area = serializers.RegexField(
-        r"^([0-9]{6}|[0-9]{9}|[0-9]{14})$", label=gettext_lazy("区域编码"), required=False, help_text="6/9/14 位"
-    )
+    area = serializers.RegexField(AREA_CODE, label=gettext_lazy("区域编码"), required=False, help_text="6/9/14 位")
 
     default_error_messages = {"until_before_since": gettext_lazy("不能早于上报时间起。")}
 
@@ -175,10 +175,60 @@ class PeriodField(serializers.CharField):
         return text
 
 
+def last_month() -> str:
+    first = timezone.localdate().replace(day=1)
+    return previous_month(timezone.make_aware(dt.datetime(first.year, first.month, 1)))
+
+
 class RankingParams(serializers.Serializer):
+    """The ranking follows the drill-down: `parent` is the area drilled into (a district for
+    its townships, a township for its grid cells)."""
+
     level = serializers.ChoiceField(label=gettext_lazy("排名级别"), choices=RANKING_LEVELS)
     period = PeriodField(label=gettext_lazy("统计月份"), help_text="YYYY-MM")
     order = serializers.ChoiceField(label=gettext_lazy("排序指标"), choices=RANKING_METRICS, default="closure_rate")
+    parent = serializers.RegexField(
+        r"^([0-9]{6}|[0-9]{9})$",
+        label=gettext_lazy("上级区域"),
+        required=False,
+        help_text="区县代码（排其乡镇街道）或乡镇街道代码（排其网格）",
+    )
+
+    default_error_messages = {
+        "parent_level": gettext_lazy("上级区域应为区县（乡镇街道排名）或乡镇街道（网格排名）。"),
+        "parent_required": gettext_lazy("网格排名须指定所在乡镇街道。"),
+    }
+
+    def validate(self, data):
+        level, parent = data["level"], data.get("parent")
+        if parent == settings.GRIDGOV_CITY_CODE:
+            data.pop("parent")
+            parent = None
+        if level == "grid" and not parent:
+            raise serializers.ValidationError({"parent": self.error_messages["parent_required"]})
+        expected = {"district": None, "township": 6, "grid": 9}[level]
+        if parent and len(parent) != expected:
+            raise serializers.ValidationError({"parent": self.error_messages["parent_level"]})
+        return data
+
+
+class OverviewParams(serializers.Serializer):
+    """The cockpit: a month (default: last month), the area drilled into, category and source."""
+
+    period = PeriodField(label=gettext_lazy("统计月份"), required=False, help_text="YYYY-MM；默认上月")
+    area = serializers.RegexField(AREA_CODE, label=gettext_lazy("区域编码"), required=False, help_text="6/9/14 位")
+    category = CategoryCodeField(required=False, help_text="类别编码；大类包含其子类")
+    source = serializers.ChoiceField(label=gettext_lazy("来源"), choices=Source.choices, required=False)
+
+    @staticmethod
+    def case_filter(data: dict) -> CaseFilter:
+        category = data.get("category")
+        return CaseFilter(category=category.code if category else None, source=data.get("source"))
+
+
+class TodoParams(serializers.Serializer):
+    kind = serializers.ChoiceField(label=gettext_lazy("待办类型"), choices=TODO_KINDS, required=False)
+    area = serializers.RegexField(AREA_CODE, label=gettext_lazy("区域编码"), required=False, help_text="6/9/14 位")
 
 
 class CasesParams(CaseFilterParams):

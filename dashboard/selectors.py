@@ -5,7 +5,9 @@ visibility (`patrol.selectors.issues_visible`: scope for supervisors and officer
 cases for a responsible unit, none for roles without a patrol duty), so the dashboard counts
 exactly the cases the user could open. Aggregation happens in SQL (GROUP BY on the case table's
 own foreign-key columns, then a lookup of the few area rows), so a million cases never reach
-Python. Parameters arrive validated (`dashboard.filters`); exports are in `dashboard.exports`.
+Python. Parameters arrive validated (`dashboard.filters`); rankings are in `dashboard.ranking`,
+the cockpit's figures in `dashboard.cockpit`, the to-do list in `dashboard.todo`, exports in
+`dashboard.exports`.
 """
 
 from __future__ import annotations
@@ -27,8 +29,9 @@ from gridgov.models import AdminArea, AreaLevel, GridCell
 from gridgov.selectors import grid_cells_visible
 from patrol.models import Issue, Status, overdue_q
 from patrol.selectors import issues_visible
+from quality.selectors import district_quality
 
-from .filters import RANKING_METRICS, CaseFilter, area_q, parse_month, previous_month
+from .filters import CaseFilter, area_q
 
 METRIC_LABELS = {
     "count": gettext_lazy("案件数"),
@@ -36,14 +39,6 @@ METRIC_LABELS = {
     "closure_rate": gettext_lazy("结案率"),
     "mean_days": gettext_lazy("平均办结天数"),
 }
-RANKING_LABELS = {
-    "closure_rate": gettext_lazy("结案率"),
-    "on_time_rate": gettext_lazy("按期办结率"),
-    "overdue": gettext_lazy("超期数"),
-    "per_cell": gettext_lazy("网格平均案件数"),
-}
-# Higher is better for rates; lower is better for overdue and cases per cell.
-RANKING_DESC = {"closure_rate": True, "on_time_rate": True, "overdue": False, "per_cell": False}
 HEAT_BIN_PX = 24  # bin edge in screen pixels at the requested zoom
 CASE_PAGE_SIZE = 50
 LEVEL_FK = {"district": "district_id", "township": "township_id", "grid": "grid_cell_id"}
@@ -196,104 +191,6 @@ def _envelope(bbox):
 
 
 # ---------------------------------------------------------------------------------------------
-# Rankings
-
-
-def _ranking_rows(*, user, level: str, start: dt.datetime, end: dt.datetime, now: dt.datetime) -> dict[int, dict]:
-    fk = LEVEL_FK[level]
-    qs = cases_for(user).filter(reported_at__gte=start, reported_at__lt=end)
-    rows = (
-        qs.order_by()
-        .values(fk)
-        .annotate(
-            n=Count("id"),
-            n_work=Count("id", filter=~Q(status__in=NOT_WORK)),
-            n_closed=Count("id", filter=Q(status=Status.ACCEPTED)),
-            n_overdue=Count("id", filter=overdue_q(now)),
-            n_due=Count("id", filter=Q(status=Status.ACCEPTED, deadline__isnull=False)),
-            n_on_time=Count("id", filter=Q(status=Status.ACCEPTED, closed_at__lte=F("deadline"))),
-        )
-    )
-    return {r[fk]: r for r in rows if r[fk] is not None}
-
-
-def _rank(values: dict[int, float | None], desc: bool) -> dict[int, int]:
-    """Competition ranking (1, 2, 2, 4); areas without a value come last together."""
-    known = sorted((v, k) for k, v in values.items() if v is not None)
-    if desc:
-        known.sort(key=lambda t: -t[0])
-    ranks: dict[int, int] = {}
-    prev, prev_rank = object(), 0
-    for i, (v, k) in enumerate(known, start=1):
-        rank = prev_rank if v == prev else i
-        ranks[k] = rank
-        prev, prev_rank = v, rank
-    last = len(known) + 1
-    for k, v in values.items():
-        if v is None:
-            ranks[k] = last
-    return ranks
-
-
-def _ranking_metrics(rows: dict[int, dict], areas: dict[int, dict]) -> dict[int, dict]:
-    out = {}
-    for pk, area in areas.items():
-        r = rows.get(pk)
-        cells = area["cells"] or 0
-        if r is None:
-            out[pk] = {"count": 0, "closure_rate": None, "on_time_rate": None, "overdue": 0, "per_cell": 0.0}
-            continue
-        out[pk] = {
-            "count": r["n"],
-            "closure_rate": round(r["n_closed"] / r["n_work"], 4) if r["n_work"] else None,
-            "on_time_rate": round(r["n_on_time"] / r["n_due"], 4) if r["n_due"] else None,
-            "overdue": r["n_overdue"],
-            "per_cell": round(r["n"] / cells, 3) if cells else None,
-        }
-    return out
-
-
-def ranking(*, user, level: str, period: str, order: str = "closure_rate") -> dict:
-    """Areas ranked on each metric for a month, with the change from the previous month.
-
-    `rank_change` is previous rank − current rank: positive means the area moved up.
-    """
-    start, end = parse_month(period)
-    prev = previous_month(start)
-    prev_start, prev_end = parse_month(prev)
-    now = timezone.now()
-    areas_qs = areas_for(user, level)
-    cells = "children__grid_cells" if level == "district" else "grid_cells"
-    areas_qs = areas_qs.annotate(cells=Count(cells))
-    areas = {a["pk"]: a for a in areas_qs.values("pk", "code", "name", "cells")}
-    cur = _ranking_metrics(_ranking_rows(user=user, level=level, start=start, end=end, now=now), areas)
-    # "overdue" of a past month is counted at its end, so it does not move when read later.
-    old = _ranking_metrics(
-        _ranking_rows(user=user, level=level, start=prev_start, end=prev_end, now=min(now, prev_end)), areas
-    )
-    ranks = {m: _rank({k: v[m] for k, v in cur.items()}, RANKING_DESC[m]) for m in RANKING_METRICS}
-    old_ranks = {m: _rank({k: v[m] for k, v in old.items()}, RANKING_DESC[m]) for m in RANKING_METRICS}
-    results = []
-    for pk, area in areas.items():
-        changes = {m: old_ranks[m][pk] - ranks[m][pk] for m in RANKING_METRICS}
-        results.append(
-            {
-                "rank": ranks[order][pk],
-                "previous_rank": old_ranks[order][pk],
-                "rank_change": changes[order],
-                "code": area["code"],
-                "name": area["name"],
-                "metrics": cur[pk],
-                "previous_metrics": old[pk],
-                "ranks": {m: ranks[m][pk] for m in RANKING_METRICS},
-                "rank_changes": changes,
-            }
-        )
-    results.sort(key=lambda r: (r["rank"], r["code"]))
-    return {"level": level, "period": period, "previous_period": prev, "order": order, "results": results}
-
-
-# ---------------------------------------------------------------------------------------------
 # Case lists
 
 
@@ -321,3 +218,38 @@ def area_get(*, user, code: str) -> dict:
         "level": area.level,
         "parent": area.parent.code if area.parent else None,
     }
+
+
+# ---------------------------------------------------------------------------------------------
+# Legend classes
+
+NICE_STEPS = (1, 2, 2.5, 5)
+MAX_CLASSES = 5
+
+
+def round_breaks(values, *, integer: bool = False) -> list[float]:
+    """Lower edges of at most MAX_CLASSES legend classes with round values (1, 2, 2.5 or 5 × 10ⁿ
+    apart, starting at a multiple of the step) that hold every value; [] without values."""
+    known = [v for v in values if v is not None]
+    if not known:
+        return []
+    lo, hi = min(known), max(known)
+    if hi == lo:
+        return [lo]
+    raw = (hi - lo) / MAX_CLASSES
+    exponent = math.floor(math.log10(raw))
+    candidates = [s * 10**e for e in (exponent, exponent + 1, exponent + 2) for s in NICE_STEPS]
+    for step in candidates:
+        if step < raw or (integer and step < 1):
+            continue
+        start = math.floor(lo / step) * step
+        n = math.floor((hi - start) / step + 1e-9) + 1
+        if n <= MAX_CLASSES:
+            return [round(start + i * step, 10) for i in range(n)]
+    raise AssertionError("unreachable: a step of 100 × raw always fits")
+
+
+def quality_by_district(period: str) -> list[dict]:
+    """Air and water by district for the month `YYYY-MM` (public figures: no user needed)."""
+    year, month = (int(p) for p in period.split("-"))
+    return district_quality(month=dt.date(year, month, 1))

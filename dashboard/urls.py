@@ -10,4 +10,6 @@ urlpatterns = [
     path("ranking/", api.RankingView.as_view(), name="dashboard-ranking"),
     path("cases/", api.CasesView.as_view(), name="dashboard-cases"),
     path("export/", api.ExportView.as_view(), name="dashboard-export"),
+    path("overview/", api.OverviewView.as_view(), name="dashboard-overview"),
+    path("todo/", api.TodoView.as_view(), name="dashboard-todo"),
 ]

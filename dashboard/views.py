@@ -1,23 +1,33 @@
-"""Pages: the supervision dashboard (/dashboard/) and the monthly report (/reports/monthly/…)."""
+"""The supervision cockpit page (/dashboard/); the monthly report's pages are in report_views.
+
+Words the page's scripts build into the page (legends, tooltips, table headers, chart titles)
+come from `dashboard.labels.js_labels()`, translated here and handed to the scripts as JSON in
+the page (`json_script`): one catalogue (locale/…/django.po) for the templates and the scripts.
+"""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gridgov import tiles
-from gridgov.errors import Forbidden, GridGovError
 from gridgov.jurisdiction import user_scope
+from gridgov.models import AdminArea
 from patrol.models import Source, Status
 from patrol.selectors import categories
 
-from . import report, selectors
+from . import selectors
 from .exports import EXPORT_MAX_ROWS
+from .filters import last_month
+from .labels import STATUS_COLOURS, js_labels
+from .ranking import RANKING_LABELS
+
+# Boundary simplification of the area the cockpit opens on (degrees): the outline only.
+ROOT_SIMPLIFY = {"city": 0.002, "district": 0.0005, "township": 0.0002}
 
 
 def _layers() -> list[dict]:
@@ -38,19 +48,35 @@ def _imagery_candidates_url() -> str | None:
         return None
 
 
+def root_area(user) -> dict:
+    """The area the cockpit opens on: the city, the user's one district or one township, or
+    their scope when it is several areas; with its outline (GeoJSON) to draw and zoom to."""
+    scope = user_scope(user)
+    area = None
+    if scope.everything:
+        area = AdminArea.objects.filter(code=settings.GRIDGOV_CITY_CODE).first()
+    elif len(scope.district_ids) == 1 and not (
+        AdminArea.objects.filter(pk__in=scope.township_ids).exclude(parent_id__in=scope.district_ids).exists()
+    ):
+        area = AdminArea.objects.get(pk=next(iter(scope.district_ids)))
+    elif not scope.district_ids and len(scope.township_ids) == 1:
+        area = AdminArea.objects.get(pk=next(iter(scope.township_ids)))
+    if area is None:
+        level = "district" if scope.district_ids else "township"
+        return {"code": "", "name": _("管辖范围"), "level": "scope", "child": level, "outline": None, "district": ""}
+    outline = area.geom.simplify(ROOT_SIMPLIFY[area.level], preserve_topology=True)
+    name = _("全市") if area.level == "city" else area.name
+    district = area.code if area.level == "district" else area.parent.code if area.level == "township" else ""
+    return {"code": area.code, "name": name, "level": area.level, "outline": outline.geojson, "district": district}
+
+
 @login_required
 def dashboard(request):
-    scope = user_scope(request.user)
+    period = last_month()
+    root = root_area(request.user)
     districts = selectors.areas_for(request.user, "district").order_by("code")
-    if scope.everything:
-        root = {"code": settings.GRIDGOV_CITY_CODE, "name": _("全市"), "level": "city"}
-    elif len(scope.district_ids) == 1:
-        d = districts.first()
-        root = {"code": d.code, "name": d.name, "level": "district"}
-    else:
-        root = {"code": "", "name": _("管辖范围"), "level": "scope"}
-    today = timezone.localdate()
-    last = (today.replace(day=1) - timezone.timedelta(days=1)).strftime("%Y-%m")
+    if root["level"] == "township":  # the selector shows the township's district, fixed
+        districts = AdminArea.objects.filter(code=root["district"])
     return render(
         request,
         "dashboard/dashboard.html",
@@ -60,30 +86,17 @@ def dashboard(request):
             "categories": categories().filter(parent__isnull=True),
             "sources": Source.choices,
             "statuses": [*Status.choices, ("open", _("未办结")), ("overdue", _("超期"))],
+            "status_legend": [(v, label, STATUS_COLOURS[v]) for v, label in Status.choices],
+            "status_colours": STATUS_COLOURS,
             "layers": _layers(),
             "candidates_url": _imagery_candidates_url(),
             "metrics": selectors.METRIC_LABELS,
-            "ranking_metrics": selectors.RANKING_LABELS,
-            "last_month": last,
-            "this_month": today.strftime("%Y-%m"),
+            "ranking_metrics": RANKING_LABELS,
+            "labels": js_labels(),
+            "last_month": period,
+            "this_month": timezone.localdate().strftime("%Y-%m"),
             "export_limit": EXPORT_MAX_ROWS,
-            "basemap": settings.GRIDGOV_BASEMAP,
-            "tianditu_key": getattr(settings, "TIANDITU_KEY", ""),
+            "quality": selectors.quality_by_district(period),
+            "quality_period": period,
         },
     )
-
-
-def monthly_report(request, period: str, fmt: str):
-    """The 通报 for the user's jurisdiction, as HTML or PDF. Anonymous → 403."""
-    if not request.user.is_authenticated:
-        refused = Forbidden(_("请先登录。"), code="not_authenticated")
-        return JsonResponse(refused.as_body(), status=refused.status)
-    try:
-        if fmt == "html":
-            return HttpResponse(report.render_html(user=request.user, period=period))
-        pdf = report.render_pdf(user=request.user, period=period)
-    except GridGovError as exc:
-        return JsonResponse(exc.as_body(), status=exc.status)
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="monthly-report-{period}.pdf"'
-    return response

@@ -16,8 +16,10 @@ from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
 from gridgov.validation import validated
 
-from . import selectors, services
+from . import selectors
 from .models import CandidateStatus, ChangeCandidate, ChangeType, DetectionJob, GridCellSummary, Scene
+from .services.jobs import job_cancel, job_create
+from .services.review import candidate_confirm, candidate_dismiss
 
 
 class CandidateFilter(serializers.Serializer):
@@ -230,7 +232,7 @@ class CandidateConfirmView(APIView):
     def post(self, request, pk: int):
         candidate = selectors.candidate_get(request.user, pk)
         note = request.data.get("note", "") if hasattr(request.data, "get") else ""
-        issue = services.candidate_confirm(candidate=candidate, user=request.user, note=str(note or ""))
+        issue = candidate_confirm(candidate=candidate, user=request.user, note=str(note or ""))
         return Response({"issue_id": issue.pk, "candidate": candidate.pk}, status=201)
 
 
@@ -245,7 +247,7 @@ class CandidateDismissView(APIView):
     def post(self, request, pk: int):
         candidate = selectors.candidate_get(request.user, pk)
         reason = request.data.get("reason") if hasattr(request.data, "get") else None
-        c = services.candidate_dismiss(candidate=candidate, user=request.user, reason=reason)
+        c = candidate_dismiss(candidate=candidate, user=request.user, reason=reason)
         return Response(CandidateFeatureSerializer(c).data)
 
 
@@ -310,7 +312,7 @@ class JobListView(APIView):
         before = selectors.scene_get(request.user, s.validated_data["before"], field="before")
         after = selectors.scene_get(request.user, s.validated_data["after"], field="after")
         params = s.validated_data.get("params") or {}
-        job = services.job_create(before=before, after=after, user=request.user, params=params)
+        job = job_create(before=before, after=after, user=request.user, params=params)
         return Response(JobSerializer(job, context={"request": request}).data, status=201)
 
 
@@ -327,5 +329,5 @@ class JobCancelView(APIView):
 
     @extend_schema(summary="取消任务", request=None, responses={200: JobSerializer})
     def post(self, request, pk: int):
-        job = services.job_cancel(job=selectors.job_get(request.user, pk), user=request.user)
+        job = job_cancel(job=selectors.job_get(request.user, pk), user=request.user)
         return Response(JobSerializer(job, context={"request": request}).data)

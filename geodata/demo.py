@@ -18,7 +18,12 @@ from pathlib import Path
 import rasterio
 from django.conf import settings
 
+from geodata.models import DetectionJob, JobStatus
 from geodata.raster.synth import make_scene_pair
+from geodata.services.jobs import job_create
+from geodata.services.running import job_run
+from geodata.services.scenes import scene_register
+from gridgov.models import AdminArea, DemoLoad, Role, User
 
 #: Around West Lake / 西湖区 (lon, lat); synth centres the scene on the middle of these bounds.
 XIHU_BOUNDS = (120.05, 30.18, 120.20, 30.30)
@@ -80,8 +85,6 @@ def make_demo_pair(out: Path | None = None, *, size: int = DEMO_SIZE, seed: int 
 
 
 def _analyst_account():
-    from gridgov.models import AdminArea, Role, User
-
     username, name = ANALYST
     user, created = User.objects.get_or_create(username=username, defaults={"role": Role.IMAGERY_ANALYST})
     user.role = Role.IMAGERY_ANALYST
@@ -94,11 +97,6 @@ def _analyst_account():
 
 
 def load_demo(*, stdout, force: bool = False) -> None:
-    from gridgov.models import DemoLoad
-
-    from .models import DetectionJob, JobStatus
-    from .services import job_create, job_run, scene_register
-
     t0 = time.monotonic()
     analyst = _analyst_account()
     params = {"size": DEMO_SIZE, "seed": DEMO_SEED, "version": DEMO_VERSION}

@@ -14,7 +14,7 @@ from gridgov.errors import Forbidden, InvalidInput, NotFound
 from gridgov.jurisdiction import user_scope
 
 from .models import CandidateReview, ChangeCandidate, DetectionJob, GridCellSummary, Scene
-from .services import can_review
+from .permissions import can_review
 
 #: Orderings offered to reviewers (1,500 candidates need the worst first, not id order).
 SORTS = {

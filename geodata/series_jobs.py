@@ -8,6 +8,7 @@ back from ``series_run`` for the GeoJSON of ``manage.py detect_changes --series`
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Sequence
 
 import shapely
@@ -15,18 +16,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from geodata.models import ChangeCandidate, DetectionJob, JobStatus, Scene
+from geodata.problems import scene_problem
 from geodata.raster.errors import RasterError
 from geodata.raster.series import detect_series
-from geodata.services import (
-    DEFAULT_PARAMS,
-    _cell_summaries,
-    _job_finish,
-    _job_store,
-    dask_scheduler,
-    job_create,
-    job_output_dir,
-)
+from geodata.services.candidates import job_store
+from geodata.services.jobs import job_create
+from geodata.services.running import DEFAULT_PARAMS, dask_scheduler, job_finish, job_output_dir
+from geodata.services.summaries import cell_summaries
 from gridgov.errors import InvalidInput
+
+log = logging.getLogger(__name__)
 
 
 def series_check_order(scenes: Sequence[Scene]) -> None:
@@ -37,7 +36,7 @@ def series_check_order(scenes: Sequence[Scene]) -> None:
         if cur.acquired <= prev.acquired:
             raise InvalidInput(
                 _("%(path)s：日期 %(date)s 不晚于前一景的 %(prev)s，请按从早到晚的顺序给出时间序列。")
-                % {"path": cur.path, "date": cur.acquired, "prev": prev.acquired},
+                % {"path": cur.name, "date": cur.acquired, "prev": prev.acquired},
                 code="series_order",
                 field="series",
             )
@@ -49,7 +48,8 @@ def series_run(*, scenes: Sequence[Scene], params: dict | None = None) -> tuple[
     series_check_order(scenes)
     params = dict(params or {})
     job = job_create(before=scenes[0], after=scenes[-1], params=params, defer=False)
-    DetectionJob.objects.filter(pk=job.pk).update(status=JobStatus.RUNNING, started_at=timezone.now(), message="检测中")
+    running = dict(status=JobStatus.RUNNING, started_at=timezone.now(), message=_("检测中"))
+    DetectionJob.objects.filter(pk=job.pk).update(**running)
     raster_path = job_output_dir(job) / "change.tif"
     raster_path.parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -63,14 +63,17 @@ def series_run(*, scenes: Sequence[Scene], params: dict | None = None) -> tuple[
             scheduler=dask_scheduler(),
             workers=params.get("workers"),
         )
-        _job_store(job, result.records, _cell_summaries(job, str(raster_path)), notes=result.notes)
+        summaries = cell_summaries(job, str(raster_path))
+        job_store(job, result.records, summaries, notes=result.notes, raster_path=raster_path)
     except RasterError as exc:
         raster_path.unlink(missing_ok=True)
-        _job_finish(job, JobStatus.FAILED, str(exc))
-        raise InvalidInput(str(exc), code="series_failed", field="series") from exc
-    except BaseException as exc:
+        message = scene_problem(exc)
+        job_finish(job, JobStatus.FAILED, message)
+        raise InvalidInput(message, code="series_failed", field="series") from exc
+    except BaseException:
         raster_path.unlink(missing_ok=True)
-        _job_finish(job, JobStatus.FAILED, f"内部错误：{type(exc).__name__}: {exc}"[:2000])
+        log.exception("series job %s failed", job.pk)
+        job_finish(job, JobStatus.FAILED, _("内部错误，请联系管理员（任务 #%(id)s）。") % {"id": job.pk})
         raise
     job.refresh_from_db()
     return job, _first_seen(job, result.records)

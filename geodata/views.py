@@ -29,9 +29,10 @@ from rasterio.windows import Window
 from gridgov.errors import GridGovError, InvalidInput
 from gridgov.validation import validated
 
-from . import selectors, services
+from . import selectors
 from .api import CandidateFilter
 from .models import CandidateStatus, ChangeCandidate, ChangeType, JobStatus
+from .permissions import can_cancel_job, can_run_jobs
 from .raster import products
 from .raster.errors import RasterError
 from .raster.io import DateReader
@@ -72,7 +73,7 @@ def review_page(request):
         return _page_error(request, exc)
     jobs = list(selectors.jobs(user).select_related("area")[:20])
     for j in jobs:
-        j.can_cancel = services.can_cancel_job(user, j)
+        j.can_cancel = can_cancel_job(user, j)
     scenes = list(selectors.scenes(user)[:200])
     page = Paginator(qs, PAGE_SIZE).get_page(p.get("page"))
     query = urlencode({k: v for k, v in raw.items() if v})
@@ -91,7 +92,7 @@ def review_page(request):
             "change_types": ChangeType.choices,
             "sorts": SORT_LABELS,
             "running": [j.pk for j in jobs if j.status in (JobStatus.QUEUED, JobStatus.RUNNING)],
-            "can_run_jobs": services.can_run_jobs(user),
+            "can_run_jobs": can_run_jobs(user),
         },
         status=400 if error else 200,
     )

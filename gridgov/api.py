@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import math
 
+from django.core.cache import cache
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import extend_schema, inline_serializer
@@ -79,16 +81,81 @@ class AreaParams(serializers.Serializer):
     crs = serializers.ChoiceField(
         label=_("输出坐标系"), choices=list(geo.OUTPUT_SRIDS), default="4326", help_text="4326 (WGS84) or 4490"
     )
+    zoom = serializers.IntegerField(
+        label=_("显示缩放级别"),
+        min_value=0,
+        max_value=22,
+        required=False,
+        help_text="simplify for a web map at this zoom (tolerance: half a pixel); omit for full detail",
+    )
+    simplify = FiniteFloatField(
+        label=_("简化容差（度）"),
+        min_value=0,
+        max_value=0.1,
+        required=False,
+        help_text="Douglas-Peucker tolerance in degrees (topology preserved); zoom takes precedence",
+    )
+
+
+# Simplified boundaries are public and change only when the demo grid is rebuilt: kept in the
+# shared cache (and by browsers) for ten minutes.
+AREAS_CACHE_SECONDS = 600
+# Web Mercator tiles are 256 px wide: one pixel is 360° / (256 · 2^zoom) of longitude.
+PIXEL_DEGREES = 360 / 256
+
+# One statement builds the whole FeatureCollection (raw SQL: ST_SimplifyPreserveTopology and
+# ST_AsGeoJSON per row, then json_agg, so PostGIS writes the text and Python only passes it on).
+SIMPLIFIED_AREAS_SQL = """
+SELECT json_build_object('type', 'FeatureCollection', {crs}'features', coalesce(json_agg(f ORDER BY code), '[]'))::text
+  FROM (SELECT a.code,
+               json_build_object(
+                   'type', 'Feature',
+                   'geometry', ST_AsGeoJSON(
+                       ST_Multi(ST_SimplifyPreserveTopology(ST_Transform(a.geom, %(srid)s), %(tol)s)), %(digits)s, 0
+                   )::json,
+                   'properties', json_build_object('code', a.code, 'name', a.name, 'level', a.level,
+                                                   'parent', p.code, 'synthetic', a.synthetic)) AS f
+          FROM gridgov_adminarea a LEFT JOIN gridgov_adminarea p ON p.id = a.parent_id
+         WHERE (%(level)s::text IS NULL OR a.level = %(level)s) AND (%(parent)s::text IS NULL OR p.code = %(parent)s)) t
+"""
+
+
+def simplified_areas(*, level: str | None, parent: str | None, srid: int, tolerance: float) -> str:
+    """The areas' FeatureCollection (text) with boundaries simplified to `tolerance` degrees and
+    coordinates to the digits that tolerance can tell apart; cached."""
+    digits = min(7, max(3, math.ceil(-math.log10(tolerance)) + 1)) if tolerance > 0 else 7
+    key = f"gridgov:areas:v2:{level}:{parent}:{srid}:{tolerance:.3g}:{digits}"
+    text = cache.get(key)
+    if text is None:
+        # RFC 7946 GeoJSON is WGS84 only; another CRS is named as GDAL and QGIS read it.
+        crs = "" if srid == 4326 else "'crs', json_build_object('type', 'name', 'properties', "
+        crs += "" if srid == 4326 else "json_build_object('name', 'urn:ogc:def:crs:EPSG::' || %(srid)s)), "
+        with connection.cursor() as cursor:
+            params = {"level": level, "parent": parent, "srid": srid, "tol": tolerance, "digits": digits}
+            cursor.execute(SIMPLIFIED_AREAS_SQL.format(crs=crs), params)
+            text = cursor.fetchone()[0]
+        cache.set(key, text, AREAS_CACHE_SECONDS)
+    return text
 
 
 class AreaListView(APIView):
-    """Administrative areas as GeoJSON: public reference geography."""
+    """Administrative areas as GeoJSON: public reference geography.
+
+    `zoom` (or `simplify`) asks for boundaries simplified for a web map: at zoom 9 the 13
+    districts are a few dozen kilobytes instead of half a megabyte.
+    """
 
     @extend_schema(parameters=[AreaParams], responses=AdminAreaSerializer(many=True))
     def get(self, request):
         p = validated(AreaParams, {k: v for k, v in request.GET.items() if v != ""})
-        areas = selectors.admin_areas(level=p.get("level"), parent_code=p.get("parent"))
         srid = geo.OUTPUT_SRIDS[p["crs"]]
+        tolerance = PIXEL_DEGREES / 2 ** p["zoom"] / 2 if "zoom" in p else p.get("simplify")
+        if tolerance is not None:
+            text = simplified_areas(level=p.get("level"), parent=p.get("parent"), srid=srid, tolerance=tolerance)
+            response = HttpResponse(text, content_type="application/json")
+            response["Cache-Control"] = f"public, max-age={AREAS_CACHE_SECONDS}"
+            return response
+        areas = selectors.admin_areas(level=p.get("level"), parent_code=p.get("parent"))
         if srid != 4326:
             areas = list(areas)
             for area in areas:

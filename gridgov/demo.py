@@ -8,6 +8,8 @@ parent, labelled 合成 wherever it is shown.
 
 from __future__ import annotations
 
+import functools
+import io
 import json
 import math
 from collections.abc import Callable, Iterator
@@ -216,3 +218,63 @@ def staffing(
 
 
 ProgressFn = Callable[[str], None]
+
+
+# ---------------------------------------------------------------------------------------------
+# Synthetic photos (合成): small JPEGs that say what they are in the picture itself.
+
+PHOTO_SIZE = (480, 360)
+# Scene colours: a problem photo is dull and smoky, a rectified one clean and green.
+PHOTO_PALETTE = {
+    "before": ((118, 104, 88), (164, 150, 128), (92, 84, 76)),
+    "after": ((112, 152, 98), (178, 206, 224), (86, 128, 80)),
+}
+
+
+@functools.cache
+def _cjk_font(size: int):
+    """Noto Sans CJK SC (Debian's fonts-noto-cjk), or Pillow's own font when it is missing."""
+    from PIL import ImageFont
+
+    for index in range(5):  # the .ttc holds JP, KR, SC, TC, HK faces: take SC
+        try:
+            font = ImageFont.truetype("NotoSansCJK-Regular.ttc", size, index=index)
+        except OSError:
+            break
+        if "SC" in font.getname()[0]:
+            return font
+    return None
+
+
+def synthetic_photo(*, stage: str, title: str, caption: str, seed: int) -> bytes:
+    """A 480×360 JPEG of a made-up scene, labelled 合成 in the image: `stage` is "before"
+    (the problem as reported) or "after" (rectified); `title` and `caption` are drawn on it."""
+    from PIL import Image, ImageDraw
+
+    rng = np.random.default_rng(seed)
+    ground, sky, shade = PHOTO_PALETTE[stage]
+    w, h = PHOTO_SIZE
+    img = Image.new("RGB", (w, h), sky)
+    draw = ImageDraw.Draw(img)
+    horizon = int(h * rng.uniform(0.35, 0.55))
+    draw.rectangle([0, horizon, w, h], fill=ground)
+    for _ in range(int(rng.integers(3, 7))):  # buildings or trees on the horizon
+        x = int(rng.uniform(0, w))
+        bw, bh = int(rng.uniform(30, 90)), int(rng.uniform(30, 120))
+        draw.rectangle([x, horizon - bh, x + bw, horizon], fill=shade)
+    if stage == "before":  # smoke and litter
+        for _ in range(int(rng.integers(6, 14))):
+            x, y = rng.uniform(0, w), rng.uniform(horizon - 80, h)
+            r = rng.uniform(8, 40)
+            grey = int(rng.uniform(60, 140))
+            draw.ellipse([x - r, y - r, x + r, y + r], fill=(grey, grey - 8, grey - 16))
+    font, small = _cjk_font(26), _cjk_font(16)
+    label = f"合成照片 · {'整改前' if stage == 'before' else '整改后'}" if font else f"SYNTHETIC {stage}"
+    draw.rectangle([0, 0, w, 40], fill=(0, 0, 0))
+    draw.text((10, 5), label, fill=(255, 220, 0), font=font)
+    draw.rectangle([0, h - 56, w, h], fill=(0, 0, 0))
+    draw.text((10, h - 52), title if font else "GridGov demo", fill=(255, 255, 255), font=small)
+    draw.text((10, h - 28), caption if font else "", fill=(200, 200, 200), font=small)
+    out = io.BytesIO()
+    img.save(out, format="JPEG", quality=70)
+    return out.getvalue()

@@ -119,6 +119,7 @@ INSTALLED_APPS = [
     "sources",
     "credit",
     "inspections",
+    "quality",
 ]
 
 MIDDLEWARE = [
@@ -232,6 +233,7 @@ GRIDGOV_APPEND_ONLY_TABLES: dict[str, tuple[str, ...]] = {
     "sources.SourceEvent": (),
     "credit.ScoreChange": (),
     "inspections.PlanEvent": (),
+    "quality.StationEvent": (),
 }
 
 # One cache for every gunicorn worker (login throttling counts across workers); in PostgreSQL,

@@ -23,6 +23,7 @@ api_patterns = [
     path("monitoring/", include("monitoring.urls")),
     path("credit/", include("credit.urls")),
     path("inspections/", include("inspections.urls")),
+    path("quality/", include("quality.urls")),
 ]
 
 urlpatterns = [
@@ -47,6 +48,7 @@ urlpatterns = [
     path("inspections/", include("inspections.page_urls")),
     path("public/inspections/", include("inspections.public_urls")),
     path("public/credit/", include("credit.public_urls")),
+    path("quality/", include("quality.page_urls")),
     path("accounts/login/", auth_views.LoginView.as_view(authentication_form=login.LoginForm), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -250,10 +250,7 @@ class Receiver:
         await cur.execute(store.EXISTING_SQL, [store.PARENTS])
         self.partitions = {p for (name,) in await cur.fetchall() if (p := store.parse_partition(name))}
         for period, month in sorted(needed - self.partitions):
-            try:
-                await cur.execute(store.partition_ddl(period, month))
-            except (psycopg.errors.DuplicateTable, psycopg.errors.UniqueViolation):  # made a moment ago elsewhere
-                pass
+            await cur.execute(*store.partition_create(period, month))  # one made elsewhere meanwhile: no-op
             self.partitions.add((period, month))
 
     async def _writer(self, slot: int) -> None:

@@ -83,14 +83,16 @@ def partition_name(period: str, month: dt.date) -> str:
     return f"monitoring_reading_{period.lower()}_{month:%Y%m}"
 
 
-def partition_ddl(period: str, month: dt.date) -> str:
-    assert period in PERIODS  # identifiers come from our letters and dates only
-    start = dt.datetime.combine(month, dt.time(), LOCAL).isoformat()
-    end = dt.datetime.combine(add_months(month, 1), dt.time(), LOCAL).isoformat()
-    return (
-        f"CREATE TABLE IF NOT EXISTS {partition_name(period, month)} PARTITION OF "
-        f"monitoring_reading_{period.lower()} FOR VALUES FROM ('{start}') TO ('{end}')"
-    )
+# DDL through the owner's functions (monitoring migration 0003): the runtime role that the
+# receiver and the worker use may not create or drop tables itself.
+CREATE_PARTITION_SQL = "SELECT monitoring_partition_create(%s, %s)"
+DROP_PARTITION_SQL = "SELECT monitoring_partition_drop(%s, %s)"
+
+
+def partition_create(period: str, month: dt.date) -> tuple[str, list]:
+    """The statement and parameters that make `period`'s partition for `month` if it is missing."""
+    assert period in PERIODS
+    return CREATE_PARTITION_SQL, [period, month]
 
 
 EXISTING_SQL = """
@@ -119,7 +121,7 @@ def ensure_partitions(cursor, needed: Iterable[tuple[str, dt.date]], existing: s
     existing = existing_partitions(cursor) if existing is None else existing
     made = 0
     for period, month in sorted(set(needed) - existing):
-        cursor.execute(partition_ddl(period, month))
+        cursor.execute(*partition_create(period, month))
         existing.add((period, month))
         made += 1
     return made
@@ -141,7 +143,7 @@ def maintain(cursor, *, now: dt.datetime) -> dict[str, int]:
     dropped = 0
     for period, month in sorted(existing):
         if month < retention_cutoff(period, now):
-            cursor.execute(f"DROP TABLE IF EXISTS {partition_name(period, month)}")
+            cursor.execute(DROP_PARTITION_SQL, [period, month])
             dropped += 1
     cursor.execute(
         "DELETE FROM monitoring_packet WHERE received_at < %s",
@@ -462,7 +464,7 @@ async def write_batch(
         if parts:
             merged = await _take_parts(cur, parts, counts, now=now)
             for period, month in sorted(needed_partitions(merged) - partitions):
-                await cur.execute(partition_ddl(period, month))
+                await cur.execute(*partition_create(period, month))
                 partitions.add((period, month))
             uploads = uploads + merged
         # one order of keys for every writer, so that concurrent batches never deadlock

@@ -81,7 +81,7 @@ class Source(models.TextChoices):
 
 
 class Status(models.TextChoices):
-    REPORTED = "reported", _("上报")
+    REPORTED = "reported", _("待核实")
     VERIFIED = "verified", _("已核实立案")
     REJECTED = "rejected", _("不予立案")
     DUPLICATE = "duplicate", _("重复件")

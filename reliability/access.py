@@ -58,7 +58,9 @@ units, which cover the whole city; a delete with a stale base version). Allowed 
 
 from __future__ import annotations
 
+import datetime as _dt
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo as _ZoneInfo
 
 ANONYMOUS = "anonymous"
 # The demo accounts, one per role (their usernames); `Who.role` holds the role value.
@@ -263,6 +265,11 @@ ENDPOINTS: list[Endpoint] = [
         name="dashboard-ranking",
     ),
     E("GET", DB + "export/?format=csv&" + WINDOW, "scoped_list", "api", "dashboard", name="dashboard-export"),
+    # The cockpit's figures and the to-do list: any signed-in account, answers from the cases
+    # it may see (the selectors' own tests check whose cases count; a month cannot single one out).
+    E("GET", DB + "overview/", "auth", "api", "dashboard", name="dashboard-overview"),
+    E("GET", DB + "todo/", "auth", "api", "dashboard", name="dashboard-todo"),
+    E("GET", "/reports/monthly/2020-01/status", "auth", "api", "dashboard", name="dashboard-monthly-report-status"),
     # A document for the browser: anonymous gets 403, not a login redirect (dashboard/views.py).
     E("GET", "/reports/monthly/{month}.html", "scoped_areas", "document", "dashboard", name="dashboard-monthly-report"),
 ]
@@ -392,6 +399,49 @@ ENDPOINTS += [
 # codes come from a seed: tests/inspections/test_access.py covers them.
 COVERED_ELSEWHERE |= {"inspections-plan-act", "public-inspection-code", "public-inspection-code-qr"}
 # --- end of credit and 双随机一公开 ------------------------------------------------------------
+
+
+# --- Environmental quality (issue 17) ------------------------------------------------------------
+# quality/selectors.py: "Environmental quality is public information (环境质量信息公开): where the
+# stations are, their readings, AQI and classes and the districts' figures are for everyone"; no
+# answer carries a station's MN or password. Registering a station is for district and city
+# supervisors (quality/selectors.py MANAGER_ROLES), checked role by role in
+# tests/quality/test_access.py (POST on quality-stations). The demo's stations (quality/demo.py)
+# have data up to the hour of loading; the day before the run always has a daily AQI and class.
+ROLE_SETS["quality_manager"] = frozenset({"city_supervisor", "district_supervisor"})
+QUALITY_AIR, QUALITY_WATER = "330106A01", "330106W01"  # quality/demo.py: 西湖区's station and section
+QUALITY_DAY = (_dt.datetime.now(_ZoneInfo("Asia/Shanghai")).date() - _dt.timedelta(days=1)).isoformat()
+ENDPOINTS += [
+    E("GET", "/api/quality/stations/?kind=air", "public", "api", "quality", name="quality-stations"),
+    E(
+        "GET",
+        f"/api/quality/stations/{QUALITY_AIR}/series/?interval=day&since={QUALITY_DAY}&until={QUALITY_DAY}",
+        "public",
+        "api",
+        "quality",
+        name="quality-station-series",
+    ),
+    E(
+        "GET",
+        f"/api/quality/aqi/?station={QUALITY_AIR}&date={QUALITY_DAY}",
+        "public",
+        "api",
+        "quality",
+        name="quality-aqi",
+    ),
+    E("GET", "/api/quality/aqi/calc/?pm25=75&date=2026-03-01", "public", "api", "quality", name="quality-aqi-calc"),
+    E(
+        "GET",
+        f"/api/quality/water-class/?station={QUALITY_WATER}&date={QUALITY_DAY}",
+        "public",
+        "api",
+        "quality",
+        name="quality-water-class",
+    ),
+    E("GET", "/quality/", "public", "page", "quality", name="quality-overview"),
+    E("GET", f"/quality/stations/{QUALITY_AIR}/", "public", "page", "quality", name="quality-station-page"),
+]
+# --- end of environmental quality ----------------------------------------------------------------
 
 
 def route_names() -> set[str]:

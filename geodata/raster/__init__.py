@@ -16,7 +16,6 @@ from .errors import (
     SeriesOrderError,
 )
 from .evaluate import evaluate
-from .scene import open_scene, validate_scene
 from .zonal import summarize_by_zones
 
 __all__ = [
@@ -31,7 +30,5 @@ __all__ = [
     "SeriesOrderError",
     "detect_changes",
     "evaluate",
-    "open_scene",
     "summarize_by_zones",
-    "validate_scene",
 ]

@@ -109,15 +109,35 @@ def min3(a: Array) -> Array:
     return morph.min3(a)
 
 
+def _vegetation_index(bands: dict[str, Array], prof: SensorProfile) -> Array:
+    """NDVI, or excess green without NIR."""
+    if prof.has_nir:
+        return normalized_difference(bands["nir"], bands["red"])
+    return exg(bands["red"], bands["green"], bands["blue"])
+
+
+def _vegetated(prof: SensorProfile) -> float:
+    """The vegetation index above which a pixel was vegetated."""
+    return NDVI_VEGETATED if prof.has_nir else EXG_VEGETATED
+
+
+def _construction_index(bands: dict[str, Array], prof: SensorProfile) -> Array:
+    """NDBI (SWIR, NIR), or the visible brightness without SWIR."""
+    if prof.has_swir:
+        return normalized_difference(bands["swir1"], bands["nir"])
+    return brightness(bands["blue"], bands["green"], bands["red"])
+
+
+def _water_index(bands: dict[str, Array], prof: SensorProfile) -> Array:
+    """MNDWI (green, SWIR), or NDWI (green, NIR) without SWIR; sensors without NIR have none."""
+    return normalized_difference(bands["green"], bands["swir1" if prof.has_swir else "nir"])
+
+
 def _was_water(before: dict[str, Array], prof: SensorProfile) -> Array:
     """Clearly water on the before date (MNDWI, or NDWI without SWIR, above the margin)."""
-    if prof.has_swir:
-        w = normalized_difference(before["green"], before["swir1"])
-    elif prof.has_nir:
-        w = normalized_difference(before["green"], before["nir"])
-    else:
+    if not (prof.has_swir or prof.has_nir):
         return np.zeros(np.shape(before["green"]), bool)
-    return w > WATER_SIGN_MARGIN
+    return _water_index(before, prof) > WATER_SIGN_MARGIN
 
 
 def _built_after(after: dict[str, Array], prof: SensorProfile) -> Array | bool:
@@ -146,14 +166,8 @@ def compute_scores(before: dict[str, Array], after: dict[str, Array], prof: Sens
     """Evaluate all rules. ``before``/``after`` map band role -> float32 reflectance."""
     score, cand, naive, ncand, delta, hist = {}, {}, {}, {}, {}, {}
     with np.errstate(invalid="ignore", divide="ignore"):
-        if prof.has_nir:
-            vb = normalized_difference(before["nir"], before["red"])
-            va = normalized_difference(after["nir"], after["red"])
-            high = NDVI_VEGETATED
-        else:
-            vb = exg(before["red"], before["green"], before["blue"])
-            va = exg(after["red"], after["green"], after["blue"])
-            high = EXG_VEGETATED
+        vb, va = _vegetation_index(before, prof), _vegetation_index(after, prof)
+        high = _vegetated(prof)
         mn_vb = min3(vb)
         score["vegetation_loss"] = mn_vb - va
         cand["vegetation_loss"] = mn_vb >= high
@@ -165,12 +179,7 @@ def compute_scores(before: dict[str, Array], after: dict[str, Array], prof: Sens
         # NDVI (ExG) down and low after; never on what was water (filled water is the water
         # rule's, and the indices of dark water are mostly noise).
         was_water = _was_water(before, prof)
-        if prof.has_swir:
-            cb = normalized_difference(before["swir1"], before["nir"])
-            ca = normalized_difference(after["swir1"], after["nir"])
-        else:
-            cb = brightness(before["blue"], before["green"], before["red"])
-            ca = brightness(after["blue"], after["green"], after["red"])
+        cb, ca = _construction_index(before, prof), _construction_index(after, prof)
         score["construction"] = ca - max3(cb)
         veg_after_max = CONSTRUCTION_NDVI_AFTER_MAX if prof.has_nir else EXG_VEGETATED
         c_state = (va < vb) & (va < veg_after_max) & ~was_water & _built_after(after, prof)
@@ -182,12 +191,7 @@ def compute_scores(before: dict[str, Array], after: dict[str, Array], prof: Sens
 
         # Water: MNDWI (or NDWI without SWIR) changes sign, clearly on each side of 0.
         if prof.has_swir or prof.has_nir:
-            if prof.has_swir:
-                wb = normalized_difference(before["green"], before["swir1"])
-                wa = normalized_difference(after["green"], after["swir1"])
-            else:
-                wb = normalized_difference(before["green"], before["nir"])
-                wa = normalized_difference(after["green"], after["nir"])
+            wb, wa = _water_index(before, prof), _water_index(after, prof)
             m = WATER_SIGN_MARGIN
             mx, mn = max3(wb), min3(wb)
             appear = (wa > m) & (mx < -m)
@@ -289,14 +293,8 @@ def classify_window(
     delta = np.zeros(shape, dtype=np.float32)
     conf = np.zeros(shape, dtype=np.float32)
     with np.errstate(invalid="ignore", divide="ignore"):
-        if prof.has_nir:
-            vb = normalized_difference(before["nir"], before["red"])
-            va = normalized_difference(after["nir"], after["red"])
-            high = NDVI_VEGETATED
-        else:
-            vb = exg(before["red"], before["green"], before["blue"])
-            va = exg(after["red"], after["green"], after["blue"])
-            high = EXG_VEGETATED
+        vb, va = _vegetation_index(before, prof), _vegetation_index(after, prof)
+        high = _vegetated(prof)
 
         # vegetation loss: core = min3(vb) >= high & min3(vb) - va > t; naive = vb >= high & vb - va > t
         t = np.float32(thresholds.vegetation_loss)
@@ -316,12 +314,7 @@ def classify_window(
             del s, core
 
         # construction: state = NDVI falls and is low after; score = ca - max3(cb)
-        if prof.has_swir:
-            cb = normalized_difference(before["swir1"], before["nir"])
-            ca = normalized_difference(after["swir1"], after["nir"])
-        else:
-            cb = brightness(before["blue"], before["green"], before["red"])
-            ca = brightness(after["blue"], after["green"], after["red"])
+        cb, ca = _construction_index(before, prof), _construction_index(after, prof)
         t = np.float32(thresholds.construction)
         veg_after_max = CONSTRUCTION_NDVI_AFTER_MAX if prof.has_nir else EXG_VEGETATED
         passing = ca - cb
@@ -352,12 +345,7 @@ def classify_window(
         del cb, ca, vb, va
 
         if prof.has_swir or prof.has_nir:
-            if prof.has_swir:
-                wb = normalized_difference(before["green"], before["swir1"])
-                wa = normalized_difference(after["green"], after["swir1"])
-            else:
-                wb = normalized_difference(before["green"], before["nir"])
-                wa = normalized_difference(after["green"], after["nir"])
+            wb, wa = _water_index(before, prof), _water_index(after, prof)
             m = WATER_SIGN_MARGIN
             t = np.float32(thresholds.water_change)
             passing = (wa > m) & (wb < -m)

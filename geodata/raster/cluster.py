@@ -28,12 +28,12 @@ def _wait_port(port: int, proc: subprocess.Popen, timeout: float) -> None:
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         if proc.poll() is not None:
-            raise ClusterError(f"tcp://127.0.0.1:{port}", f"dask scheduler exited with {proc.returncode}")
+            raise ClusterError(f"tcp://127.0.0.1:{port}", "scheduler_exited", returncode=proc.returncode)
         with socket.socket() as s:
             if s.connect_ex(("127.0.0.1", port)) == 0:
                 return
         time.sleep(0.1)
-    raise ClusterError(f"tcp://127.0.0.1:{port}", "dask scheduler did not start listening")
+    raise ClusterError(f"tcp://127.0.0.1:{port}", "scheduler_not_listening")
 
 
 @dataclass

@@ -12,10 +12,6 @@ from .errors import SensorMismatchError
 
 WGS84 = "EPSG:4326"
 
-#: Sentinel-2 L2A scene-classification values treated as invalid:
-#: 0 no data, 1 saturated/defective, 3 cloud shadow, 8/9 cloud medium/high, 10 cirrus, 11 snow.
-SCL_INVALID: tuple[int, ...] = (0, 1, 3, 8, 9, 10, 11)
-
 #: Landsat Collection-2 QA_PIXEL bits treated as invalid: 0 fill, 1 dilated cloud,
 #: 2 cirrus, 3 cloud, 4 cloud shadow, 5 snow.
 LANDSAT_QA_INVALID_BITS: tuple[int, ...] = (0, 1, 2, 3, 4, 5)
@@ -85,7 +81,7 @@ class SensorProfile:
         try:
             return self.bands[role]
         except KeyError:
-            raise SensorMismatchError(None, f"sensor {self.name!r} has no {role!r} band") from None
+            raise SensorMismatchError(None, "sensor_lacks_band", sensor=self.name, role=role) from None
 
 
 SENSORS: dict[str, SensorProfile] = {
@@ -151,7 +147,8 @@ def sensor_profile(sensor: str | SensorProfile, *, acquired: _dt.date | None = N
         try:
             prof = SENSORS[sensor]
         except KeyError:
-            raise SensorMismatchError(None, f"unknown sensor {sensor!r}; known: {sorted(SENSORS)}") from None
+            known = ", ".join(sorted(SENSORS))
+            raise SensorMismatchError(None, "unknown_sensor", sensor=str(sensor), known=known) from None
     if prof.name == "sentinel2" and acquired is not None and acquired >= SENTINEL2_OFFSET_FROM:
         prof = replace(prof, offset=-1000 * prof.scale)
     return prof

@@ -308,9 +308,7 @@ def detect_changes(
                 ds.close()
         dst = ev_dst = None
         if state["valid"] == 0:
-            raise NoValidPixelsError(
-                after_path, f"no pixel valid on both dates with {before_path} (all nodata / cloud / shadow)"
-            )
+            raise NoValidPixelsError(after_path, "no_valid_pixels", other=pair.before.name)
 
         # step merge
         records, dropped, linear = to_records(
@@ -342,7 +340,7 @@ def detect_changes(
             if path and Path(path).exists():
                 Path(path).unlink()
         if isinstance(exc, Cancelled):
-            raise DetectionCancelled(before_path, "detection cancelled by should_cancel()") from None
+            raise DetectionCancelled(before_path, "cancelled") from None
         raise
     finally:
         runner.close()

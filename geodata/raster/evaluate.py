@@ -26,10 +26,12 @@ from pathlib import Path
 import numpy as np
 import shapely
 from pyproj import CRS, Transformer
+from rasterio.features import rasterize
 from scipy import ndimage
 from shapely.geometry import shape
 from shapely.strtree import STRtree
 
+from .constants import CLASS_BY_NAME
 from .types import ChangeRecord, EvaluationResult
 
 
@@ -185,7 +187,6 @@ def area_scores(
 
 def rasterize_wgs84(geoms: list, *, transform, crs, shape: tuple[int, int]) -> np.ndarray:
     """Burn lon/lat geometries onto a grid (pixel centres inside), as a bool mask."""
-    from rasterio.features import rasterize
 
     if not geoms:
         return np.zeros(shape, bool)
@@ -218,7 +219,6 @@ def false_area_in(
 def type_accuracy(classes: np.ndarray, truth, *, transform, crs) -> tuple[int, int]:
     """(truths whose detected pixels are mostly of their change type, truths counted): over
     the truths that are not obscured; a truth with no detected pixel counts as wrong."""
-    from .constants import CLASS_BY_NAME
 
     right = total = 0
     for g, p in _load(truth):

@@ -80,7 +80,7 @@ class Pair:
 def _source(x, sensor: str | None, acquired: dt.date | None) -> DateSource:
     if isinstance(x, DateSource):
         if sensor and x.sensor != sensor:
-            raise SensorMismatchError(x.path, f"the product is {x.sensor}, not {sensor}")
+            raise SensorMismatchError(x.path, "sensor_differs", actual=x.sensor, expected=sensor)
         return replace(x, acquired=acquired) if acquired else x
     return open_product(x, sensor=sensor, acquired=acquired)
 
@@ -106,7 +106,7 @@ def open_pair(
     b = _source(before, sensor, before_acquired)
     a = _source(after, sensor, after_acquired)
     if a.sensor != b.sensor:
-        raise SensorMismatchError(a.path, f"sensor {a.sensor} differs from the before product's ({b.sensor})")
+        raise SensorMismatchError(a.path, "pair_sensor_mismatch", after=a.sensor, before=b.sensor)
     roles = b.roles
     a.require(roles)
     grid = validate_source(b)
@@ -123,14 +123,10 @@ def _overlap(grid: Grid, grid_a: Grid, b: DateSource, a: DateSource) -> Window:
     try:
         a_bounds = transform_bounds(grid_a.crs, grid.crs, *grid_a.bounds, densify_pts=21)
     except Exception as exc:  # noqa: BLE001 - PROJ failure means they cannot be related
-        raise NoOverlapError(a.path, f"cannot transform bounds to the before CRS ({exc})") from exc
+        raise NoOverlapError(a.path, "crs_untransformable", detail=str(exc)[:200]) from exc
     inter = box(*grid.bounds).intersection(box(*a_bounds))
     if inter.is_empty or inter.area <= 0:
-        raise NoOverlapError(
-            a.path,
-            f"does not overlap {b.path} (after bounds {tuple(round(v, 3) for v in a_bounds)} "
-            f"vs before {tuple(round(v, 3) for v in grid.bounds)} in the before CRS)",
-        )
+        raise NoOverlapError(a.path, "no_overlap", other=b.name)
     return rasterio.windows.from_bounds(*inter.bounds, transform=grid.affine)
 
 

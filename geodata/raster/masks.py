@@ -1,8 +1,6 @@
-"""Validity masks: nodata, clouds and shadows, dilation, valid-on-both-dates.
-
-All functions return boolean arrays where True means *invalid* (``*_invalid``/``cloud``) or
-*valid* (``valid_*``), as named.
-"""
+"""Masks of the brightness tests: clouds (bright and white) and shadows (uniform darkening)
+for sensors without a product mask, and dilation. Product masks (SCL, QA_PIXEL, BQA) are read
+by ``products.base.MASK_KINDS``. True means cloud / shadow."""
 
 from __future__ import annotations
 
@@ -11,43 +9,13 @@ import numpy as np
 from .constants import (
     CLOUD_BRIGHTNESS,
     CLOUD_WHITENESS,
-    LANDSAT_QA_INVALID_BITS,
-    SCL_INVALID,
     SHADOW_MAX_BRIGHTNESS,
     SHADOW_RATIO,
     SHADOW_SPREAD,
 )
-from .errors import NoValidPixelsError
 from .morph import dilate_square
 
 Array = np.ndarray
-
-
-def nodata_invalid(stack: Array, nodata: float | None) -> Array:
-    """True where any band equals ``nodata`` or is not finite. ``stack`` is (bands, rows, cols)."""
-    stack = np.asarray(stack)
-    out = np.zeros(stack.shape[1:], dtype=bool)
-    for band in stack:
-        if nodata is not None:
-            out |= band == nodata
-        if band.dtype.kind == "f":
-            out |= ~np.isfinite(band)
-    return out
-
-
-def scl_invalid(scl: Array, invalid_classes: tuple[int, ...] = SCL_INVALID) -> Array:
-    """Sentinel-2 SCL: nodata, saturated, cloud shadow, clouds, cirrus, snow."""
-    lut = np.zeros(256, dtype=bool)
-    lut[list(invalid_classes)] = True
-    return lut[np.asarray(scl).astype(np.uint8, copy=False)]
-
-
-def qa_invalid(qa: Array, bits: tuple[int, ...] = LANDSAT_QA_INVALID_BITS) -> Array:
-    """Landsat QA_PIXEL: any of ``bits`` set."""
-    mask = 0
-    for b in bits:
-        mask |= 1 << b
-    return (np.asarray(qa).astype(np.uint32) & mask) != 0
 
 
 def brightness_cloud(
@@ -113,13 +81,3 @@ def dilate(mask: Array, pixels: int) -> Array:
     if pixels <= 0:
         return np.asarray(mask, dtype=bool)
     return dilate_square(mask, pixels)
-
-
-def valid_both(
-    invalid_before: Array, invalid_after: Array, *, path: object = None, raise_if_empty: bool = True
-) -> Array:
-    """Pixels valid on both dates. Raises NoValidPixelsError if none (and ``raise_if_empty``)."""
-    valid = ~(np.asarray(invalid_before, bool) | np.asarray(invalid_after, bool))
-    if raise_if_empty and not valid.any():
-        raise NoValidPixelsError(path, "no pixel is valid on both dates (all nodata / cloud / shadow)")
-    return valid

@@ -23,7 +23,9 @@ recall by area. ``linear_parts`` picks the road out of the reference (a thin lin
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -95,18 +97,12 @@ def cube_reference(
     return Reference(changed, ~enough | uncertain, ~enough, nb, na, db, da)
 
 
-class _quiet:
+@contextlib.contextmanager
+def _quiet():
     """Silence numpy's all-NaN slice warnings inside ``with``."""
-
-    def __enter__(self):
-        import warnings
-
-        self._w = warnings.catch_warnings()
-        self._w.__enter__()
+    with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-
-    def __exit__(self, *exc):
-        self._w.__exit__(*exc)
+        yield
 
 
 def linear_parts(changed: np.ndarray, min_length_px: float) -> np.ndarray:

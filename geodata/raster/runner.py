@@ -55,11 +55,7 @@ def connect(address: str):
     try:
         client = Client(address, timeout=CONNECT_TIMEOUT_S)
     except (OSError, TimeoutError) as exc:
-        raise ClusterError(
-            address,
-            f"cannot reach the Dask scheduler ({type(exc).__name__}: {exc}); start it "
-            "(dask scheduler) or unset DASK_SCHEDULER_ADDRESS to run locally",
-        ) from None
+        raise ClusterError(address, "cluster_unreachable", detail=f"{type(exc).__name__}: {exc}") from None
     try:
         check_cluster(client, address)
     except BaseException:
@@ -72,20 +68,16 @@ def check_cluster(client, address: str) -> None:
     try:
         client.wait_for_workers(1, timeout=CONNECT_TIMEOUT_S)
     except (OSError, TimeoutError):
-        raise ClusterError(address, "the scheduler has no workers (start: dask worker <address>)") from None
+        raise ClusterError(address, "cluster_no_workers") from None
     try:
         theirs = client.run(core_fingerprint)
     except Exception as exc:  # noqa: BLE001 - a worker's own error, e.g. ModuleNotFoundError
-        raise ClusterError(
-            address,
-            f"the workers cannot run the raster core ({type(exc).__name__}: {exc}); install the project on "
-            "every worker (pip install -e .) with the same requirements",
-        ) from None
+        raise ClusterError(address, "cluster_worker_broken", detail=f"{type(exc).__name__}: {exc}") from None
     mine = core_fingerprint()
     for worker, fp in theirs.items():
         diff = [f"{k} {fp.get(k)} (here {v})" for k, v in mine.items() if fp.get(k) != v]
         if diff:
-            raise ClusterError(address, f"worker {worker} runs other code: {', '.join(diff)}")
+            raise ClusterError(address, "cluster_mismatch", worker=str(worker), diff=", ".join(diff))
 
 
 class Runner:

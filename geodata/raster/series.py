@@ -97,13 +97,11 @@ def _source(path, sensor: str | None, date: dt.date | None) -> DateSource:
 def check_order(sources: Sequence[DateSource]) -> list[dt.date]:
     """The dates, oldest first; SeriesOrderError naming the first file out of order."""
     if len(sources) < 3:
-        raise SeriesOrderError(sources[0].path if sources else None, "a series needs three or more dates")
+        raise SeriesOrderError(sources[0].path if sources else None, "series_too_short")
     dates = [s.acquired for s in sources]
     for prev, cur, s in zip(dates, dates[1:], sources[1:], strict=False):
         if cur <= prev:
-            raise SeriesOrderError(
-                s.path, f"dated {cur}, not after the previous date {prev}: give the series oldest first"
-            )
+            raise SeriesOrderError(s.path, "series_order", date=str(cur), previous=str(prev))
     return dates
 
 

@@ -213,6 +213,44 @@ def default_transform(width, height, pixel_size, bounds, crs) -> Affine:
     return Affine(pixel_size, 0, x0, 0, -pixel_size, y0)
 
 
+def scene_profile(width: int, height: int, count: int, crs, transform: Affine, *, block: int = 256) -> dict:
+    """Creation options of a synthetic scene: a tiled, deflate-compressed, pixel-interleaved
+    uint16 GeoTIFF (nodata 0), written with every core."""
+    return dict(
+        driver="GTiff",
+        width=width,
+        height=height,
+        count=count,
+        dtype="uint16",
+        crs=crs,
+        transform=transform,
+        nodata=0,
+        tiled=True,
+        blockxsize=block,
+        blockysize=block,
+        compress="deflate",
+        num_threads="all_cpus",
+        interleave="pixel",
+    )
+
+
+def truth_feature(i: int, geom_wgs84, change: dict, obscured: bool, **extra) -> dict:
+    """One injected change of a synthetic pair as a truth.geojson feature (``evaluate``)."""
+    return {
+        "type": "Feature",
+        "geometry": mapping(geom_wgs84),
+        "properties": {
+            "id": i,
+            **extra,
+            "change_type": change["type"],
+            "area_m2": round(geodesic_area_m2(geom_wgs84), 2),
+            "obscured": obscured,
+            "before": change["before"],
+            "after": change["after"],
+        },
+    }
+
+
 def make_scene_pair(
     out_dir,
     *,
@@ -247,22 +285,7 @@ def make_scene_pair(
     clouds = _clouds(rng, height, width, n_clouds)
     shadow_off = (28.0, 22.0)
     world = _World(seed, height, width)
-    profile = dict(
-        driver="GTiff",
-        width=width,
-        height=height,
-        count=4,
-        dtype="uint16",
-        crs=crs,
-        transform=transform,
-        nodata=0,
-        tiled=True,
-        blockxsize=block,
-        blockysize=block,
-        compress="deflate",
-        num_threads="all_cpus",
-        interleave="pixel",
-    )
+    profile = scene_profile(width, height, 4, crs, transform, block=block)
     paths = [out / "before.tif", out / "after.tif"]
     for date, path in enumerate(paths):
         gain, bias = (1.0, 0.0) if date == 0 else (1.02, 0.003)
@@ -294,20 +317,7 @@ def make_scene_pair(
         g = shapely.union_all([box(c0, r0, c1, r1) for r0, c0, r1, c1 in ch["rects"]])
         obscured = bool(g.intersects(cloud_zone))
         gw = to_wgs84(px_to_crs(g), crs)
-        feats.append(
-            {
-                "type": "Feature",
-                "geometry": mapping(gw),
-                "properties": {
-                    "id": i,
-                    "change_type": ch["type"],
-                    "area_m2": round(geodesic_area_m2(gw), 2),
-                    "obscured": obscured,
-                    "before": ch["before"],
-                    "after": ch["after"],
-                },
-            }
-        )
+        feats.append(truth_feature(i, gw, ch, obscured))
     truth = out / "truth.geojson"
     truth.write_text(json.dumps({"type": "FeatureCollection", "features": feats}))
     cl = out / "clouds.geojson"

@@ -29,10 +29,10 @@ import rasterio
 import shapely
 from rasterio.features import rasterize
 from scipy import ndimage
-from shapely.geometry import MultiPoint, Point, box, mapping
+from shapely.geometry import MultiPoint, Point, box
 
-from .cleanup import geodesic_area_m2, to_wgs84
-from .synth import HANGZHOU_BOUNDS, default_transform
+from .cleanup import to_wgs84
+from .synth import HANGZHOU_BOUNDS, default_transform, scene_profile, truth_feature
 
 LIBRARY = {  # B, G, R, NIR
     "paddy": (0.040, 0.080, 0.060, 0.360),
@@ -198,20 +198,7 @@ def make_independent_pair(
             else:
                 dates[1] = dates[1] * (1 - 0.6 * a)
     transform = default_transform(size, size, pixel_size, HANGZHOU_BOUNDS, crs)
-    profile = dict(
-        driver="GTiff",
-        width=size,
-        height=size,
-        count=4,
-        dtype="uint16",
-        crs=crs,
-        transform=transform,
-        nodata=0,
-        tiled=True,
-        blockxsize=256,
-        blockysize=256,
-        compress="deflate",
-    )
+    profile = scene_profile(size, size, 4, crs, transform)
     paths = [out / "before.tif", out / "after.tif"]
     for d, path in enumerate(paths):
         dy, dx = shift_px if d == 1 else (0, 0)
@@ -237,20 +224,7 @@ def make_independent_pair(
     ]
     for i, ch in enumerate(changes):
         gw = to_wgs84(shapely.affinity.affine_transform(ch["geom"], aff), crs)
-        feats.append(
-            {
-                "type": "Feature",
-                "geometry": mapping(gw),
-                "properties": {
-                    "id": i,
-                    "change_type": ch["type"],
-                    "area_m2": round(geodesic_area_m2(gw), 2),
-                    "obscured": bool(ch["geom"].intersects(obscure)),
-                    "before": ch["before"],
-                    "after": ch["after"],
-                },
-            }
-        )
+        feats.append(truth_feature(i, gw, ch, bool(ch["geom"].intersects(obscure))))
     truth = out / "truth.geojson"
     truth.write_text(json.dumps({"type": "FeatureCollection", "features": feats}))
     return IndependentPair(paths[0], paths[1], truth, min_area_m2, pixel_size, len(changes))

@@ -32,12 +32,12 @@ from pathlib import Path
 import numpy as np
 import rasterio
 import shapely
-from rasterio.features import rasterize
+from rasterio.features import rasterize, shapes
 from rasterio.windows import Window
 from shapely.geometry import LineString, box, mapping
 
-from .cleanup import geodesic_area_m2, to_wgs84
-from .synth import HANGZHOU_BOUNDS, _ellipse_alpha, _sample, _World, default_transform
+from .cleanup import to_wgs84
+from .synth import HANGZHOU_BOUNDS, _ellipse_alpha, _sample, _World, default_transform, scene_profile, truth_feature
 
 # Surface reflectance (B02, B03, B04, B08, B11) of land covers.
 COVERS5 = {
@@ -322,21 +322,7 @@ def make_realistic_pair(
     height = width = size
     transform = default_transform(width, height, pixel_size, bounds, crs)
     sc = _Scene(seed, height, width, pixel_size, min_area_m2, n_changes, n_roads)
-    profile = dict(
-        driver="GTiff",
-        width=width,
-        height=height,
-        count=6,
-        dtype="uint16",
-        crs=crs,
-        transform=transform,
-        nodata=0,
-        tiled=True,
-        blockxsize=block,
-        blockysize=block,
-        compress="deflate",
-        interleave="pixel",
-    )
+    profile = scene_profile(width, height, 6, crs, transform, block=block)
     dates = (BEFORE_DATE, AFTER_DATE)
     paths = [
         out / f"S2_L2A_{d:%Y%m%d}_before.tif" if i == 0 else out / f"S2_L2A_{d:%Y%m%d}_after.tif"
@@ -364,28 +350,12 @@ def make_realistic_pair(
     for i, ch in enumerate(sc.changes):
         g = ch["geom"]
         gw = to_ll(g)
-        feats.append(
-            {
-                "type": "Feature",
-                "geometry": mapping(gw),
-                "properties": {
-                    "id": i,
-                    "kind": ch["kind"],
-                    "change_type": ch["type"],
-                    "area_m2": round(geodesic_area_m2(gw), 2),
-                    "obscured": bool(g.intersects(zone)),
-                    "before": ch["before"],
-                    "after": ch["after"],
-                },
-            }
-        )
+        feats.append(truth_feature(i, gw, ch, bool(g.intersects(zone)), kind=ch["kind"]))
     truth = out / "truth.geojson"
     truth.write_text(json.dumps({"type": "FeatureCollection", "features": feats}))
     rows = np.arange(height, dtype=np.float64)
     cols = np.arange(width, dtype=np.float64)
     haze = sc.haze(rows[::4], cols[::4]) >= 0.01  # where haze adds >= 0.01 to blue
-    from rasterio.features import shapes
-
     hz = [shapely.geometry.shape(g) for g, v in shapes(haze.astype(np.uint8), mask=haze) if v]
     haze_geom = shapely.affinity.scale(shapely.union_all(hz), 4, 4, origin=(0, 0)) if hz else shapely.Polygon()
     ffeats = [

@@ -6,25 +6,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from shapely.geometry import mapping
+
 ChangeType = Literal["vegetation_loss", "construction", "water_change"]
 ProgressCallback = Callable[[int, int], None]
 CancelCallback = Callable[[], bool]
-
-
-@dataclass(frozen=True)
-class SceneInfo:
-    """What ``validate_scene`` learned about a file (no pixel data)."""
-
-    path: str
-    crs_wkt: str
-    transform: tuple[float, ...]
-    width: int
-    height: int
-    count: int
-    dtype: str
-    nodata: float | None
-    block_shape: tuple[int, int]
-    sensor: str
 
 
 @dataclass(frozen=True)
@@ -56,8 +42,6 @@ class ChangeRecord:
     first_seen: Any = None  # datetime.date, time series only
 
     def to_feature(self) -> dict[str, Any]:
-        from shapely.geometry import mapping
-
         return {
             "type": "Feature",
             "geometry": mapping(self.geometry),

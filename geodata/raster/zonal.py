@@ -31,6 +31,10 @@ import shapely
 from exactextract import exact_extract
 from exactextract.feature import JSONFeatureSource
 from pyproj import Transformer
+from rasterio.features import rasterize
+from rasterio.windows import Window
+from rasterio.windows import bounds as window_bounds
+from rasterio.windows import transform as window_transform
 from shapely.geometry import mapping
 from shapely.strtree import STRtree
 
@@ -74,11 +78,6 @@ def _overlapping(geoms: np.ndarray) -> bool:
 def _counts_by_rasterize(ds, geoms: np.ndarray, max_cells_in_memory: int) -> np.ndarray:
     """(zones, 5) pixel counts: classes 0..3 and 4 = invalid (nodata), by rasterize + bincount
     over windows of whole block rows."""
-    from rasterio.features import rasterize
-    from rasterio.windows import Window
-    from rasterio.windows import bounds as window_bounds
-    from rasterio.windows import transform as window_transform
-
     n = len(geoms)
     counts = np.zeros((n + 1) * 5, dtype=np.int64)
     totals = np.zeros(n + 1, dtype=np.int64)
@@ -150,10 +149,10 @@ def summarize_by_zones(
     try:
         ds = rasterio.open(change_raster_path)
     except rasterio.errors.RasterioError as exc:
-        raise CorruptRasterError(change_raster_path, f"not a readable raster ({exc})") from exc
+        raise CorruptRasterError(change_raster_path, "unreadable", driver="GTiff", detail=str(exc)[:200]) from exc
     with ds:
         if ds.crs is None:
-            raise NoCRSError(change_raster_path, "change raster has no CRS")
+            raise NoCRSError(change_raster_path, "no_crs")
         crs, transform, inv = ds.crs, ds.transform, ~ds.transform
         tr = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
         if not zones:

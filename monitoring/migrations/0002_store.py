@@ -1,6 +1,6 @@
 """The store: the partitioned reading table and the receiver's working tables (raw SQL: Django
 declares neither partitioned tables nor tables without a single-column key). See
-monitoring/store.py for what each holds; the monthly partitions are made by store.maintain."""
+monitoring/store.py for what each holds; the monthly partitions are made by store.maintain (from 0003 on, through the owner's functions)."""
 
 from django.db import migrations
 
@@ -56,19 +56,10 @@ CREATE TABLE monitoring_part (
 DROP_TABLES = "DROP TABLE monitoring_part, monitoring_pendinghour, monitoring_packet, monitoring_reading"
 
 
-def first_partitions(apps, schema_editor):
-    from django.utils import timezone
-
-    from monitoring.store import maintain
-
-    with schema_editor.connection.cursor() as cursor:
-        maintain(cursor, now=timezone.now())
-
-
 class Migration(migrations.Migration):
     dependencies = [("monitoring", "0001_initial")]
 
     operations = [
         migrations.RunSQL(CREATE_TABLES, DROP_TABLES),
-        migrations.RunPython(first_partitions, migrations.RunPython.noop),
+        # the first partitions are made in 0003, through the functions it defines
     ]

@@ -1,4 +1,7 @@
-/* Supervision dashboard: choropleth with drill-down, server-binned heat map, case list, rankings. */
+/* Supervision cockpit map: choropleth with drill-down, server-binned heat map, case list.
+   The page opens on the user's own area (its outline drawn, the map zoomed to it); every
+   drill-down tells the cockpit (cockpit.js) which area to describe and rank. Words come from
+   the page, translated (opts.labels, keyed by name: dashboard/labels.py). */
 (function (root) {
   "use strict";
   var esc = function (s) { return s === null || s === undefined ? "" : GridGov.escape(s); };
@@ -7,8 +10,6 @@
     bad: ["#fff5eb", "#fdd0a2", "#fd8d3c", "#d94801", "#7f2704"],   // more is worse
     good: ["#f7fcf5", "#c7e9c0", "#74c476", "#238b45", "#00441b"]   // more is better
   };
-  var STATUS_COLOURS = {reported: "#888", verified: "#1f78b4", dispatched: "#6a3d9a", rectifying: "#ff7f00",
-    submitted: "#b2df8a", accepted: "#33a02c", rejected: "#bbb", duplicate: "#ccc"};
 
   function qs(params) {
     return Object.keys(params).filter(function (k) { return params[k] !== "" && params[k] !== null && params[k] !== undefined; })
@@ -20,19 +21,18 @@
     });
   }
 
-  // UI words: the page passes their translations (opts.labels, keyed by the Chinese text).
   var LABELS = {};
-  function t(text) { return LABELS[text] || text; }
+  function t(key) { return LABELS[key] || key; }
 
   function start(opts) {
     LABELS = opts.labels || {};
     var map = GridGov.createMap("map", opts);
     var el = document.getElementById("map");
     var form = document.getElementById("filters");
-    // The drill-down path: [{code, name, level}], the last entry is the area shown.
+    // The drill-down path: [{code, name, level, district}], the last entry is the area shown.
     var path = [opts.root];
     var state = {page: 1, caseArea: null, seq: 0};
-    var choro = null, heat = null, casesLayer = L.layerGroup(), legend = null, tiles = {};
+    var choro = null, heat = null, casesLayer = L.layerGroup(), legend = null, tiles = {}, outline = null;
     var show = {choropleth: true, heat: true, cases: false};
 
     function filters() {
@@ -42,10 +42,21 @@
     }
     function metric() { return form.elements.metric.value; }
     function current() { return path[path.length - 1]; }
+    function scoped(cur) { return cur.code && cur.level !== "city" && cur.level !== "scope"; }
     function childLevel() {
       var cur = current();
-      if (cur.level === "scope") return "district";
+      if (cur.level === "scope") return cur.child || "district";
       return NEXT[cur.level] || "grid";
+    }
+
+    // The area's own outline, drawn over the choropleth: where the user's jurisdiction ends.
+    if (opts.root.outline) {
+      map.createPane("ggOutline").style.zIndex = 450;
+      outline = GridGov.geoJSON(JSON.parse(opts.root.outline), {
+        pane: "ggOutline", interactive: false, style: {color: "#0b3d91", weight: 3, fill: false}
+      }).addTo(map);
+      map.fitBounds(outline.getBounds(), {animate: false});
+      el.dataset.outline = opts.root.code;
     }
 
     function crumbs() {
@@ -63,19 +74,18 @@
       });
     }
 
-    function classes(values) {
-      var v = values.filter(function (x) { return x !== null; }).sort(function (a, b) { return a - b; });
-      if (!v.length) return [];
-      var lo = v[0], hi = v[v.length - 1];
-      if (hi === lo) return [lo];
-      var out = [];
-      for (var i = 0; i < 5; i++) out.push(lo + (hi - lo) * i / 5);
-      return out;
+    // The district selector shows the district of the area drilled into ("" at the city).
+    function syncDistrict() {
+      var select = form.elements.district, code = current().district || "";
+      if (select.value === code) return;
+      var has = Array.prototype.some.call(select.options, function (o) { return o.value === code; });
+      if (has) select.value = code;
     }
+
     function fmt(value, m) {
       if (value === null || value === undefined) return "—";
-      if (m === "closure_rate") return (value * 100).toFixed(1) + "%";
-      if (m === "mean_days") return value.toFixed(1) + (" " + t("天"));
+      if (m === "closure_rate") return (value * 100).toFixed(value * 100 % 1 ? 1 : 0) + "%";
+      if (m === "mean_days") return value.toFixed(1) + " " + t("days");
       return String(Math.round(value * 100) / 100);
     }
     function colour(value, breaks, ramp) {
@@ -92,11 +102,11 @@
         var div = L.DomUtil.create("div", "dash-legend");
         div.setAttribute("data-testid", "legend");
         var rows = breaks.map(function (b, i) {
-          var to = i + 1 < breaks.length ? " – " + fmt(breaks[i + 1], m) : (" " + t("以上"));
-          return "<div><i style='background:" + ramp[i] + "'></i>" + fmt(b, m) + to + "</div>";
+          var to = i + 1 < breaks.length ? " – " + fmt(breaks[i + 1], m) : " " + t("above");
+          return "<div data-break='" + b + "'><i style='background:" + ramp[i] + "'></i>" + fmt(b, m) + to + "</div>";
         });
-        div.innerHTML = "<b>" + esc(opts.metricLabels[m]) + "</b>" + (rows.join("") || ("<div>" + t("无数据") + "</div>")) +
-          ("<div>" + "<i style='background:#eee'>" + "</i>" + t("无案件") + "</div>");
+        div.innerHTML = "<b>" + esc(opts.metricLabels[m]) + "</b>" + (rows.join("") || "<div>" + t("no_data") + "</div>") +
+          "<div><i style='background:#eee'></i>" + t("no_cases") + "</div>";
         return div;
       };
       legend.addTo(map);
@@ -105,12 +115,12 @@
     function loadChoropleth(fit) {
       var cur = current(), level = childLevel(), m = metric(), seq = ++state.seq;
       var params = Object.assign({level: level, metric: m, format: "geojson"}, filters());
-      if (cur.code && cur.level !== "city" && cur.level !== "scope") params.parent = cur.code;
+      if (scoped(cur)) params.parent = cur.code;
       el.dataset.loading = "1";
       return getJSON(opts.api + "aggregate/?" + qs(params)).then(function (fc) {
         if (seq !== state.seq) return;
         if (choro) map.removeLayer(choro);
-        var breaks = classes(fc.features.map(function (f) { return f.properties.value; }));
+        var breaks = fc.breaks || [];
         var ramp = m === "closure_rate" ? RAMPS.good : RAMPS.bad;
         choro = GridGov.geoJSON(fc, {
           style: function (f) {
@@ -119,10 +129,10 @@
           },
           onEachFeature: function (f, layer) {
             var p = f.properties;
-            layer.bindTooltip("<b>" + esc(p.name) + "</b> " + esc(p.code) + ("<br>" + t("案件") + " ") + p.count + (" · " + t("超期") + " ") + p.overdue +
-              (" · " + t("结案率") + " ") + fmt(p.closure_rate, "closure_rate") + (" · " + t("平均") + " ") + fmt(p.mean_days, "mean_days"), {sticky: true});
+            layer.bindTooltip("<b>" + esc(p.name) + "</b> " + esc(p.code) + "<br>" + t("cases") + " " + p.count + " · " + t("overdue") + " " +
+              p.overdue + " · " + t("closure_rate") + " " + fmt(p.closure_rate, "closure_rate") + " · " + t("mean") + " " +
+              fmt(p.mean_days, "mean_days"), {sticky: true});
             layer.on("click", function () { areaClicked(p.code, p.name, level); });
-            if (layer._path === undefined) layer.options.className = "dash-area";
           }
         });
         if (show.choropleth) choro.addTo(map);
@@ -130,7 +140,7 @@
         drawLegend(breaks, ramp, m);
         el.dataset.level = level;
         el.dataset.features = fc.features.length;
-        if (fit && fc.features.length) map.fitBounds(choro.getBounds());
+        if (fit && fc.features.length) map.fitBounds(choro.getBounds(), {animate: false});
         el.dataset.loading = "";
       }).catch(function (err) { el.dataset.loading = ""; showError(err); });
     }
@@ -138,7 +148,8 @@
     function areaClicked(code, name, level) {
       listCases(code, name, 1);
       if (level !== "grid") {
-        path.push({code: code, name: name, level: level});
+        var cur = current();
+        path.push({code: code, name: name, level: level, district: level === "district" ? code : cur.district || ""});
         refresh(true);
       }
     }
@@ -146,7 +157,7 @@
     function showError(err) {
       var box = document.getElementById("cases");
       box.classList.add("error");
-      box.textContent = (err && err.message) || t("请求失败");
+      box.textContent = (err && err.message) || t("request_failed");
     }
 
     function loadHeat() {
@@ -158,7 +169,7 @@
       var zoom = Math.max(3, Math.min(18, map.getZoom()));
       var params = Object.assign({bbox: bbox, zoom: zoom}, filters());
       var cur = current();
-      if (cur.code && cur.level !== "city" && cur.level !== "scope") params.area = cur.code;
+      if (scoped(cur)) params.area = cur.code;
       getJSON(opts.api + "heat/?" + qs(params)).then(function (res) {
         var pts = res.points.map(function (p) { var ll = GridGov.toMap(p[1], p[0]); return [ll.lat, ll.lng, p[2]]; });
         if (heat) map.removeLayer(heat);
@@ -174,16 +185,17 @@
       state.page = page;
       var params = Object.assign({area: code, page: page}, filters());
       getJSON(opts.api + "cases/?" + qs(params)).then(function (res) {
-        document.getElementById("cases-title").textContent = (t("案件") + " · ") + name;
+        document.getElementById("cases-title").textContent = t("cases") + " · " + name;
         var box = document.getElementById("cases");
         box.classList.remove("muted", "error");
-        if (!res.results.length) { box.innerHTML = ("<p>" + t("无案件") + "</p>"); }
+        if (!res.results.length) { box.innerHTML = "<p>" + t("no_cases") + "</p>"; }
         else {
-          box.innerHTML = ("<table>" + "<tr>" + "<th>" + t("编号") + "</th>" + "<th>" + t("类别") + "</th>" + "<th>" + t("状态") + "</th>" + "<th>" + t("上报") + "</th>" + "</tr>") + res.results.map(function (c) {
-            return "<tr class='" + (c.overdue ? "overdue" : "") + "'><td><a href='/patrol/" + c.id + "/'>" + c.id + "</a></td><td>" +
-              esc(c.category_name) + "</td><td>" + esc(c.status_label) + (c.overdue ? (" " + "<b>" + t("超期") + "</b>") : "") + "</td><td>" +
-              esc(String(c.reported_at).slice(0, 10)) + "</td></tr>";
-          }).join("") + "</table>";
+          box.innerHTML = "<table><tr><th>" + t("id") + "</th><th>" + t("category") + "</th><th>" + t("status") + "</th><th>" +
+            t("reported") + "</th></tr>" + res.results.map(function (c) {
+              return "<tr class='" + (c.overdue ? "overdue" : "") + "'><td><a href='/patrol/" + c.id + "/'>" + c.id + "</a></td><td>" +
+                esc(c.category_name) + "</td><td>" + esc(c.status_label) + (c.overdue ? " <b>" + t("overdue") + "</b>" : "") +
+                "</td><td>" + esc(String(c.reported_at).slice(0, 16).replace("T", " ")) + "</td></tr>";
+            }).join("") + "</table>";
         }
         box.dataset.count = res.results.length;
         document.getElementById("page").textContent = res.page;
@@ -192,7 +204,7 @@
         casesLayer.clearLayers();
         res.results.forEach(function (c) {
           L.circleMarker(GridGov.toMap(c.lon, c.lat), {radius: 5, weight: 1, color: "#222",
-            fillColor: STATUS_COLOURS[c.status] || "#000", fillOpacity: 0.9})
+            fillColor: opts.statusColours[c.status] || "#000", fillOpacity: 0.9})
             .bindTooltip("#" + c.id + " " + esc(c.category_name) + " · " + esc(c.status_label)).addTo(casesLayer);
         });
       }).catch(showError);
@@ -200,7 +212,7 @@
 
     function exportLinks() {
       var f = filters(), cur = current();
-      if (cur.code && cur.level !== "city" && cur.level !== "scope") f.area = cur.code;
+      if (scoped(cur)) f.area = cur.code;
       if (state.caseArea) f.area = state.caseArea.code;
       document.getElementById("export-csv").href = opts.api + "export/?" + qs(Object.assign({format: "csv"}, f));
       document.getElementById("export-xlsx").href = opts.api + "export/?" + qs(Object.assign({format: "xlsx"}, f));
@@ -209,29 +221,20 @@
       document.getElementById("report-pdf").href = opts.reports + month + ".pdf";
     }
 
-    function loadRanking() {
-      var cur = current();
-      var level = cur.level === "city" || cur.level === "scope" ? "district" : "township";
-      var month = document.getElementById("rank-month").value, order = document.getElementById("rank-order").value;
-      if (!month) return;
-      getJSON(opts.api + "ranking/?" + qs({level: level, period: month, order: order})).then(function (res) {
-        var rows = res.results.slice(0, 30).map(function (r) {
-          var ch = r.rank_change > 0 ? "<span class='up'>↑" + r.rank_change + "</span>"
-            : r.rank_change < 0 ? "<span class='down'>↓" + (-r.rank_change) + "</span>" : "—";
-          var v = r.metrics[order];
-          var shown = v === null ? "—" : (order.indexOf("rate") >= 0 ? (v * 100).toFixed(1) + "%" : v);
-          return "<tr><td>" + r.rank + "</td><td>" + ch + "</td><td>" + esc(r.name) + "</td><td>" + shown + "</td><td>" + r.metrics.count + "</td></tr>";
-        }).join("");
-        document.getElementById("ranking").innerHTML = ("<table>" + "<tr>" + "<th>" + t("名次") + "</th>" + "<th>" + t("变化") + "</th>" + "<th>" + t("区域") + "</th>" + "<th>") +
-          esc(opts.rankLabels[order]) + ("</th>" + "<th>" + t("案件") + "</th>" + "</tr>") + rows + "</table>";
-      }).catch(showError);
+    // What the cockpit ranks at this level: districts, the townships of a district, the cells of a township.
+    function rankingOf(cur) {
+      if (cur.level === "district") return ["township", cur.code];
+      if (cur.level === "township") return ["grid", cur.code];
+      return [cur.level === "scope" && cur.child === "township" ? "township" : "district", null];
     }
 
     function refresh(fit) {
       crumbs();
+      syncDistrict();
       exportLinks();
       loadChoropleth(fit).then(loadHeat);
-      loadRanking();
+      var cur = current(), rank = rankingOf(cur);
+      GridGovCockpit.area(scoped(cur) ? cur.code : null, filters(), rank[0], rank[1]);
     }
 
     // A district filter is a drill-down to that district.
@@ -239,7 +242,9 @@
       if (e.target.name === "district") {
         var opt = e.target.selectedOptions[0];
         path = [path[0]];
-        if (e.target.value && path[0].code !== e.target.value) path.push({code: e.target.value, name: opt.textContent, level: "district"});
+        if (e.target.value && path[0].code !== e.target.value) {
+          path.push({code: e.target.value, name: opt.textContent, level: "district", district: e.target.value});
+        }
         refresh(true);
         return;
       }
@@ -259,13 +264,12 @@
       box.addEventListener("change", function () {
         var name = box.dataset.tiles;
         if (!tiles[name]) {
-          var style = {control: {color: "#2b8a3e", weight: 1, fillOpacity: 0.15, fill: true}};
           var s = name === "red-line" ? {color: "#d00", weight: 1.5, fill: true, fillOpacity: 0.2}
             : name === "grid-cells" ? {color: "#c77d1a", weight: 0.6, fill: false}
-            : name === "control-units" ? function (p) {
+            : function (p) {
               var c = {"1": "#2b8a3e", "2": "#c92a2a", "3": "#e6b800"}[String(p.category || "").slice(0, 1)] || "#2b8a3e";
               return {color: c, weight: 1, fill: true, fillOpacity: 0.15};
-            } : style.control;
+            };
           tiles[name] = GridGov.tileLayer(opts.tileUrl, name, s, {minZoom: name === "grid-cells" ? 11 : 0});
         }
         if (box.checked) tiles[name].addTo(map); else map.removeLayer(tiles[name]);
@@ -283,7 +287,7 @@
             style: {color: "#7b2cbf", weight: 2, fillOpacity: 0.35},
             onEachFeature: function (f, l) {
               var p = f.properties || {};
-              l.bindTooltip(t("遥感图斑 #") + esc(f.id || p.id) + " " + esc(p.change_type_label || p.change_type || "") +
+              l.bindTooltip(t("candidate") + esc(f.id || p.id) + " " + esc(p.change_type_label || p.change_type || "") +
                 " " + esc(p.status_label || p.status || ""));
             }
           });
@@ -299,14 +303,13 @@
       if (state.caseArea) listCases(state.caseArea.code, state.caseArea.name, state.page + 1);
     });
     document.getElementById("report-month").addEventListener("change", exportLinks);
-    document.getElementById("rank-month").addEventListener("change", loadRanking);
-    document.getElementById("rank-order").addEventListener("change", loadRanking);
     casesLayer.addTo(map);
     map.removeLayer(casesLayer);
     var timer = null;
     map.on("moveend", function () { clearTimeout(timer); timer = setTimeout(loadHeat, 250); });
     root.dashboardMap = map;
-    refresh(true);
+    GridGovCockpit.init(opts);
+    refresh(!opts.root.outline);
   }
 
   root.GridGovDashboard = {start: start};

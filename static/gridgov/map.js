@@ -63,7 +63,8 @@
       }).catch(function () { /* that layer stays out; the others still draw */ });
     }
     // Water over the land: one after the other, so the districts' fill cannot cover it.
-    add("/api/areas/?level=district", {color: "#a89f86", weight: 1.2, fillColor: "#f4f1e6", fillOpacity: 1})
+    // Simplified for the screen (zoom 11: about 30 m, a few dozen kilobytes instead of 589 KB).
+    add("/api/areas/?level=district&zoom=11", {color: "#a89f86", weight: 1.2, fillColor: "#f4f1e6", fillOpacity: 1})
       .then(function () {
         return add("/api/zoning/zones/?layer=water", {color: "#6fa8cf", weight: 0.6, fillColor: "#b9d8ee", fillOpacity: 0.9});
       });
@@ -139,7 +140,7 @@
     var map = GridGov.createMap(id, opts);
     var labels = opts.labels;
     var districts = null;
-    fetch(opts.areasUrl + "?level=district").then(function (r) { return r.json(); }).then(function (fc) {
+    fetch(opts.areasUrl + "?level=district&zoom=11").then(function (r) { return r.json(); }).then(function (fc) {
       districts = GridGov.geoJSON(fc, {
         className: "gg-district",
         style: {color: "#1f5fa8", weight: 2, fill: true, fillOpacity: 0.04},

@@ -119,10 +119,16 @@ def test_ranking_with_change_of_rank(user_api, march_cases):
     # March closure: 330106002 1.0, 330102001 1.0 (tied first), 330106001 0.5 third.
     assert rows["330106002"]["rank"] == 1 and rows["330102001"]["rank"] == 1
     assert rows["330106001"]["rank"] == 3
-    # February: only 330106002 had cases, so it was first, others last.
+    # February: only 330106002 had cases: ranked 1st both months (持平); the others were not
+    # ranked in February (no case, no rate), so they have no previous rank and no arrow.
     assert rows["330106002"]["previous_rank"] == 1 and rows["330106002"]["rank_change"] == 0
-    last = rows["330106001"]["previous_rank"]
-    assert last == 2 and rows["330106001"]["rank_change"] == last - 3
+    assert rows["330106002"]["trend"] == "same"
+    assert rows["330106001"]["previous_rank"] is None and rows["330106001"]["rank_change"] is None
+    assert rows["330106001"]["trend"] is None
+    # A township with no case in either month is unranked, listed after the ranked ones.
+    empty = [x for x in body["results"] if x["metrics"]["count"] == 0]
+    assert empty and all(x["rank"] is None and x["trend"] is None for x in empty)
+    assert body["results"][: len(body["results"]) - len(empty)] == [x for x in body["results"] if x["rank"]]
     m = rows["330106001"]["metrics"]
     assert m["overdue"] == 1 and m["on_time_rate"] == 1.0 and m["per_cell"] > 0
     assert rows["330106002"]["metrics"]["on_time_rate"] == 0.0
@@ -195,7 +201,7 @@ BAD = [
     ("/api/dashboard/heat/?bbox=119,29,121,31&zoom=1", "zoom"),
     ("/api/dashboard/heat/?bbox=119,29,121,31&zoom=x", "zoom"),
     ("/api/dashboard/heat/?bbox=119,29,121,31", "zoom"),
-    ("/api/dashboard/ranking/?level=grid&period=2020-03", "level"),
+    ("/api/dashboard/ranking/?level=grid&period=2020-03", "parent"),  # grid cells of which township
     ("/api/dashboard/ranking/?level=district&period=2020-13", "period"),
     ("/api/dashboard/ranking/?level=district", "period"),
     ("/api/dashboard/ranking/?level=district&period=2020-03&order=fun", "order"),

@@ -76,12 +76,29 @@ def test_monthly_report_pdf_and_bad_period(client, march_cases):
     from gridgov.models import User
 
     assert client.get("/reports/monthly/2020-03.pdf").status_code == 403
+    from dashboard import report_cache
+    from dashboard.models import MonthlyReport
+
     client.force_login(User.objects.get(username="city_supervisor"))
+    # First ask: queued for the worker, a progress page (202) polling the status.
+    r = client.get("/reports/monthly/2020-03.pdf")
+    assert r.status_code == 202 and "data-status-url" in r.content.decode()
+    entry = MonthlyReport.objects.get(period="2020-03", reader="all")
+    assert entry.state == MonthlyReport.State.QUEUED
+    assert client.get("/reports/monthly/2020-03/status").json()["ready"] is False
+    # What the worker's task does; then the PDF is served at once, until the data change.
+    assert report_cache.render(entry.pk) == "done"
+    assert client.get("/reports/monthly/2020-03/status").json()["ready"] is True
     r = client.get("/reports/monthly/2020-03.pdf")
     assert r.status_code == 200 and r["Content-Type"] == "application/pdf"
     assert r.content.startswith(b"%PDF")
+    march_cases["b"].status = "submitted"
+    march_cases["b"].save()
+    assert client.get("/reports/monthly/2020-03.pdf").status_code == 202
+    # A wrong month is a page naming the field, not raw JSON.
     bad = client.get("/reports/monthly/2020-13.html")
-    assert bad.status_code == 400 and bad.json()["field"] == "period"
+    assert bad.status_code == 400 and bad["Content-Type"].startswith("text/html")
+    assert "统计月份应为 YYYY-MM" in bad.content.decode()
 
 
 def test_monthly_report_command(tmp_path, march_cases):

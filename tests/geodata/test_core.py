@@ -9,7 +9,8 @@ from geodata.raster import cleanup, constants, indices, masks
 from geodata.raster.align import estimate_shift
 from geodata.raster.change import HIST_BINS, HIST_RANGE, scene_threshold, thresholds_from_histograms
 from geodata.raster.constants import sensor_profile
-from geodata.raster.errors import NoValidPixelsError, SensorMismatchError
+from geodata.raster.errors import SensorMismatchError
+from geodata.raster.products.base import MASK_KINDS
 from geodata.raster.synth import COVERS
 from geodata.raster.tiles import plan_tiles
 from geodata.raster.window import WindowInput, WindowParams, classify, sample_histograms
@@ -46,23 +47,21 @@ def test_sensor_profiles():
 
 
 def test_masks():
-    scl = np.array([[0, 1, 2, 3, 4, 5], [6, 7, 8, 9, 10, 11]])
-    assert masks.scl_invalid(scl).tolist() == [
-        [True, True, False, True, False, False],
-        [False, False, True, True, True, True],
-    ]
+    flags = MASK_KINDS["scl"](np.array([[0, 1, 2, 3, 4, 5], [6, 7, 8, 9, 10, 11]]))
+    # (not data, cloud, shadow, snow): 0/1 no data, 8/9/10 cloud, 3 shadow, 11 snow
+    assert [np.argwhere(f.ravel()).ravel().tolist() for f in flags] == [[0, 1], [8, 9, 10], [3], [11]]
     qa = np.array([21824, 1 << 3, 1 << 4, 1])  # clear land, cloud, shadow, fill
-    assert masks.qa_invalid(qa).tolist() == [False, True, True, True]
+    assert [f.tolist() for f in MASK_KINDS["qa_pixel"](qa)] == [
+        [False, False, False, True],
+        [False, True, False, False],
+        [False, False, True, False],
+        [False, False, False, False],
+    ]
     m = np.zeros((9, 9), bool)
     m[4, 4] = True
     assert masks.dilate(m, 2).sum() == 25
-    stack = np.array([[[0, 5], [5, 5]], [[5, 5], [5, 0]]])
-    assert masks.nodata_invalid(stack, 0).tolist() == [[True, False], [False, True]]
     cloud = masks.brightness_cloud(np.array([0.5, 0.22]), np.array([0.52, 0.24]), np.array([0.55, 0.26]))
     assert cloud.tolist() == [True, False]
-    with pytest.raises(NoValidPixelsError):
-        masks.valid_both(np.ones((2, 2), bool), np.zeros((2, 2), bool), path="x.tif")
-    assert masks.valid_both(np.array([True, False]), np.array([False, False])).tolist() == [False, True]
 
 
 def test_shadow_is_uniform_darkening_only():

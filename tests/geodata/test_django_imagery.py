@@ -23,8 +23,12 @@ from geodata import selectors, services
 from geodata.demo import XIHU_BOUNDS
 from geodata.models import CandidateReview, ChangeCandidate, DetectionJob, GridCellSummary, Scene
 from geodata.raster.synth import make_scene_pair
+from geodata.services import running
+from geodata.services.candidates import violation_for
 from gridgov.errors import Conflict, Forbidden, InvalidInput
 from gridgov.models import AdminArea, Role, User
+from zoning.models import ControlUnit, Zone
+from zoning.selectors import ZoneHit
 
 pytestmark = pytest.mark.django_db
 
@@ -103,15 +107,13 @@ def test_rerun_same_pair_replaces_and_keeps_reviews(job, analyst):
 
 
 def _zone_rows(geom, *, red_line=False, category=None, access_list=None):
-    from zoning.models import ControlUnit, Zone
-
     mp = MultiPolygon(Polygon.from_bbox(geom.extent), srid=4326)
     now = timezone.now()
     if red_line:
         Zone.objects.create(code="RLTEST01", name="测试红线", layer="red_line", geom=mp, updated_at=now)
     if category:
         digit = {"priority": "1", "key": "2", "general": "3"}[category]
-        ControlUnit.objects.create(
+        unit = ControlUnit(
             code=f"ZH330106{digit}9999",
             name="测试单元",
             category=category,
@@ -119,9 +121,11 @@ def _zone_rows(geom, *, red_line=False, category=None, access_list=None):
             updated_at=now,
             access_list=access_list or [],
         )
+        unit.full_clean(exclude=["district"])  # the access list is validated on write
+        unit.save()
 
 
-def test_violation_flags_red_line_priority_and_forbidden_construction(scenes, analyst):
+def test_violation_flags_red_line(scenes, analyst):
     b, a = scenes
     _zone_rows(b.footprint, red_line=True)
     job = services.job_run(services.job_create(before=b, after=a, defer=False))
@@ -129,15 +133,36 @@ def test_violation_flags_red_line_priority_and_forbidden_construction(scenes, an
     assert all("RLTEST01" in c.zone_codes for c in job.candidates.all())
 
 
+def test_violation_flags_construction_where_the_access_list_forbids_it(scenes, analyst):
+    b, a = scenes
+    ban = "禁止新建、扩建工业项目"
+    items = [{"dimension": "spatial", "text": ban, "forbids_construction": True}]
+    _zone_rows(b.footprint, category="key", access_list=items)
+    job = services.job_run(services.job_create(before=b, after=a, defer=False))
+    built = list(job.candidates.filter(change_type="construction"))
+    # (the demo zoning lies here too and adds its own reasons; this unit's reason is in each)
+    reason = f"新增建设位于准入清单禁止建设的单元 ZH33010629999（{ban}）"
+    assert built and all(reason in c.violation_reason.split("；") for c in built)
+    others = job.candidates.exclude(change_type="construction")
+    assert others.exists() and not others.filter(violation_reason__contains="ZH33010629999").exists()
+
+
 def test_violation_construction_forbidden_by_access_list():
-    hits = [{"code": "ZH33010629999", "name": "u", "layer": "control_unit", "category": "key"}]
-    forbid = {"ZH33010629999": [{"dimension": "spatial", "text": "禁止新建、扩建工业项目"}]}
-    assert services.violation_for("construction", hits, forbid).violation
-    assert "禁止" in services.violation_for("construction", hits, forbid).reason
-    assert not services.violation_for("vegetation_loss", hits, forbid).violation
-    assert not services.violation_for("construction", hits, {"ZH33010629999": []}).violation
-    prio = [{"code": "ZH33010619999", "name": "p", "layer": "control_unit", "category": "priority"}]
-    assert "优先保护单元" in services.violation_for("water_change", prio, {}).reason
+    hits = [ZoneHit(code="ZH33010629999", name="u", layer="control_unit", category="key")]
+    text = "禁止新建、扩建工业项目"
+    forbid = {"ZH33010629999": [{"dimension": "spatial", "text": text, "forbids_construction": True}]}
+    assert violation_for("construction", hits, forbid).violation
+    assert (
+        violation_for("construction", hits, forbid).reason
+        == f"新增建设位于准入清单禁止建设的单元 ZH33010629999（{text}）"
+    )
+    assert not violation_for("vegetation_loss", hits, forbid).violation
+    assert not violation_for("construction", hits, {"ZH33010629999": []}).violation
+    # the wording alone is no ban: only the planner's structured flag (zoning.rules) is
+    unflagged = {"ZH33010629999": [{"dimension": "spatial", "text": text}]}
+    assert not violation_for("construction", hits, unflagged).violation
+    prio = [ZoneHit(code="ZH33010619999", name="p", layer="control_unit", category="priority")]
+    assert violation_for("water_change", prio, {}).reason == "位于优先保护单元内（ZH33010619999）"
 
 
 def test_confirm_creates_imagery_case_linked_both_ways(job, analyst):
@@ -180,11 +205,11 @@ def test_cancel_during_run_saves_nothing(scenes, analyst):
     def cancel(done, total):
         DetectionJob.objects.filter(pk=j.pk).update(cancel_requested=True)
 
-    services.PROGRESS_EVERY_S, old = 0.0, services.PROGRESS_EVERY_S
+    running.PROGRESS_EVERY_S, old = 0.0, running.PROGRESS_EVERY_S
     try:
         j = services.job_run(j, on_progress=cancel)
     finally:
-        services.PROGRESS_EVERY_S = old
+        running.PROGRESS_EVERY_S = old
     assert j.status == "cancelled" and j.candidates.count() == 0
 
 
@@ -295,18 +320,8 @@ def test_chip_png_and_page(job, client):
 # ----------------------------------------------------------------------------- CLI
 def test_cli_detect_changes_output_contract(pair_dir, tmp_path):
     out = tmp_path / "out.geojson"
-    err = StringIO()
-    call_command(
-        "detect_changes",
-        before=str(pair_dir / "before.tif"),
-        after=str(pair_dir / "after.tif"),
-        sensor="gf2",
-        before_date=D0,
-        after_date=D1,
-        output=str(out),
-        stdout=StringIO(),
-        stderr=err,
-    )
+    pair = dict(before=str(pair_dir / "before.tif"), after=str(pair_dir / "after.tif"), before_date=D0, after_date=D1)
+    call_command("detect_changes", **pair, sensor="gf2", output=str(out), stdout=StringIO(), stderr=StringIO())
     fc = json.loads(out.read_text())
     assert fc["type"] == "FeatureCollection" and fc["features"]
     props = fc["features"][0]["properties"]
@@ -315,16 +330,7 @@ def test_cli_detect_changes_output_contract(pair_dir, tmp_path):
     assert 119 < lon < 121 and 29 < lat < 31
     # re-running the same pair replaces
     n = ChangeCandidate.objects.count()
-    call_command(
-        "detect_changes",
-        before=str(pair_dir / "before.tif"),
-        after=str(pair_dir / "after.tif"),
-        sensor="gf2",
-        before_date=D0,
-        after_date=D1,
-        no_progress=True,
-        stdout=StringIO(),
-    )
+    call_command("detect_changes", **pair, sensor="gf2", no_progress=True, stdout=StringIO())
     assert ChangeCandidate.objects.count() == n
 
 
@@ -390,7 +396,7 @@ def test_corrupt_and_truncated_tiff(pair_dir, tmp_path):
 
 def test_no_crs(pair_dir, tmp_path):
     f = _copy(pair_dir / "before.tif", tmp_path / "nocrs_20240101.tif", profile={"crs": None})
-    with pytest.raises(InvalidInput, match="nocrs_20240101.tif.*CRS"):
+    with pytest.raises(InvalidInput, match="^影像 nocrs_20240101.tif 无法使用：栅格没有坐标参考系（缺少地理定位）$"):
         services.scene_register(path=f, sensor="gf2")
 
 
@@ -406,7 +412,7 @@ def test_no_overlap_and_mismatched_sensor_or_bands(pair_dir, tmp_path, scenes, u
     r = user_api("city_supervisor").post("/api/geodata/jobs/", {"before": b.pk, "after": far_scene.pk}, format="json")
     assert r.status_code == 400 and "far_20250101.tif" in r.json()["message"]
     rgb = _copy(pair_dir / "after.tif", tmp_path / "rgb_20250101.tif", profile={"count": 3, "dtype": "uint16"})
-    with pytest.raises(InvalidInput, match="rgb_20250101.tif.*bands"):
+    with pytest.raises(InvalidInput, match="^影像 rgb_20250101.tif 无法使用：传感器 gf2 需要 4 个波段，文件有 3 个$"):
         services.scene_register(path=rgb, sensor="gf2")
     drone = services.scene_register(path=rgb, sensor="drone_rgb")
     with pytest.raises(InvalidInput, match="rgb_20250101.tif.*传感器"):

@@ -20,7 +20,8 @@ from django.db import connection, transaction
 
 from geodata import services
 from geodata.models import CandidateReview, ChangeCandidate, DetectionJob, Scene
-from gridgov.errors import Forbidden
+from geodata.services.jobs import clean_params, max_workers
+from gridgov.errors import Forbidden, InvalidInput
 from gridgov.models import User
 
 from .products_factory import make_landsat, make_safe, make_stac
@@ -76,25 +77,26 @@ def test_bad_products_name_the_file_and_the_problem(tmp_path):
     good = make_safe(tmp_path / "g", D21)
     missing = make_safe(tmp_path / "m", D23, drop=("B11",))
     msg = _fails(good, missing, tmp_path)
-    assert "[bad_scene]" in msg and missing.name in msg and "B11" in msg and str(tmp_path) not in msg
+    assert msg == f"[bad_scene] 影像 {missing.name} 无法使用：产品中缺少波段 B11（20 米）"  # one language, no path
     z = make_safe(tmp_path / "z", D23, as_zip=True)
     cut = tmp_path / "S2B_MSIL2A_20230815_cut.zip"
     cut.write_bytes(z.read_bytes()[:-5000])
     msg = _fails(good, cut, tmp_path)
-    assert cut.name in msg and ("truncated" in msg or "damaged" in msg)
+    assert msg.startswith(f"[bad_scene] 影像 {cut.name} 无法使用：zip 文件")  # 不完整 or 已损坏
     stac = make_stac(tmp_path / "s", D23, hrefs={"nir": "./nowhere/B08.tif"})
     msg = _fails(make_stac(tmp_path / "s0", D21), stac, tmp_path)
-    assert stac.name in msg and "nowhere/B08.tif does not exist" in msg
+    assert msg == f"[bad_scene] 影像 {stac.name} 无法使用：资产 nir 的文件 ./nowhere/B08.tif 不存在"
     evil = make_stac(tmp_path / "e", D23, hrefs={"red": "http://169.254.169.254/latest/meta-data"})
     msg = _fails(make_stac(tmp_path / "e0", D21), evil, tmp_path)
-    assert "[unsafe_path]" in msg and "only relative paths" in msg
+    href = "http://169.254.169.254/latest/meta-data"
+    assert msg == f"[unsafe_path] 影像 {evil.name} 无法使用：拒绝文件名 {href}：只接受产品内的相对路径"
 
 
 def test_register_refuses_vrt_and_network_names(tmp_path):
     vrt = tmp_path / "looks_like_20240101.tif"
     vrt.write_text('<VRTDataset rasterXSize="1" rasterYSize="1"></VRTDataset>')
     for path, code in ((vrt, "bad_scene"), ("/vsicurl/http://127.0.0.1:9/x.tif", "unsafe_path")):
-        with pytest.raises(services.InvalidInput) as e:
+        with pytest.raises(InvalidInput) as e:
             services.scene_register(path=path, sensor="gf2")
         assert e.value.code == code and e.value.field == "path"
 
@@ -141,8 +143,8 @@ def test_district_supervisor_cannot_cancel_a_city_wide_job(tmp_path):
 
 
 def test_workers_are_capped():
-    with pytest.raises(services.InvalidInput) as e:
-        services._clean_params({"workers": services.max_workers() + 1})
+    with pytest.raises(InvalidInput) as e:
+        clean_params({"workers": max_workers() + 1})
     assert e.value.field == "workers"
 
 

@@ -102,8 +102,9 @@ def test_truncated_safe_zip(tmp_path):
 def test_l1c_is_refused_clearly(tmp_path):
     p = make_safe(tmp_path, D23)
     (p / "MTD_MSIL2A.xml").rename(p / "MTD_MSIL1C.xml")
-    with pytest.raises(CorruptRasterError, match="Level-1C"):
+    with pytest.raises(CorruptRasterError, match="Level-1C") as e:
         open_product(p)
+    assert e.value.code == "safe_level1c"
 
 
 def test_stac_item(tmp_path):
@@ -124,7 +125,7 @@ def test_stac_item(tmp_path):
     [
         ("http://example.invalid/B04.tif", UnsafePathError, "only relative paths"),
         ("/vsicurl/http://example.invalid/B04.tif", UnsafePathError, "refusing"),
-        ("/etc/passwd", UnsafePathError, "outside the item's folder"),
+        ("/etc/passwd", UnsafePathError, "resolves outside the product folder"),
         ("../../../../etc/passwd", UnsafePathError, r"'\.\.' leaves the product folder"),
         ("./B99.tif", MissingBandError, "file ./B99.tif does not exist"),
     ],

@@ -58,7 +58,7 @@ def test_series_reports_what_persisted(scene):
 def test_series_out_of_order_names_the_file(scene):
     x = field("vegetation", 64, 64)
     paths = [scene(f"s{i}.tif", x) for i in range(3)]
-    with pytest.raises(SeriesOrderError, match=r"s2\.tif: dated 2023-03-01, not after the previous date 2023-06-01"):
+    with pytest.raises(SeriesOrderError, match=r"s2\.tif: date 2023-03-01 is not after the previous date 2023-06-01"):
         detect_series(paths, "gf2", dates=[D[0], D[1], D[0]])
     with pytest.raises(SeriesOrderError, match="three or more dates"):
         detect_series(paths[:2], "gf2", dates=D[:2])

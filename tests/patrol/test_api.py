@@ -183,7 +183,7 @@ def test_detail_has_audit_trail_and_transitions_through_http(user_api, report, u
     assert d["properties"]["events"][0]["action"] == "report"
     assert set(d["properties"]["allowed_actions"]) == {"verify", "reject", "mark_duplicate"}
     r = sup.post(f"{URL}{issue.pk}/transition/", {"action": "dispatch", "note": "x"}, format="json")
-    assert r.status_code == 409 and "上报" in r.json()["message"]
+    assert r.status_code == 409 and "待核实" in r.json()["message"]
     r = sup.post(
         f"{URL}{issue.pk}/transition/",
         {"action": "verify", "note": "属实", "lat": issue.point.y, "lon": issue.point.x},

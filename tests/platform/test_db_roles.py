@@ -137,3 +137,28 @@ def test_even_the_owner_cannot_truncate_history(table):
                 cursor.execute(f"TRUNCATE {table} CASCADE")
             finally:
                 cursor.execute("ROLLBACK TO SAVEPOINT t")
+
+
+def test_runtime_role_makes_and_drops_monitoring_partitions_only_through_the_owners_functions(runtime):
+    """The receiver and the worker run as the runtime role; a new month needs a new partition
+    (monitoring migration 0003). Direct DDL stays refused; the functions take a period letter only."""
+    refusal = "CREATE TABLE monitoring_reading_h_209901 PARTITION OF monitoring_reading_h "
+    refusal += "FOR VALUES FROM ('2099-01-01 00:00+08') TO ('2099-02-01 00:00+08')"
+    assert refused(runtime, refusal) == "InsufficientPrivilege"
+    with runtime.transaction():
+        made = runtime.execute("SELECT monitoring_partition_create('H', '2099-01-15')").fetchone()[0]
+        again = runtime.execute("SELECT monitoring_partition_create('H', '2099-01-01')").fetchone()[0]
+        bounds = runtime.execute(
+            "SELECT pg_get_expr(relpartbound, oid) FROM pg_class WHERE relname = 'monitoring_reading_h_209901'"
+        ).fetchone()[0]
+        runtime.execute("SET TIME ZONE 'Asia/Shanghai'")
+        runtime.execute(
+            "INSERT INTO monitoring_reading (time, value, logger_id, period, flag, origin, factor) "
+            "SELECT '2099-01-31 23:00+08', 1, id, 'H', 'N', 'C', 'w01018' FROM monitoring_logger LIMIT 0"
+        )
+        dropped = runtime.execute("SELECT monitoring_partition_drop('H', '2099-01-01')").fetchone()[0]
+    assert (made, again, dropped) == (True, False, True)
+    assert "2099-01-01 00:00:00+08" in bounds or "2098-12-31 16:00:00+00" in bounds
+    assert refused(runtime, "SELECT monitoring_partition_create('X; DROP TABLE patrol_issue', '2099-01-01')") == (
+        "InvalidParameterValue"
+    )

@@ -15,7 +15,9 @@ from tqdm import tqdm
 from geodata.models import ChangeCandidate, Scene
 from geodata.raster.constants import SENSORS
 from geodata.series_jobs import series_check_order, series_run
-from geodata.services import job_create, job_run, scene_pairs, scene_register, scenes_register_folder
+from geodata.services.jobs import job_create
+from geodata.services.running import job_run
+from geodata.services.scenes import scene_pairs, scene_register, scenes_register_folder
 from gridgov.errors import GridGovError
 
 INPUTS = "a stacked GeoTIFF, a Sentinel-2 L2A .SAFE folder or zip, a STAC item .json or a Landsat C2 L2 folder"

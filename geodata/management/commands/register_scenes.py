@@ -9,7 +9,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from geodata.raster.constants import SENSORS
-from geodata.services import scene_register, scenes_register_folder
+from geodata.services.scenes import scene_register, scenes_register_folder
 from gridgov.errors import GridGovError
 
 

@@ -85,10 +85,10 @@ def check_user_path(path: str | Path) -> Path:
     would read over the network or through a virtual file system."""
     text = str(path)
     if "/vsi" in text.lower() or (_URL.match(text) and not re.match(r"^[A-Za-z]:[\\/]", text)):
-        raise UnsafePathError(text, "only local files and folders can be read (no URLs, /vsi… or DRIVER: names)")
+        raise UnsafePathError(text, "unsafe_path")
     p = Path(text).expanduser()
     if not p.exists():
-        raise CorruptRasterError(text, "file does not exist")
+        raise CorruptRasterError(text, "file_missing")
     return p.resolve()
 
 
@@ -101,9 +101,7 @@ def product_kind(path: Path) -> str:
         return "safe"
     if path.is_file():
         return "stack"
-    raise CorruptRasterError(
-        path, "not a product: expected a GeoTIFF, a .SAFE folder or zip, a STAC item .json or a Landsat C2 folder"
-    )
+    raise CorruptRasterError(path, "not_a_product")
 
 
 def open_product(path: str | Path, *, sensor: str | None = None, acquired: dt.date | None = None) -> DateSource:
@@ -116,7 +114,7 @@ def open_product(path: str | Path, *, sensor: str | None = None, acquired: dt.da
     reader = {"stac": read_stac, "landsat_c2": read_landsat, "safe": read_safe}[kind]
     source = reader(p, acquired=acquired)
     if sensor and sensor != source.sensor:
-        raise SensorMismatchError(p, f"the product is {source.sensor}, not {sensor}")
+        raise SensorMismatchError(p, "sensor_differs", actual=source.sensor, expected=sensor)
     return source
 
 
@@ -150,7 +148,7 @@ def validate_source(source: DateSource, *, check_read: bool = True) -> Grid:
                 block = ds.block_shapes[bf.index - 1]
                 best = (res, Grid(crs.to_wkt(), tuple(tr)[:6], ds.width, ds.height, (int(block[0]), int(block[1]))))
     if best is None:
-        raise MissingBandError(source.path, "product has no reflectance band")
+        raise MissingBandError(source.path, "no_reflectance_band")
     return best[1]
 
 

@@ -106,7 +106,7 @@ class DateSource:
     def require(self, roles) -> None:
         missing = [r for r in roles if r not in self.bands]
         if missing:
-            raise MissingBandError(self.path, f"product has no {', '.join(missing)} band")
+            raise MissingBandError(self.path, "roles_missing", roles=", ".join(missing))
 
 
 # ----------------------------------------------------------------------------- masks
@@ -157,12 +157,12 @@ def check_name(name: str, product: str | Path, *, allow_absolute: bool = False) 
     text = str(name)
     low = text.lower()
     if not text or "\x00" in text:
-        raise UnsafePathError(product, f"empty or binary file name {text!r}")
+        raise UnsafePathError(product, "bad_name", name=text)
     absolute = text.startswith(("/", "\\", "~")) and not (allow_absolute and text.startswith("/"))
     if "/vsi" in low or low.startswith("vsi") or _SCHEME.match(text) or absolute:
-        raise UnsafePathError(product, f"refusing file name {text!r}: only relative paths inside the product")
+        raise UnsafePathError(product, "unsafe_name", name=text)
     if any(part == ".." for part in re.split(r"[\\/]", text)):
-        raise UnsafePathError(product, f"refusing file name {text!r}: '..' leaves the product folder")
+        raise UnsafePathError(product, "name_leaves_product", name=text)
 
 
 def resolve_inside(base: Path, name: str, product: str | Path) -> Path:
@@ -171,7 +171,7 @@ def resolve_inside(base: Path, name: str, product: str | Path) -> Path:
     root = base.resolve()
     p = (root / name).resolve()
     if not p.is_relative_to(root):
-        raise UnsafePathError(product, f"{name!r} resolves outside the product folder")
+        raise UnsafePathError(product, "name_outside", name=str(name))
     return p
 
 
@@ -185,7 +185,7 @@ def sniff_driver(path: str, *, allow_netcdf: bool = False) -> str:
     if allow_netcdf and head.startswith(_NETCDF_MAGIC):
         return "netCDF"
     shown = head[:8].hex(" ") if head else "empty"
-    raise CorruptRasterError(path, f"not a GeoTIFF or JPEG 2000 file (content starts with {shown})")
+    raise CorruptRasterError(path, "not_raster_file", start=shown)
 
 
 def _head(path: str, n: int = 16) -> bytes:
@@ -195,12 +195,12 @@ def _head(path: str, n: int = 16) -> bytes:
             with zipfile.ZipFile(zpath) as z, z.open(member) as f:
                 return f.read(n)
         except (OSError, KeyError, zipfile.BadZipFile, EOFError) as exc:
-            raise CorruptRasterError(path, f"cannot read from the zip ({exc})") from exc
+            raise CorruptRasterError(zpath, "zip_member_unreadable", member=member, detail=str(exc)[:200]) from exc
     try:
         with open(path, "rb") as f:
             return f.read(n)
     except OSError as exc:
-        raise CorruptRasterError(path, f"file cannot be read ({exc.strerror or exc})") from exc
+        raise CorruptRasterError(path, "file_unreadable", detail=str(exc.strerror or exc)) from exc
 
 
 def vsizip(zip_path: Path, member: str) -> str:
@@ -219,7 +219,7 @@ def open_band(band: BandFile):
         with rasterio.Env(**dict(band.open_env)):
             return rasterio.open(band.path, driver=band.driver)
     except RasterioError as exc:
-        raise CorruptRasterError(band.path, f"not a readable {band.driver} raster ({_short(exc)})") from exc
+        raise CorruptRasterError(band.path, "unreadable", driver=band.driver, detail=_short(exc)) from exc
 
 
 def _short(exc: Exception) -> str:
@@ -230,20 +230,20 @@ def check_dataset(ds, band: BandFile, *, check_read: bool = True) -> None:
     """Header sanity (size, block size, CRS), the band exists, first and last pixel decode."""
     p = band.path
     if ds.width <= 0 or ds.height <= 0 or ds.width * ds.height > MAX_PIXELS:
-        raise CorruptRasterError(p, f"header claims {ds.width}x{ds.height} pixels, refusing (max {MAX_PIXELS})")
+        raise CorruptRasterError(p, "too_many_pixels", width=ds.width, height=ds.height, max=MAX_PIXELS)
     if not 1 <= band.index <= ds.count:
-        raise MissingBandError(p, f"has {ds.count} band(s), band {band.index} was expected")
+        raise MissingBandError(p, "band_index_missing", count=ds.count, index=band.index)
     bh, bw = ds.block_shapes[0]
     if bh * bw * np.dtype(ds.dtypes[0]).itemsize > MAX_BLOCK_BYTES:
-        raise CorruptRasterError(p, f"block of {bw}x{bh} is too large to read safely")
+        raise CorruptRasterError(p, "block_too_large", width=bw, height=bh)
     if ds.crs is None and band.georef is None:
-        raise NoCRSError(p, "raster has no CRS (georeferencing missing)")
+        raise NoCRSError(p, "no_crs")
     if check_read:
         try:
             ds.read(band.index, window=Window(0, 0, 1, 1))
             ds.read(band.index, window=Window(ds.width - 1, ds.height - 1, 1, 1))
         except RasterioError as exc:
-            raise CorruptRasterError(p, f"pixel data cannot be decoded ({_short(exc)})") from exc
+            raise CorruptRasterError(p, "undecodable", detail=_short(exc)) from exc
 
 
 def parse_date(text: str | None) -> dt.date | None:

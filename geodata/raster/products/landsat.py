@@ -59,16 +59,16 @@ def read_landsat(path: str | Path, *, acquired: dt.date | None = None) -> DateSo
     product = str(folder)
     mtl_path = mtl_file(folder)
     if mtl_path is None:
-        raise MissingBandError(product, "no *_MTL.txt metadata file in the folder")
+        raise MissingBandError(product, "landsat_no_mtl")
     if mtl_path.stat().st_size > MAX_MTL_BYTES:
-        raise CorruptRasterError(mtl_path, "MTL file is implausibly large")
+        raise CorruptRasterError(mtl_path, "metadata_too_large", member=mtl_path.name)
     mtl = parse_mtl(mtl_path.read_text(encoding="utf-8", errors="replace"))
     craft = mtl.get("SPACECRAFT_ID", "")
     if craft not in ("LANDSAT_8", "LANDSAT_9"):
-        raise SensorMismatchError(product, f"spacecraft {craft or 'unknown'!r}: only Landsat 8/9 OLI is supported")
+        raise SensorMismatchError(product, "landsat_spacecraft", craft=craft or "unknown")
     level = mtl.get("PROCESSING_LEVEL", "")
     if level and not level.startswith("L2"):
-        raise SensorMismatchError(product, f"processing level {level}: a Collection-2 Level-2 product is needed")
+        raise SensorMismatchError(product, "landsat_level", level=str(level))
 
     def locate(key: str, pattern: str) -> Path | None:
         name = mtl.get(key)
@@ -82,7 +82,7 @@ def read_landsat(path: str | Path, *, acquired: dt.date | None = None) -> DateSo
     for role, n in OLI_BANDS.items():
         p = locate(f"FILE_NAME_BAND_{n}", f"*_SR_B{n}.TIF")
         if p is None:
-            raise MissingBandError(product, f"band SR_B{n} ({role}) is missing from the folder")
+            raise MissingBandError(product, "landsat_band_missing", band=n, role=role)
         scale = floats(mtl.get(f"REFLECTANCE_MULT_BAND_{n}"))
         offset = floats(mtl.get(f"REFLECTANCE_ADD_BAND_{n}"))
         bands[role] = BandFile(

@@ -44,7 +44,7 @@ def _georef(path: Path, var: str) -> tuple[str, tuple]:
         with rasterio.Env(**dict(ENV)), rasterio.open(_var(path, var), driver="netCDF") as ds:
             wkt = ds.tags().get("spatial_ref#spatial_ref") or (ds.crs.to_wkt() if ds.crs else None)
     if not wkt or len(x) < 2 or len(y) < 2:
-        raise CorruptRasterError(path, "no spatial_ref or x/y coordinates to georeference the cube")
+        raise CorruptRasterError(path, "cube_not_georeferenced")
     dx, dy = float(x[1] - x[0]), float(y[1] - y[0])
     return wkt, (dx, 0.0, float(x[0]) - dx / 2, 0.0, dy, float(y[0]) - dy / 2)
 
@@ -56,7 +56,7 @@ def cube_dates(path: str | Path) -> list[dt.date]:
     units = tags.get("time#units") or tags.get("units") or _cube_tags(p).get("time#units", "")
     m = re.match(r"days since (\d{4}-\d{2}-\d{2})", units)
     if not m:
-        raise CorruptRasterError(p, "time axis without 'days since' units")
+        raise CorruptRasterError(p, "cube_time_units")
     start = dt.date.fromisoformat(m[1])
     return [start + dt.timedelta(days=int(v)) for v in values]
 
@@ -74,7 +74,7 @@ def read_cube_date(path_10m: str | Path, when: dt.date, *, path_20m: str | Path 
     sniff_driver(str(p10), allow_netcdf=True)
     dates = cube_dates(p10)
     if when not in dates:
-        raise MissingBandError(p10, f"no date {when} in the cube")
+        raise MissingBandError(p10, "cube_no_date", date=str(when), res=10)
     georef = _georef(p10, "B2")
 
     def band(p: Path, var: str, t: int, g, *, reflectance: bool = True) -> BandFile:
@@ -95,7 +95,7 @@ def read_cube_date(path_10m: str | Path, when: dt.date, *, path_20m: str | Path 
         sniff_driver(str(p20), allow_netcdf=True)
         d20 = cube_dates(p20)
         if when not in d20:
-            raise MissingBandError(p20, f"no date {when} in the 20 m cube")
+            raise MissingBandError(p20, "cube_no_date", date=str(when), res=20)
         bands["swir1"] = band(p20, "B11", d20.index(when), _georef(p20, "B11"))
     return DateSource(
         path=f"{p10}#{when.isoformat()}",

@@ -60,7 +60,7 @@ class _Folder:
     def read(self, name: str) -> bytes:
         p = resolve_inside(self.root, name, self.product)
         if p.stat().st_size > MAX_XML_BYTES:
-            raise CorruptRasterError(p, "metadata file is implausibly large")
+            raise CorruptRasterError(p, "metadata_too_large", member=name)
         return p.read_bytes()
 
     def band_path(self, name: str) -> str | None:
@@ -75,11 +75,11 @@ class _Zip:
             with zipfile.ZipFile(path) as z:
                 infos = z.infolist()
         except (zipfile.BadZipFile, OSError, EOFError) as exc:
-            raise CorruptRasterError(path, f"not a readable zip: truncated or damaged ({exc})") from exc
+            raise CorruptRasterError(path, "zip_damaged", detail=str(exc)[:200]) from exc
         size = path.stat().st_size
         for info in infos:  # a member whose data lies past the end is a truncated download
             if info.header_offset + info.compress_size > size:
-                raise CorruptRasterError(path, f"zip is truncated: {info.filename} is cut off")
+                raise CorruptRasterError(path, "zip_truncated", member=info.filename)
         self.members = {i.filename: i for i in infos if not i.is_dir()}
         tops = {n.split("/", 1)[0] for n in self.members if n.endswith("MTD_MSIL2A.xml") and n.count("/") == 1}
         self.prefix = (sorted(tops)[0] + "/") if tops else ""
@@ -94,12 +94,12 @@ class _Zip:
         if info is None:
             raise FileNotFoundError(name)
         if info.file_size > MAX_XML_BYTES:
-            raise CorruptRasterError(self.path, f"{name} is implausibly large")
+            raise CorruptRasterError(self.path, "metadata_too_large", member=name)
         try:
             with zipfile.ZipFile(self.path) as z:
                 return z.read(info)
         except (zipfile.BadZipFile, OSError, EOFError) as exc:
-            raise CorruptRasterError(self.path, f"{name} cannot be read from the zip ({exc})") from exc
+            raise CorruptRasterError(self.path, "zip_member_unreadable", member=name, detail=str(exc)[:200]) from exc
 
     def band_path(self, name: str) -> str | None:
         check_name(name, self.product)
@@ -113,11 +113,11 @@ def _local(tag: str) -> str:
 
 def _xml(data: bytes, where: str) -> ET.Element:
     if b"<!DOCTYPE" in data[:4096] or b"<!ENTITY" in data:
-        raise CorruptRasterError(where, "metadata XML declares entities: refused")
+        raise CorruptRasterError(where, "xml_entities")
     try:
         return ET.fromstring(data)
     except ET.ParseError as exc:
-        raise CorruptRasterError(where, f"metadata XML cannot be parsed ({exc})") from exc
+        raise CorruptRasterError(where, "xml_invalid", detail=str(exc)[:200]) from exc
 
 
 def _texts(root: ET.Element, name: str) -> list[ET.Element]:
@@ -138,9 +138,7 @@ def read_safe(path: str | Path, *, acquired: dt.date | None = None) -> DateSourc
     names = store.names()
     if "MTD_MSIL2A.xml" not in names:
         l1c = "MTD_MSIL1C.xml" in names
-        raise CorruptRasterError(
-            product, "a Level-1C product: only Level-2A (MTD_MSIL2A.xml) is supported" if l1c else "no MTD_MSIL2A.xml"
-        )
+        raise CorruptRasterError(product, "safe_level1c" if l1c else "safe_no_metadata")
     mtd = _xml(store.read("MTD_MSIL2A.xml"), f"{product}/MTD_MSIL2A.xml")
     start = _first(mtd, "PRODUCT_START_TIME") or _first(mtd, "DATATAKE_SENSING_START")
     day = acquired or parse_date(start)
@@ -169,7 +167,7 @@ def read_safe(path: str | Path, *, acquired: dt.date | None = None) -> DateSourc
         entry = next((e for e in entries if e.endswith(suffix)), None)
         located = store.band_path(entry + ".jp2") if entry else None
         if located is None:
-            raise MissingBandError(product, f"band {band} ({res} m) is missing from the product")
+            raise MissingBandError(product, "band_missing", band=band, res=res)
         driver = sniff_driver(located)
         if not reflectance:
             return BandFile(located, nodata=0, driver=driver)

@@ -66,7 +66,7 @@ def _sensor(props: dict, product: str) -> str:
         return "sentinel2"
     if "landsat-8" in text or "landsat-9" in text or "landsat_8" in text or "landsat_9" in text:
         return "landsat89"
-    raise SensorMismatchError(product, f"STAC item of an unsupported platform {text.strip()!r}")
+    raise SensorMismatchError(product, "stac_platform", platform=text.strip())
 
 
 def _href_path(href: str, base: Path, product: str) -> Path:
@@ -76,7 +76,7 @@ def _href_path(href: str, base: Path, product: str) -> Path:
     if href.startswith("/"):  # an absolute local path is fine only inside the item's folder
         p = Path(href).resolve()
         if not p.is_relative_to(base.resolve()):
-            raise UnsafePathError(product, f"asset href {href!r} lies outside the item's folder")
+            raise UnsafePathError(product, "name_outside", name=href)
         href = str(p.relative_to(base.resolve()))
     return resolve_inside(base, href, product)
 
@@ -85,12 +85,12 @@ def read_stac(path: str | Path, *, acquired: dt.date | None = None) -> DateSourc
     p = Path(path)
     product = str(p)
     if p.stat().st_size > MAX_ITEM_BYTES:
-        raise CorruptRasterError(product, "STAC item is implausibly large")
+        raise CorruptRasterError(product, "metadata_too_large", member=Path(product).name)
     try:
         data = json.loads(p.read_text(encoding="utf-8"))
         item = pystac.Item.from_dict(data, preserve_dict=True, migrate=False)
     except (ValueError, KeyError, TypeError, pystac.STACError, pystac.errors.STACTypeError) as exc:
-        raise CorruptRasterError(product, f"not a STAC item ({str(exc)[:200]})") from exc
+        raise CorruptRasterError(product, "not_stac", detail=str(exc)[:200]) from exc
     props = item.properties
     sensor = _sensor(props, product)
     day = acquired or (item.datetime or item.common_metadata.start_datetime or dt.datetime.min).date()
@@ -107,10 +107,10 @@ def read_stac(path: str | Path, *, acquired: dt.date | None = None) -> DateSourc
     def band_file(key: str, *, reflectance: bool) -> BandFile:
         asset = assets[key]
         if not asset.href:
-            raise MissingBandError(product, f"asset {key!r} has no href")
+            raise MissingBandError(product, "stac_asset_no_href", asset=key)
         local = _href_path(asset.href, base, product)
         if not local.is_file():
-            raise MissingBandError(product, f"asset {key!r}: file {asset.href} does not exist")
+            raise MissingBandError(product, "stac_asset_missing", asset=key, href=asset.href)
         rb = (asset.extra_fields.get("raster:bands") or [{}])[0]
         nodata = floats(rb.get("nodata")) if rb.get("nodata") is not None else 0.0
         if not reflectance:
@@ -137,7 +137,7 @@ def read_stac(path: str | Path, *, acquired: dt.date | None = None) -> DateSourc
                 break
     missing = [r for r in ROLE_KEYS if r not in bands]
     if missing:
-        raise MissingBandError(product, f"STAC item has no asset for {', '.join(missing)}")
+        raise MissingBandError(product, "stac_missing_roles", roles=", ".join(missing))
     mask_key = next((k for k in assets if k in MASK_KEYS), None)
     mask = band_file(mask_key, reflectance=False) if mask_key else None
     if mask is None:

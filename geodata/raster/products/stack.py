@@ -42,11 +42,11 @@ def read_stack(path: str | Path, *, sensor: str | None = None, acquired: dt.date
         tags, count = ds.tags(), ds.count
     sensor = sensor or tags.get("GRIDGOV_SENSOR") or None
     if not sensor:
-        raise SensorMismatchError(product, f"sensor not given and not in the file's tags (one of {', '.join(SENSORS)})")
+        raise SensorMismatchError(product, "sensor_required", known=", ".join(SENSORS))
     day = acquired or stack_date(product, tags)
     prof = sensor_profile(sensor, acquired=day)
     if count != prof.band_count:
-        raise BandCountError(product, f"sensor {prof.name!r} expects {prof.band_count} bands, file has {count}")
+        raise BandCountError(product, "band_count", sensor=prof.name, expected=prof.band_count, count=count)
     bands = {
         r: BandFile(
             product, index=prof.bands[r], scale=prof.scale, offset=prof.offset, nodata=prof.nodata, driver=driver
@@ -55,7 +55,7 @@ def read_stack(path: str | Path, *, sensor: str | None = None, acquired: dt.date
     }
     mask = BandFile(product, index=prof.bands[prof.mask_band], nodata=None, driver=driver) if prof.mask_band else None
     if driver not in ("GTiff",):
-        raise CorruptRasterError(product, f"a stacked scene must be a GeoTIFF, not {driver}")
+        raise CorruptRasterError(product, "stack_not_geotiff", driver=driver)
     return DateSource(
         path=product,
         kind="stack",

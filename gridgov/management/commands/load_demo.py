@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import inspect
 import time
+from importlib import import_module
+from pathlib import Path
 
 import numpy as np
+from django.apps import apps
 from django.conf import settings
 from django.contrib.gis.geos import GEOSGeometry
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from gridgov import demo
@@ -63,6 +66,12 @@ class Command(BaseCommand):
         if loaded and not force:
             self.stdout.write(f"demo grid already loaded ({scale} cells); nothing to do")
         else:
+            if DemoLoad.objects.filter(name="demo-history").exists():
+                # The history's audit rows name the grid's people and cells and cannot be deleted.
+                raise CommandError(
+                    "this database holds the demo history, which refers to the current grid; "
+                    "load a different grid into a fresh database"
+                )
             self.load_grid(scale=scale, townships=townships)
             DemoLoad.objects.update_or_create(name="grid", defaults={"params": params})
             self.stdout.write(f"demo grid loaded in {time.monotonic() - t0:.1f}s")
@@ -193,12 +202,21 @@ class Command(BaseCommand):
             self.stdout.write(f"  {username:20s} {Role(role).label}  {name}")
 
 
-def demo_hooks():
-    """Demo loaders that other apps register as `<app>.demo.load_demo(stdout=, force=)`."""
-    from importlib import import_module
+# The apps whose demo data others build on, in this order: zoning (patrol routes by its zones),
+# patrol (dispatch rules, service-made cases), geodata (imagery jobs and the analyst account),
+# dashboard (the year of case history), sources (enterprises, outlets and their loggers),
+# monitoring (the loggers' data and exceedance cases). Every other installed app's hook runs
+# after these, in INSTALLED_APPS order, so it finds the cases, areas and people already there.
+CORE_DEMO_APPS = ("zoning", "patrol", "geodata", "dashboard", "sources", "monitoring")
 
+
+def demo_hooks():
+    """Demo loaders that apps provide as `<app>.demo.load_demo(stdout=, force=[, cases=])`."""
+    # The project's own apps: the top-level packages of the checkout.
+    names = [a.name for a in apps.get_app_configs() if Path(a.path).parent == Path(settings.BASE_DIR)]
+    ordered = [n for n in CORE_DEMO_APPS if n in names] + [n for n in names if n not in CORE_DEMO_APPS]
     hooks = []
-    for app in ("zoning", "patrol", "geodata", "dashboard", "sources", "monitoring", "credit", "inspections"):
+    for app in ordered:
         try:
             module = import_module(f"{app}.demo")
         except ModuleNotFoundError as exc:
