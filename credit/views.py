@@ -1,8 +1,9 @@
-"""The public credit list (公示), by district."""
+"""The public credit list (公示), by district, and the enterprise contact's way to its own file."""
 
 from __future__ import annotations
 
-from django.shortcuts import render
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
 
 from gridgov.errors import GridGovError
 from gridgov.models import AdminArea, AreaLevel
@@ -26,3 +27,11 @@ def public_list(request):
         "credit/public_list.html",
         {"rows": rows, "districts": districts, "district": district, "levels": Level.choices, "counts": counts},
     )
+
+
+@login_required
+def mine(request):
+    """An enterprise contact's landing: its enterprise's file (一企一档, credit and repair);
+    anyone else goes to the city map."""
+    code = selectors.enterprise_for_contact(request.user)
+    return redirect("sources-enterprise-page", credit_code=code) if code else redirect("home")

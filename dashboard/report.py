@@ -256,7 +256,7 @@ def build_context(*, user, period: str, progress: Progress | None = None) -> dic
         "overdue": overdue,
         "overdue_total": overdue_qs.count(),
         "overdue_limit": OVERDUE_LIST,
-        "quality": selectors.quality_by_district(period),
+        "quality": selectors.quality_by_district(period, user=user),
         "quality_period": period,
         "synthetic": month.filter(description__startswith="（合成）").exists()
         or AdminArea.objects.filter(synthetic=True).exists(),

@@ -249,7 +249,16 @@ def round_breaks(values, *, integer: bool = False) -> list[float]:
     raise AssertionError("unreachable: a step of 100 × raw always fits")
 
 
-def quality_by_district(period: str) -> list[dict]:
-    """Air and water by district for the month `YYYY-MM` (public figures: no user needed)."""
+def quality_by_district(period: str, *, user) -> list[dict]:
+    """Air and water by district for the month `YYYY-MM`, ranked among all the city's districts;
+    the rows of the districts the user's jurisdiction lies in (all of them for the city)."""
     year, month = (int(p) for p in period.split("-"))
-    return district_quality(month=dt.date(year, month, 1))
+    rows = district_quality(month=dt.date(year, month, 1))
+    scope = user_scope(user)
+    if scope.everything:
+        return rows
+    districts = set(scope.district_ids) | set(
+        AdminArea.objects.filter(pk__in=scope.township_ids).values_list("parent_id", flat=True)
+    )
+    codes = set(AdminArea.objects.filter(pk__in=districts).values_list("code", flat=True))
+    return [r for r in rows if r["code"] in codes]

@@ -96,7 +96,7 @@ def dashboard(request):
             "last_month": period,
             "this_month": timezone.localdate().strftime("%Y-%m"),
             "export_limit": EXPORT_MAX_ROWS,
-            "quality": selectors.quality_by_district(period),
+            "quality": selectors.quality_by_district(period, user=request.user),
             "quality_period": period,
         },
     )

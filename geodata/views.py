@@ -65,13 +65,16 @@ def review_page(request):
         raw["status"] = CandidateStatus.NEW
     error = None
     try:
-        filters = validated(CandidateFilter, {k: v for k, v in raw.items() if v != ""})
-        qs = selectors.candidates(user, **filters)
-    except InvalidInput as exc:
-        error, qs = exc, ChangeCandidate.objects.none()
+        # who may see the queue first: a role without imagery duty gets its refusal page,
+        # whatever the filters say
+        jobs = list(selectors.jobs(user).select_related("area")[:20])
+        try:
+            filters = validated(CandidateFilter, {k: v for k, v in raw.items() if v != ""})
+            qs = selectors.candidates(user, **filters)
+        except InvalidInput as exc:
+            error, qs = exc, ChangeCandidate.objects.none()
     except GridGovError as exc:
         return _page_error(request, exc)
-    jobs = list(selectors.jobs(user).select_related("area")[:20])
     for j in jobs:
         j.can_cancel = can_cancel_job(user, j)
     scenes = list(selectors.scenes(user)[:200])

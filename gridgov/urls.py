@@ -49,6 +49,7 @@ urlpatterns = [
     path("inspections/", include("inspections.page_urls")),
     path("public/inspections/", include("inspections.public_urls")),
     path("public/credit/", include("credit.public_urls")),
+    path("credit/", include("credit.page_urls")),
     path("quality/", include("quality.page_urls")),
     path("accounts/login/", auth_views.LoginView.as_view(authentication_form=login.LoginForm), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -46,7 +46,7 @@ def issues_visible(*, user) -> QuerySet[Issue]:
     role = getattr(user, "role", "")
     if role in SCOPE_ROLES:
         q |= user_scope(user).q(district="district", township="township")
-    elif role == Role.RESPONSIBLE_UNIT and getattr(user, "organization_id", None):
+    elif role in (Role.RESPONSIBLE_UNIT, Role.ENTERPRISE_CONTACT) and getattr(user, "organization_id", None):
         q |= Q(responsible_unit_id=user.organization_id)
     return Issue.objects.filter(q)
 

@@ -28,6 +28,7 @@ DISTRICT = Role.DISTRICT_SUPERVISOR
 TOWNSHIP = Role.TOWNSHIP_SUPERVISOR
 OFFICER = Role.GRID_OFFICER
 UNIT = Role.RESPONSIBLE_UNIT
+ENTERPRISE = Role.ENTERPRISE_CONTACT  # rectifies its own enterprise's cases, like a unit
 SUPERVISORS = {CITY: "scope", DISTRICT: "scope", TOWNSHIP: "scope"}
 
 
@@ -49,8 +50,8 @@ TRANSITIONS: dict[str, Transition] = {
         Transition("reject",               _("不予立案"),   (S.REPORTED,),                                      S.REJECTED,   SUPERVISORS),
         Transition("mark_duplicate",       _("标记重复"),   (S.REPORTED, S.VERIFIED),                           S.DUPLICATE,  SUPERVISORS),
         Transition("dispatch",             _("交办"),       (S.VERIFIED,),                                      S.DISPATCHED, SUPERVISORS),
-        Transition("start_rectification",  _("开始整改"),   (S.DISPATCHED,),                                    S.RECTIFYING, {UNIT: "unit"}),
-        Transition("submit_rectification", _("提交整改"),   (S.DISPATCHED, S.RECTIFYING),                       S.SUBMITTED,  {UNIT: "unit"}),
+        Transition("start_rectification",  _("开始整改"),   (S.DISPATCHED,),                                    S.RECTIFYING, {UNIT: "unit", ENTERPRISE: "unit"}),
+        Transition("submit_rectification", _("提交整改"),   (S.DISPATCHED, S.RECTIFYING),                       S.SUBMITTED,  {UNIT: "unit", ENTERPRISE: "unit"}),
         Transition("accept",               _("验收通过"),   (S.SUBMITTED,),                                     S.ACCEPTED,   {**SUPERVISORS, OFFICER: "grid"}),
         Transition("fail",                 _("验收不通过"), (S.SUBMITTED,),                                     S.RECTIFYING, {**SUPERVISORS, OFFICER: "grid"}),
         Transition("set_deadline",         _("调整期限"),   (S.DISPATCHED, S.RECTIFYING, S.SUBMITTED),          None,         SUPERVISORS),

@@ -17,8 +17,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
-from geodata.selectors import candidate_for_issue
-from geodata.services import can_review
 from gridgov.errors import GridGovError
 from gridgov.models import AdminArea, GridAssignment, Role
 from gridgov.validation import validated
@@ -50,8 +48,20 @@ CONSEQUENCES = {
     "unpublish": _lazy("案件将从曝光台和 Open311 撤下，公众不再能看到。"),
 }
 
-# Where a role lands after signing in from the city map (`/`): grid officers work on the phone.
-LANDING = {Role.GRID_OFFICER: "patrol-mobile"}
+# Where a role lands after signing in from the city map (`/`): its own work. Grid officers work
+# on the phone; supervisors on the cockpit (我的待办, last month's figures); units on their cases;
+# planners in the zoning editor; analysts on the imagery queue; an enterprise's contact on its
+# enterprise's file (credit and repair).
+LANDING = {
+    Role.GRID_OFFICER: "patrol-mobile",
+    Role.CITY_SUPERVISOR: "dashboard",
+    Role.DISTRICT_SUPERVISOR: "dashboard",
+    Role.TOWNSHIP_SUPERVISOR: "dashboard",
+    Role.RESPONSIBLE_UNIT: "patrol-page-list",
+    Role.ZONING_PLANNER: "zoning-editor",
+    Role.IMAGERY_ANALYST: "geodata-review",
+    Role.ENTERPRISE_CONTACT: "credit-mine",
+}
 
 
 @login_required
@@ -102,21 +112,6 @@ def issue_list(request):
     )
 
 
-def _imagery_candidate(issue, user):
-    """The imagery change candidate a case came from, for users who may see imagery."""
-    if issue.source != "imagery":
-        return None
-    return candidate_for_issue(issue) if can_review(user) else None
-
-
-def _candidate_shape(issue) -> dict | None:
-    """The polygon of the imagery candidate a case was confirmed from, as GeoJSON (WGS84)."""
-    if issue.source != "imagery":
-        return None
-    candidate = candidate_for_issue(issue)
-    return json.loads(candidate.geom.geojson) if candidate is not None else None
-
-
 @login_required
 def issue_detail(request, pk: int):
     try:
@@ -158,8 +153,6 @@ def issue_detail(request, pk: int):
             },
             "photos": selectors.issue_photo_sets(issue),
             "publish_preview": redact(issue.description, names=selectors.people_of(issue)) if publishing else "",
-            "candidate": _imagery_candidate(issue, request.user),
-            "candidate_shape": _candidate_shape(issue),
             "monitoring_chart": issue.source == "online_monitoring" and apps.is_installed("sources"),
             "deadline_hour": setting("PATROL_DEADLINE_HOUR"),
         },

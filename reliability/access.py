@@ -384,6 +384,7 @@ ENDPOINTS += [
     ),
     E("GET", "/api/credit/public/?district=330106", "public", "api", "credit", name="credit-public"),
     E("GET", "/public/credit/", "public", "page", "credit", name="public-credit"),
+    E("GET", "/credit/mine/", "redirect", "page", "credit", name="credit-mine"),
     E("GET", SJ + "plans/", "auth", "api", "inspections", name="inspections-plans"),
     E("POST", SJ + "plans/", SJ_PLANNER, "api", "inspections", body="empty", probe=True, name="inspections-plans"),
     E("GET", SJP, SJ_VIEWER, "api", "inspections", name="inspections-plan-detail"),
@@ -527,7 +528,7 @@ def visible(who: Who, case: Case) -> bool:
         return False
     if who.superuser or case.reporter_id == who.user_id:
         return True
-    if who.role == "responsible_unit":
+    if who.role in ("responsible_unit", "enterprise_contact"):
         return who.organization_id is not None and case.responsible_unit_id == who.organization_id
     return who.role in PATROL_ROLES and in_scope(who, case)
 

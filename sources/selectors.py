@@ -45,8 +45,12 @@ def may_register(user) -> bool:
 
 
 def enterprises_visible(*, user) -> QuerySet[Enterprise]:
-    """The enterprises whose whole file `user` may see."""
-    return Enterprise.objects.filter(placed_q(user))
+    """The enterprises whose whole file `user` may see: those placed in their jurisdiction, and
+    for an enterprise's 环保联络员 its own enterprise."""
+    q = placed_q(user)
+    if getattr(user, "role", "") == Role.ENTERPRISE_CONTACT and user.organization_id:
+        q |= Q(organization_id=user.organization_id)
+    return Enterprise.objects.filter(q)
 
 
 def open_exceedance() -> Exists:

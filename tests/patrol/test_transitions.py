@@ -88,6 +88,7 @@ def test_escalation_is_not_a_user_action():
 # so that a wrong edit of the table fails here instead of changing both sides of the check.
 CITY, DISTRICT, TOWNSHIP = "city_supervisor", "district_supervisor", "township_supervisor"
 OFFICER, UNIT, PLANNER, ANALYST = "grid_officer", "responsible_unit", "zoning_planner", "imagery_analyst"
+CONTACT = "enterprise_contact"  # an enterprise's 环保联络员 rectifies cases dispatched to its enterprise
 SUPERVISORS = {CITY, DISTRICT, TOWNSHIP}
 POLICY = {
     # action:               (from statuses,                                          who may)
@@ -95,8 +96,8 @@ POLICY = {
     "reject": ({"reported"}, SUPERVISORS),
     "mark_duplicate": ({"reported", "verified"}, SUPERVISORS),
     "dispatch": ({"verified"}, SUPERVISORS),
-    "start_rectification": ({"dispatched"}, {UNIT}),
-    "submit_rectification": ({"dispatched", "rectifying"}, {UNIT}),
+    "start_rectification": ({"dispatched"}, {UNIT, CONTACT}),
+    "submit_rectification": ({"dispatched", "rectifying"}, {UNIT, CONTACT}),
     "accept": ({"submitted"}, SUPERVISORS | {OFFICER}),
     "fail": ({"submitted"}, SUPERVISORS | {OFFICER}),
     "set_deadline": ({"dispatched", "rectifying", "submitted"}, SUPERVISORS),
@@ -134,6 +135,11 @@ def test_the_table_says_what_the_policy_says():
     # The officer's accept/fail needs their own cell (or their own report); the unit's steps its own unit.
     assert TRANSITIONS["accept"].roles[OFFICER] == TRANSITIONS["fail"].roles[OFFICER] == "grid"
     assert TRANSITIONS["start_rectification"].roles[UNIT] == "unit"
+    assert [a for a in USER_ACTIONS if CONTACT in TRANSITIONS[a].roles] == [
+        "start_rectification",
+        "submit_rectification",
+    ]
+    assert TRANSITIONS["submit_rectification"].roles[CONTACT] == "unit"
 
 
 # Single cells, the answer written down: role, case status, action, answer.
@@ -151,6 +157,9 @@ LITERAL_CELLS = """
     zoning_planner       reported    verify               refused
     imagery_analyst      submitted   accept               refused
     city_supervisor      dispatched  verify               refused
+    enterprise_contact   dispatched  start_rectification  allowed
+    enterprise_contact   submitted   accept               refused
+    enterprise_contact   reported    verify               refused
 """
 
 

@@ -229,8 +229,7 @@ def test_responsible_unit_rectifies_its_own_case_with_photos(browser, live_url, 
     assert task.count() == 1
     task.click()
     page.click("[data-testid=action-start_rectification]")
-    page.wait_for_load_state("networkidle")
-    assert page.get_attribute("[data-testid=issue-status]", "data-status") == "rectifying"
+    page.wait_for_selector("[data-testid=issue-status][data-status=rectifying]")
     page.set_input_files(
         "[data-testid=photos-submit_rectification]",
         files=[{"name": "after.jpg", "mimeType": "image/jpeg", "buffer": jpeg_bytes(color=(10, 200, 10))}],
@@ -241,8 +240,7 @@ def test_responsible_unit_rectifies_its_own_case_with_photos(browser, live_url, 
     dialog.wait_for(state="visible")
     assert ("Confirm" in dialog.inner_text()) if lang == "en" else ("确认提交整改" in dialog.inner_text())
     page.click("[data-testid=confirm-ok]")
-    page.wait_for_load_state("networkidle")
-    assert page.get_attribute("[data-testid=issue-status]", "data-status") == "submitted"
+    page.wait_for_selector("[data-testid=issue-status][data-status=submitted]")
     after = page.locator("[data-testid=photos-rectification] img")
     assert after.count() == 1 and after.evaluate("img => img.naturalWidth") > 0
     # Its neighbours' cases stay out of sight.
@@ -341,7 +339,7 @@ def test_supervisor_confirms_before_publishing_and_unpublishes(browser, live_url
     assert Issue.objects.get(pk=issue_id).is_public
     page.click("[data-testid=action-unpublish]")
     page.click("[data-testid=confirm-ok]")
-    page.wait_for_load_state("networkidle")
+    page.wait_for_selector("[data-testid=messages]")
     assert not Issue.objects.get(pk=issue_id).is_public
     done = page.locator("[data-testid=messages]").inner_text()
     assert ("Withdraw publication" in done) if lang == "en" else (done == "已撤销曝光")
@@ -352,10 +350,12 @@ def test_supervisor_confirms_before_publishing_and_unpublishes(browser, live_url
 
 
 @pytest.mark.parametrize("lang", LANGS)
-def test_enterprise_contact_signs_in_and_finds_its_enterprise_in_the_public_credit_list(browser, live_url, lang):
-    """The credit demo's 环保联络员 (credit/demo.py CONTACT). Its work (credit repair) has no page
-    yet, only the API; the test signs in from the map and finds its own enterprise's standing."""
+def test_enterprise_contact_lands_on_its_file_and_asks_for_credit_repair(browser, live_url, lang):
+    """The credit demo's 环保联络员 (credit/demo.py CONTACT) signs in from the map, lands on its
+    enterprise's file, asks for repair of its order to stop production (past the three-month
+    minimum) with the form, and finds its enterprise in the public credit list."""
     from credit.demo import demo_code
+    from credit.models import RepairRequest
     from sources.models import Enterprise
 
     own = Enterprise.objects.get(credit_code=demo_code(3))
@@ -365,7 +365,18 @@ def test_enterprise_contact_signs_in_and_finds_its_enterprise_in_the_public_cred
     page.fill("input[name=username]", "enterprise_contact")
     page.fill("input[name=password]", "gridgov-demo")
     page.click("[data-testid=login-submit]")
-    page.wait_for_url(f"{live_url}/")  # not the mobile app: only grid officers go there
+    page.wait_for_url(f"{live_url}/sources/{own.credit_code}/")  # its own file (patrol LANDING)
+    assert page.locator("[data-testid=credit-block]").count() == 1
+    # The first language's run files the request through the form (committed by the server);
+    # the second finds it awaiting review instead of a second form.
+    if page.locator("[data-testid=repair-form]").count():
+        form = page.locator("[data-testid=repair-form]").first
+        form.locator("textarea").fill("已完成整改并通过验收（合成）")
+        form.locator("[data-testid=repair-submit]").click()
+        page.wait_for_function("() => !document.querySelector('[data-testid=repair-form]')")
+        page.reload()
+    assert page.locator("[data-testid=repair-pending]").count() == 1
+    assert RepairRequest.objects.filter(credit_code=own.credit_code, status="pending").count() == 1
     page.goto(f"{live_url}/public/credit/")
     assert own.name in page.locator("main").inner_text()
     assert errors == []

@@ -17,6 +17,8 @@ import pytest
 from django.test import Client
 from django.urls import Resolver404, resolve
 
+from gridgov.models import User
+
 pytestmark = pytest.mark.django_db
 
 ACCOUNTS = [
@@ -38,12 +40,6 @@ BAD_QUERY = (
     "?page=abc&month=2026-13&date_from=not-a-date&date_to=2026-02-30&limit=-1&offset=abc&id=abc"
     "&district=zz&township=zz&status=nope&category=nope&sort=nope&order=nope&q=%25%27"
 )
-
-# Known, reported, and owned by another part of the code: geodata/views.py review_page checks the
-# filter before the role, so a role without imagery access and a bad filter gets a 500 (the
-# Forbidden of selectors.jobs escapes). test_imagery_bad_filter_for_a_role_without_access fails
-# (strict xfail) once it is fixed; then delete this entry and that test.
-KNOWN_500 = {("/imagery/", who) for who in ("officer", "planner", "responsible_unit", "enterprise_contact")}
 
 # What an error shown to a user must never contain.
 LEAKS = {
@@ -147,9 +143,7 @@ def _crawl(client: Client, lang: str, who: str) -> tuple[list[str], int]:
         # The same page with every parameter wrong: still a page, with a clean message.
         bad = client.get(urlsplit(final).path + BAD_QUERY)
         where = f"{who} {lang} {urlsplit(final).path}{BAD_QUERY[:20]}…"
-        if bad.status_code >= 500 and (urlsplit(final).path, who) in KNOWN_500:
-            pass
-        elif bad.status_code >= 500:
+        if bad.status_code >= 500:
             problems.append(f"{where}: status {bad.status_code}")
         elif 300 <= bad.status_code < 400:
             pass
@@ -175,7 +169,6 @@ def _check(resp, html: str, parser: _Page, where: str) -> list[str]:
 @pytest.mark.parametrize("lang", LANGS)
 @pytest.mark.parametrize("who", ACCOUNTS, ids=lambda w: w or "anonymous")
 def test_no_page_shows_internals_in_an_error(lang, who):
-    from gridgov.models import User
 
     client = Client(raise_request_exception=False)  # a view that raises still answers a page
     client.cookies["django_language"] = lang
@@ -197,10 +190,8 @@ def test_a_failed_sign_in_says_so_plainly(lang):
     assert [leak for text in parser.errors for leak in _leaks(text)] == []
 
 
-@pytest.mark.xfail(strict=True, reason="geodata/views.py review_page: filter checked before the role")
 def test_imagery_bad_filter_for_a_role_without_access():
-    from gridgov.models import User
-
+    """The role is checked before the filter: the refusal page, not a 500 (found by the crawl)."""
     client = Client(raise_request_exception=False)
     client.force_login(User.objects.get(username="officer"))
     assert client.get("/imagery/?status=nope").status_code == 403
