@@ -249,3 +249,25 @@ class DemoLoad(models.Model):
     class Meta:
         verbose_name = _("演示数据加载记录")
         verbose_name_plural = _("演示数据加载记录")
+
+
+class AuditRecord(models.Model):
+    """The fields of an app's audit trail (who did what, when, with what data): append-only by
+    trigger and settings.GRIDGOV_APPEND_ONLY_TABLES, not bound to its subject by a foreign key, so
+    that the history outlives the record. Subclasses add the subject's id and code."""
+
+    action = models.CharField(_("操作"), max_length=32)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("操作人"),
+        null=True,
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        db_constraint=False,
+    )
+    at = models.DateTimeField(_("时间"), auto_now_add=True)
+    data = models.JSONField(_("内容"), default=dict)
+
+    class Meta:
+        abstract = True
+        ordering = ["at", "id"]

@@ -284,6 +284,11 @@ def restrict_gdal_drivers(keep: Iterable[str]) -> None:
 
     Only in a child of `run_isolated`: the registry is per process, and the web process keeps
     its drivers. Fails closed when no GDAL library is loaded yet (import the reader first).
+
+    Register the reader's drivers *before* calling this: a library that registers lazily (rasterio
+    calls GDALAllRegister on its first open) would otherwise bring every driver back afterwards.
+    `geodata.scene_read.prepare()` opens rasterio's environment first for that reason, and
+    tests/geodata/test_scene_sandbox.py checks that only the kept drivers remain after a read.
     """
     if not _IN_CHILD:
         raise RuntimeError("restrict_gdal_drivers() belongs in a run_isolated() child")

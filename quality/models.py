@@ -13,11 +13,12 @@ section's target, with the one case it opened for the section's township.
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+
+from gridgov.models import AuditRecord
 
 from .water import CLASSES, TARGETS
 
@@ -100,28 +101,16 @@ class OffTargetEpisode(models.Model):
         return f"{self.station_id} {self.first_day}–{self.last_day} {self.worst_class}"
 
 
-class StationEvent(models.Model):
+class StationEvent(AuditRecord):
     """The audit trail of stations: who registered what, when. Append-only (a trigger refuses
     UPDATE and DELETE; settings.GRIDGOV_APPEND_ONLY_TABLES), not bound to the station row."""
 
     station_id = models.BigIntegerField(_("站点"), db_index=True)
     code = models.CharField(_("站点编码"), max_length=32)
-    action = models.CharField(_("操作"), max_length=32)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("操作人"),
-        null=True,
-        on_delete=models.DO_NOTHING,
-        related_name="+",
-        db_constraint=False,
-    )
-    at = models.DateTimeField(_("时间"), auto_now_add=True)
-    data = models.JSONField(_("内容"), default=dict)
 
-    class Meta:
+    class Meta(AuditRecord.Meta):
         verbose_name = _("站点记录")
         verbose_name_plural = _("站点记录")
-        ordering = ["at", "id"]
 
     def __str__(self) -> str:
         return f"{self.code} {self.action} {self.at:%Y-%m-%d %H:%M}"

@@ -1,10 +1,11 @@
 """THE access table: who may call which endpoint or open which page, on which object.
 
-The rows (one per endpoint or page, in reliability/routes.py) each name a rule, and `expected()` turns (rule, who, object) into
-the HTTP status the server must answer. The R4 matrix (reliability/matrix.py) and the tests read
-this table; so can the apps (e.g. a test per app that walks the rows with its own prefix, or a
-DRF permission class that looks up its row by route name). Case transitions are not repeated
-here: their table is patrol/transitions.py, read by `transition_expected()`.
+The rows (one per endpoint or page, in reliability/routes.py) each name a rule, and
+`expected()` turns (rule, who, object) into the HTTP status the server must answer. The R4
+matrix (reliability/matrix.py) and the tests read this table; so can the apps (e.g. a test per
+app that walks the rows with its own prefix, or a DRF permission class that looks up its row by
+route name). Case transitions are not repeated here: their table is patrol/transitions.py, read
+by `transition_expected()`.
 
 Rules:
 - ``public``      anyone, 200.

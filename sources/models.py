@@ -18,6 +18,8 @@ from django.core.validators import RegexValidator
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from gridgov.models import AuditRecord
+
 from .codes import credit_code_validator
 
 SRID = settings.GRIDGOV_SRID
@@ -194,7 +196,7 @@ class Outage(models.Model):
         ]
 
 
-class SourceEvent(models.Model):
+class SourceEvent(AuditRecord):
     """The audit trail of pollution-source records: who registered or changed what, when.
 
     Append-only (a trigger refuses UPDATE and DELETE), and not bound to the enterprise row by
@@ -203,19 +205,7 @@ class SourceEvent(models.Model):
 
     enterprise_id = models.BigIntegerField(_("企业"), db_index=True)
     credit_code = models.CharField(_("统一社会信用代码"), max_length=18)
-    action = models.CharField(_("操作"), max_length=32)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("操作人"),
-        null=True,
-        on_delete=models.DO_NOTHING,
-        related_name="+",
-        db_constraint=False,
-    )
-    at = models.DateTimeField(_("时间"), auto_now_add=True)
-    data = models.JSONField(_("内容"), default=dict)
 
-    class Meta:
+    class Meta(AuditRecord.Meta):
         verbose_name = _("企业档案记录")
         verbose_name_plural = _("企业档案记录")
-        ordering = ["at", "id"]

@@ -108,23 +108,7 @@
   }
   function refresh() { return all().then(function (items) { queue = items; render(); }); }
 
-  function uploadPhotos(item) {
-    if (item.photo_hashes) return Promise.resolve(item.photo_hashes);
-    var hashes = [];
-    return (item.photos || []).reduce(function (chain, blob) {
-      return chain.then(function () {
-        var fd = new FormData();
-        fd.append("photo", blob, blob.name || "photo.jpg");
-        return fetch(opts.photosUrl, {method: "POST", body: fd, credentials: "same-origin", headers: {"X-CSRFToken": csrf()}})
-          .then(function (r) {
-            return r.json().then(function (b) {
-              if (!r.ok) { var e = new Error(b.message || r.status); e.status = r.status; throw e; }
-              hashes.push(b.sha256);
-            });
-          });
-      });
-    }, Promise.resolve()).then(function () { return hashes; });
-  }
+  function uploadPhotos(item) { return GridGovPhotos.upload(item, opts.photosUrl, csrf()); }
 
   function sendOne(it) {
     it.state = "sending"; it.error = "";

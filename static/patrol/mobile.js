@@ -223,23 +223,7 @@
     });
   }
 
-  function uploadPhotos(item) {
-    if (item.photo_hashes) return Promise.resolve(item.photo_hashes);
-    var hashes = [];
-    return (item.photos || []).reduce(function (chain, blob) {
-      return chain.then(function () {
-        var fd = new FormData();
-        fd.append("photo", blob, blob.name || "photo.jpg");
-        return fetch(P.photosUrl, {method: "POST", body: fd, credentials: "same-origin", headers: {"X-CSRFToken": csrf()}})
-          .then(function (r) {
-            return r.json().then(function (b) {
-              if (!r.ok) { var e = new Error(b.message || LBL.error); e.status = r.status; throw e; }
-              hashes.push(b.sha256);
-            });
-          });
-      });
-    }, Promise.resolve()).then(function () { return hashes; });
-  }
+  function uploadPhotos(item) { return GridGovPhotos.upload(item, P.photosUrl, csrf(), LBL.error); }
 
   var flushing = false;
   function flush() {

@@ -2,7 +2,7 @@
  * Only GET requests for the shell are answered here; API calls and every POST go straight to
  * the network, so the page (and its IndexedDB queue) sees the real online/offline state. */
 "use strict";
-var CACHE = "gridgov-patrol-shell-v3";
+var CACHE = "gridgov-patrol-shell-v4";
 var TILES = "gridgov-patrol-tiles-v1";  // grid-cell tiles seen online, for orientation offline
 var SHELL = [
   "{% url 'patrol-mobile' %}",
@@ -11,6 +11,7 @@ var SHELL = [
   "{% static 'leaflet/leaflet.js' %}",
   "{% static 'gridgov/coords.js' %}",
   "{% static 'gridgov/map.js' %}",
+  "{% static 'gridgov/photos.js' %}",
   "{% static 'vendor/leaflet.vectorgrid-1.3.0/Leaflet.VectorGrid.bundled.min.js' %}",
   "{% static 'patrol/mobile.js' %}",{% if inspections_enabled %}
   "{% static 'inspections/tasks.js' %}",{% endif %}
