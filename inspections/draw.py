@@ -63,6 +63,18 @@ def rank(seed: str, message: str) -> str:
     return hmac.new(seed.encode("utf-8"), message.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
+def ranker(seed: str):
+    """`rank` with the key set up once: HMAC's keyed state copied per message (same digests)."""
+    keyed = hmac.new(seed.encode("utf-8"), digestmod=hashlib.sha256)
+
+    def ranked(message: str) -> str:
+        h = keyed.copy()
+        h.update(message.encode("utf-8"))
+        return h.hexdigest()
+
+    return ranked
+
+
 def quota(ratio: str, n: int) -> int:
     """k = ceil(ratio × n), the ratio read as whole ten-thousandths ('0.25' → 2500)."""
     if not RATIO_RE.match(ratio):
@@ -75,19 +87,20 @@ def quota(ratio: str, n: int) -> int:
 def draw(seed: str, inputs: dict) -> list[Drawn]:
     """Run the draw; the same seed and inputs give the same list, always."""
     need = int(inputs["per_inspection"])
-    ring = sorted((i["key"] for i in inputs["inspectors"]), key=lambda k: rank(seed, k))
+    rank_of = ranker(seed)
+    ring = sorted((i["key"] for i in inputs["inspectors"]), key=rank_of)
     avoid = {(a, c) for a, c in inputs["avoid"]}
     chosen = [
         (p, code)
         for p, pool in enumerate(inputs["pools"])
-        for code in sorted(pool["sources"], key=lambda c: rank(seed, c))[: quota(pool["ratio"], len(pool["sources"]))]
+        for code in sorted(pool["sources"], key=rank_of)[: quota(pool["ratio"], len(pool["sources"]))]
     ]
     n = len(ring)
     cap = -(-len(chosen) * need // n) if n else 0
     load = dict.fromkeys(ring, 0)
     out: list[Drawn] = []
     for p, code in chosen:
-        start, team = int(rank(seed, "team/" + code)[:8], 16) % n if n else 0, []
+        start, team = int(rank_of("team/" + code)[:8], 16) % n if n else 0, []
         for limit in (cap, None):  # below the cap first; over it only where avoidance leaves too few
             for j in range(n):
                 k = ring[(start + j) % n]
@@ -99,6 +112,6 @@ def draw(seed: str, inputs: dict) -> list[Drawn]:
             raise DrawError(pool=p, credit_code=code, eligible=len(team), needed=need)
         for k in team:
             load[k] += 1
-        tag = rank(seed, "code/" + code)[:6].upper()
+        tag = rank_of("code/" + code)[:6].upper()
         out.append(Drawn(p, code, tuple(team), f"{inputs['code_prefix']}{len(out) + 1:03d}{tag}"))
     return out
