@@ -32,7 +32,7 @@ def get_json(url: str) -> dict:
 
 def test_ogr2ogr_copies_every_public_collection_with_numbermatched_features(live_url, tmp_path):
     collections = [c["id"] for c in get_json(f"{live_url}/ogc/collections")["collections"]]
-    assert collections == ["control-units", "red-line", "grid-cells", "admin-areas"]
+    assert collections == ["control-units", "red-line", "grid-cells", "admin-areas", "quality-stations"]
     out = tmp_path / "copy.gpkg"
     subprocess.run(
         ["ogr2ogr", "-f", "GPKG", str(out), f"OAPIF:{live_url}/ogc/", "-oo", "PAGE_SIZE=1000"],

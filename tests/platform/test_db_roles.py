@@ -26,6 +26,7 @@ APPEND_ONLY = [
     "sources_sourceevent",
     "credit_scorechange",
     "inspections_planevent",
+    "quality_stationevent",
 ]
 
 

@@ -288,7 +288,8 @@ def test_supervisor_views_read_only_with_legend_and_toolbar_language(page, live_
     page.evaluate("zoningEditor.selectCode('ZH33010630001')")
     assert page.locator("[data-testid=save]").count() == 0
     page.wait_for_selector("[data-testid=history] li", timeout=10000)
-    entry = page.locator("[data-testid=history] li").first.inner_text()
+    # the oldest entry (newest first; other browser tests may have added versions since)
+    entry = page.locator("[data-testid=history] li").last.inner_text()
     assert ("Version 1" in entry and "Create" in entry) if english else ("第 1 版" in entry and "新增" in entry)
     assert_csp_clean(page)
     assert console.errors == []

@@ -18,7 +18,7 @@ def test_landing_conformance_api(api):
 
 def test_collections_and_paging(api):
     ids = [c["id"] for c in api.get("/ogc/collections").json()["collections"]]
-    assert ids == ["control-units", "red-line", "grid-cells", "admin-areas"]
+    assert ids == ["control-units", "red-line", "grid-cells", "admin-areas", "quality-stations"]
     page = api.get("/ogc/collections/grid-cells/items", {"limit": 10}).json()
     assert page["numberReturned"] == 10 and page["numberMatched"] > 1000
     nxt = next(link["href"] for link in page["links"] if link["rel"] == "next")
