@@ -61,7 +61,8 @@ CREDIT_RESPONSE = inline_serializer(
 )
 
 
-def credit_body(credit_code: str) -> dict:
+def credit_body(credit_code: str, *, full: bool = True) -> dict:
+    """Score, level and dates; with `full`, the history and the evidence too."""
     s = services.scheme()
     standing = selectors.standing_get(credit_code=credit_code)
     score = standing.score if standing else s.base_score
@@ -83,7 +84,7 @@ def credit_body(credit_code: str) -> dict:
                 "reason": c.reason,
                 "evidence": {"kind": c.evidence.kind, "id": c.evidence.source_id},
             }
-            for c in selectors.history(credit_code=credit_code)
+            for c in (selectors.history(credit_code=credit_code) if full else ())
         ],
         "evidence": [
             {
@@ -98,7 +99,7 @@ def credit_body(credit_code: str) -> dict:
                 "repair_from": e.repair_from.isoformat(),
                 "repaired_on": e.repaired_on.isoformat() if e.repaired_on else None,
             }
-            for e in selectors.evidence_list(credit_code=credit_code)
+            for e in (selectors.evidence_list(credit_code=credit_code) if full else ())
         ],
     }
 

@@ -107,8 +107,3 @@ def reward_due(entries: Iterable[Entry], *, commitment_on: dt.date | None, on: d
         if e.points < 0 and e.offsets is None and counts(e, on) and offset[e.id] < -e.points:
             return e.id
     return None
-
-
-def ends_between(entries: Iterable[Entry], after: dt.date, upto: dt.date) -> list[tuple[dt.date, Entry]]:
-    """Entries whose own expiry falls in (after, upto], in date order: the expiry job's work list."""
-    return sorted(((e.expires, e) for e in entries if after < e.expires <= upto), key=lambda t: (t[0], t[1].id))

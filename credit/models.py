@@ -32,9 +32,6 @@ class Level(models.TextChoices):
     BLACK = "black", _("黑色（环保严重失信）")
 
 
-LEVEL_ORDER = [Level.GREEN, Level.BLUE, Level.YELLOW, Level.RED, Level.BLACK]  # best to worst
-
-
 class EvidenceKind(models.TextChoices):
     CASE = "case", _("案件（验收通过的违法问题）")
     EXCEEDANCE = "exceedance", _("在线监测超标")

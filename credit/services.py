@@ -7,6 +7,7 @@ other and each history row's `score` is the score right after it.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from decimal import Decimal
 
@@ -40,16 +41,7 @@ def scheme() -> engine.Scheme:
     row = CreditScheme.objects.order_by("pk").first()
     if row is None:
         return engine.Scheme()
-    return engine.Scheme(
-        base_score=row.base_score,
-        green_min=row.green_min,
-        blue_min=row.blue_min,
-        yellow_min=row.yellow_min,
-        red_min=row.red_min,
-        reward_points=row.reward_points,
-        reward_clean_months=row.reward_clean_months,
-        repair_min_months=row.repair_min_months,
-    )
+    return engine.Scheme(**{f.name: getattr(row, f.name) for f in dataclasses.fields(engine.Scheme)})
 
 
 def today() -> dt.date:

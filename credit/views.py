@@ -6,7 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 
 from gridgov.errors import GridGovError
-from gridgov.models import AdminArea, AreaLevel
+from gridgov.selectors import district_choices
 from gridgov.validation import validated
 
 from . import selectors
@@ -20,7 +20,7 @@ def public_list(request):
     except GridGovError:
         district = None
     rows = selectors.public_list(district=district)
-    districts = AdminArea.objects.filter(level=AreaLevel.DISTRICT).defer("geom").order_by("code")
+    districts = district_choices()
     counts = {value: sum(1 for r in rows if r["level"] == value) for value in Level.values}
     return render(
         request,

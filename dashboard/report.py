@@ -16,7 +16,6 @@ from collections import OrderedDict
 from collections.abc import Callable
 
 import numpy as np
-from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db.models import Count, F, Q
 from django.db.models.expressions import RawSQL
@@ -27,14 +26,13 @@ from django.utils.translation import gettext as _
 
 from gridgov.jurisdiction import user_scope
 from gridgov.models import AdminArea
-from patrol.models import Category, IssueEvent, Photo, Status, overdue_q
+from patrol.models import IssueEvent, Photo, Status, overdue_q
 
 from . import ranking as rankings
 from . import report_charts, selectors
-from .cockpit import rates_at
+from .cockpit import by_category, rates_at
 from .conf import setting
 from .filters import CaseFilter, parse_month, previous_month
-from .labels import category_name
 
 MAX_HEAT_POINTS = 300_000  # points read for the heat map image (a random sample beyond)
 OVERDUE_LIST = 100
@@ -176,12 +174,7 @@ def build_context(*, user, period: str, progress: Progress | None = None) -> dic
     level_label = _("区县") if level == "district" else _("乡镇街道")
     empty = figures["count"] == 0
 
-    names = dict(Category.objects.values_list("code", "name"))
-    by_cat: dict[str, int] = {}
-    for code, c in month.order_by().values_list("category_id").annotate(c=Count("id")):
-        top = code.split(".")[0]
-        by_cat[top] = by_cat.get(top, 0) + c
-    cats = sorted(by_cat.items(), key=lambda t: -t[1])
+    cats = by_category(month)
     weeks = OrderedDict(
         (timezone.localtime(w).date(), c)
         for w, c in month.order_by()
@@ -204,7 +197,7 @@ def build_context(*, user, period: str, progress: Progress | None = None) -> dic
         }
         say(45, _("绘制统计图"))
         charts["by_category"] = report_charts.bar_png(
-            [category_name(names.get(c, c)) for c, _n in cats], [v for _c, v in cats], _("按类别"), rotate=30
+            [c["name"] for c in cats], [c["count"] for c in cats], _("按类别"), rotate=30
         )
         charts["by_week"] = report_charts.bar_png(
             [f"{d:%m-%d}" for d in weeks], list(weeks.values()), _("按周（周一起）"), colour="#c0504d"
@@ -249,9 +242,7 @@ def build_context(*, user, period: str, progress: Progress | None = None) -> dic
         "count_change": figures["count"] - prev_figures["count"],
         "closure_change": change(figures["closure_rate"], prev_same_age["closure_rate"]),
         "ranking": ranking["results"],
-        "ranking_labels": rankings.RANKING_LABELS,
         "charts": charts,
-        "by_category_rows": [(category_name(names.get(c, c)), v) for c, v in cats],
         "typical": typical_cases(base, start, end),
         "overdue": overdue,
         "overdue_total": overdue_qs.count(),
@@ -260,7 +251,6 @@ def build_context(*, user, period: str, progress: Progress | None = None) -> dic
         "quality_period": period,
         "synthetic": month.filter(description__startswith="（合成）").exists()
         or AdminArea.objects.filter(synthetic=True).exists(),
-        "city_code": settings.GRIDGOV_CITY_CODE,
     }
 
 

@@ -16,7 +16,6 @@ import datetime as dt
 import math
 
 from django.conf import settings
-from django.contrib.gis.geos import Polygon
 from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
@@ -25,7 +24,7 @@ from django.utils.translation import gettext_lazy
 
 from gridgov.errors import NotFound
 from gridgov.jurisdiction import user_scope
-from gridgov.models import AdminArea, AreaLevel, GridCell
+from gridgov.models import AdminArea, AreaLevel, GridCell, bbox_polygon
 from gridgov.selectors import grid_cells_visible
 from patrol.models import Issue, Status, overdue_q
 from patrol.selectors import issues_visible
@@ -163,7 +162,7 @@ MERC_Y = "(ln(tan(radians(90.0 + ST_Y(patrol_issue.point)) / 2.0)) * 6378137.0)"
 def heat(*, user, bbox: tuple[float, float, float, float], zoom: int, filters: CaseFilter) -> dict:
     """Weighted points: cases binned on a square EPSG:3857 grid sized to the zoom, in the bbox."""
     size = heat_cell_metres(zoom)
-    qs = filters.apply(cases_for(user)).filter(point__bboverlaps=_envelope(bbox))
+    qs = filters.apply(cases_for(user)).filter(point__bboverlaps=bbox_polygon(bbox))
     rows = (
         qs.order_by()
         .annotate(
@@ -182,12 +181,6 @@ def heat(*, user, bbox: tuple[float, float, float, float], zoom: int, filters: C
         points.append([round(lat, 6), round(lon, 6), n])
         top = max(top, n)
     return {"zoom": zoom, "cell_m": round(size, 2), "max": top, "total": sum(p[2] for p in points), "points": points}
-
-
-def _envelope(bbox):
-    poly = Polygon.from_bbox(bbox)
-    poly.srid = 4326
-    return poly
 
 
 # ---------------------------------------------------------------------------------------------
@@ -257,8 +250,6 @@ def quality_by_district(period: str, *, user) -> list[dict]:
     scope = user_scope(user)
     if scope.everything:
         return rows
-    districts = set(scope.district_ids) | set(
-        AdminArea.objects.filter(pk__in=scope.township_ids).values_list("parent_id", flat=True)
-    )
-    codes = set(AdminArea.objects.filter(pk__in=districts).values_list("code", flat=True))
+    mine = AdminArea.objects.filter(Q(pk__in=scope.district_ids) | Q(children__in=scope.township_ids))
+    codes = set(mine.values_list("code", flat=True))
     return [r for r in rows if r["code"] in codes]

@@ -20,7 +20,7 @@ from rest_framework_gis.serializers import GeoFeatureModelSerializer
 from . import geo, selectors
 from .errors import ErrorSerializer
 from .models import AdminArea, AreaLevel, Duty, GridCell
-from .validation import CRSField, FiniteFloatField, validated
+from .validation import CRSField, FiniteFloatField, lat_field, lon_field, validated
 
 log = logging.getLogger(__name__)
 
@@ -184,8 +184,8 @@ LOCATE_RESPONSE = inline_serializer(
 
 
 class LocateParams(serializers.Serializer):
-    lat = FiniteFloatField(label=_("纬度"), min_value=-90, max_value=90)
-    lon = FiniteFloatField(label=_("经度"), min_value=-180, max_value=180)
+    lat = lat_field()
+    lon = lon_field()
     crs = CRSField()
 
 

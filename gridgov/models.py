@@ -16,19 +16,24 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 SRID = settings.GRIDGOV_SRID
+# The boundaries of an object's district and township (large polygons): deferred wherever the
+# areas are shown by name only (lists, pages), `qs.select_related(...).defer(*NO_BOUNDARIES)`.
+NO_BOUNDARIES = ("district__geom", "township__geom")
+
+
+def bbox_polygon(bbox) -> Polygon:
+    """A (west, south, east, north) box in WGS84, or a polygon as it is, as a polygon in the
+    storage SRID: for `intersects`, which is `&&` on the index and then ST_Intersects on the
+    shape (a row whose bounding box meets the box while its shape lies beside it stays out)."""
+    box = Polygon.from_bbox(tuple(bbox)) if isinstance(bbox, tuple | list) else bbox.clone()
+    box.srid = box.srid or SRID
+    return box
 
 
 class AreaLevel(models.TextChoices):
     CITY = "city", _("市")
     DISTRICT = "district", _("区县")
     TOWNSHIP = "township", _("乡镇街道")
-
-
-def _box(bbox) -> Polygon:
-    """The `in_bbox` argument as a polygon in the storage SRID: a 4-tuple, or a polygon as it is."""
-    box = Polygon.from_bbox(bbox) if isinstance(bbox, tuple | list) else bbox.clone()
-    box.srid = box.srid or SRID
-    return box
 
 
 class AdminAreaQuerySet(models.QuerySet):
@@ -42,7 +47,7 @@ class AdminAreaQuerySet(models.QuerySet):
         `intersects` is `&&` on the index, then ST_Intersects on the shape: an area whose
         bounding box overlaps the box while the area itself lies beside it is not in it.
         """
-        return self.filter(geom__intersects=_box(bbox))
+        return self.filter(geom__intersects=bbox_polygon(bbox))
 
 
 class AdminArea(models.Model):
@@ -94,7 +99,7 @@ class GridCellQuerySet(models.QuerySet):
 
     def in_bbox(self, bbox) -> GridCellQuerySet:
         """Cells whose polygon meets the box (as `AdminAreaQuerySet.in_bbox`: the shape, not its box)."""
-        return self.filter(geom__intersects=_box(bbox))
+        return self.filter(geom__intersects=bbox_polygon(bbox))
 
 
 class GridCell(models.Model):

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from .db.prepared import prepared_read
 from .errors import InvalidInput, NotFound
 from .jurisdiction import user_scope
-from .models import AdminArea, Duty, GridAssignment, GridCell
+from .models import AdminArea, AreaLevel, Duty, GridAssignment, GridCell
 
 
 def admin_areas(*, level: str | None = None, parent_code: str | None = None) -> QuerySet[AdminArea]:
@@ -22,6 +22,11 @@ def admin_areas(*, level: str | None = None, parent_code: str | None = None) -> 
     if parent_code:
         qs = qs.filter(parent__code=parent_code)
     return qs
+
+
+def district_choices() -> QuerySet[AdminArea]:
+    """The city's districts by code, names only (the district pickers of lists and forms)."""
+    return AdminArea.objects.filter(level=AreaLevel.DISTRICT).order_by("code").only("code", "name", "level")
 
 
 def grid_cells_visible(*, user) -> QuerySet[GridCell]:

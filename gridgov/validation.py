@@ -72,6 +72,16 @@ class FiniteFloatField(serializers.FloatField):
         return value
 
 
+def lat_field(**kwargs) -> FiniteFloatField:
+    """A latitude in degrees (−90…90), labelled 纬度 unless told."""
+    return FiniteFloatField(label=kwargs.pop("label", gettext_lazy("纬度")), min_value=-90, max_value=90, **kwargs)
+
+
+def lon_field(**kwargs) -> FiniteFloatField:
+    """A longitude in degrees (−180…180), labelled 经度 unless told."""
+    return FiniteFloatField(label=kwargs.pop("label", gettext_lazy("经度")), min_value=-180, max_value=180, **kwargs)
+
+
 class PlainTextField(serializers.CharField):
     """Text without NUL or other control characters (tab and newlines allowed when multiline)."""
 

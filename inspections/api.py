@@ -17,7 +17,7 @@ from credit.models import Level
 from gridgov.db.retry import idempotent_write
 from gridgov.errors import ErrorSerializer, Forbidden
 from gridgov.geo import point_from
-from gridgov.validation import CRSField, FiniteFloatField, PlainTextField, validated
+from gridgov.validation import CRSField, PlainTextField, lat_field, lon_field, validated
 
 from . import selectors, services
 from .models import ManagementClass, Outcome, Plan, PlanStatus
@@ -258,8 +258,8 @@ class ResultInput(serializers.Serializer):
     photo_hashes = serializers.ListField(
         label=gettext_lazy("照片"), child=serializers.RegexField(r"^[0-9a-fA-F]{64}$"), required=False, max_length=9
     )
-    lat = FiniteFloatField(label=gettext_lazy("纬度"), required=False, min_value=-90, max_value=90)
-    lon = FiniteFloatField(label=gettext_lazy("经度"), required=False, min_value=-180, max_value=180)
+    lat = lat_field(required=False)
+    lon = lon_field(required=False)
     crs = CRSField()
 
 

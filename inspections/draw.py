@@ -59,12 +59,9 @@ def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def rank(seed: str, message: str) -> str:
-    return hmac.new(seed.encode("utf-8"), message.encode("utf-8"), hashlib.sha256).hexdigest()
-
-
 def ranker(seed: str):
-    """`rank` with the key set up once: HMAC's keyed state copied per message (same digests)."""
+    """HMAC-SHA256(seed, message) as hex, the key set up once and its state copied per message
+    (the same digests as scripts/verify_draw.py's rank)."""
     keyed = hmac.new(seed.encode("utf-8"), digestmod=hashlib.sha256)
 
     def ranked(message: str) -> str:

@@ -14,8 +14,6 @@ import segno
 from django.urls import reverse
 from django.utils import timezone
 
-from sources.models import Permit
-
 from .models import Inspection, Plan, PlanStatus
 from .selectors import draw_public, enterprises_by_code
 
@@ -102,10 +100,9 @@ def task_feature(inspection: Inspection, enterprise, request) -> dict:
 
 
 def enterprise_permit(enterprise) -> dict | None:
-    """The enterprise's current discharge permit (number and validity), if it has one."""
-    if enterprise is None:
-        return None
-    permit = Permit.objects.filter(enterprise=enterprise).first()
+    """The enterprise's discharge permit (number and validity), if it has one (read with the
+    enterprise: `enterprises_by_code` selects it)."""
+    permit = getattr(enterprise, "permit", None) if enterprise is not None else None
     if permit is None:
         return None
     return {

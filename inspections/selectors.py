@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from credit.models import CreditStanding
 from gridgov.errors import NotFound
 from gridgov.jurisdiction import user_scope
-from gridgov.models import AdminArea, AreaLevel, Role, User
+from gridgov.models import NO_BOUNDARIES, AdminArea, AreaLevel, Role, User
 from sources.models import Enterprise
 
 from .models import DeclaredConflict, Inspection, InspectionInspector, InspectorDuty, Plan, PlanStatus, Pool
@@ -145,26 +145,22 @@ def my_tasks(*, user) -> QuerySet[Inspection]:
 
 
 def enterprises_by_code(codes) -> dict[str, Enterprise]:
-    qs = Enterprise.objects.filter(credit_code__in=list(codes)).select_related("district", "township")
+    qs = (
+        Enterprise.objects.filter(credit_code__in=list(codes))
+        .select_related("district", "township", "permit")
+        .defer(*NO_BOUNDARIES)
+    )
     return {e.credit_code: e for e in qs}
 
 
 def inspections_of_enterprise(*, credit_code: str, user) -> list[Inspection]:
     """An enterprise page's inspections: the public ones, plus the confidential ones the user may see."""
-    qs = Inspection.objects.filter(credit_code=credit_code).select_related("plan").order_by("-plan__period_start")
-    out = []
-    for inspection in qs:
-        if inspection.done_at is not None or can_see_inspection(user=user, inspection=inspection):
-            out.append(inspection)
-    return out
-
-
-def can_see_inspection(*, user, inspection: Inspection) -> bool:
-    if not getattr(user, "is_authenticated", False):
-        return False
-    if inspection.team.filter(user=user).exists():
-        return True
-    return plans_visible(user=user).filter(pk=inspection.plan_id).exists()
+    seen = Q(done_at__isnull=False)
+    if getattr(user, "is_authenticated", False):
+        seen |= Q(Exists(InspectionInspector.objects.filter(inspection=OuterRef("pk"), user=user)))
+        seen |= Q(plan__in=plans_visible(user=user))
+    qs = Inspection.objects.filter(seen, credit_code=credit_code).select_related("plan")
+    return list(qs.order_by("-plan__period_start"))
 
 
 # --- Public ----------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from credit.models import Level
 from gridgov.errors import GridGovError
 from gridgov.jurisdiction import user_scope
-from gridgov.models import AdminArea, AreaLevel
+from gridgov.selectors import district_choices
 from gridgov.validation import validated
 
 from . import selectors, services
@@ -97,7 +97,7 @@ def plan_new(request):
     if not services.can_plan(request.user):
         raise PermissionDenied
     scope = user_scope(request.user)
-    areas = AdminArea.objects.filter(level=AreaLevel.DISTRICT).defer("geom").order_by("code")
+    areas = district_choices()
     areas = [a for a in areas if scope.contains_area(a)]
     if request.method == "POST":
         try:

@@ -100,7 +100,7 @@ class LoggerSerializer(serializers.ModelSerializer):
         ]
 
     def get_online(self, logger) -> bool:
-        return bool(logger.last_seen and logger.last_seen >= self.context["cutoff"])
+        return selectors.is_online(logger, self.context["cutoff"])
 
 
 class LoggersView(APIView):

@@ -223,13 +223,6 @@ class PacketError(ValueError):
     """A data segment that cannot be read (reason `Reject.MALFORMED`)."""
 
 
-# Fields of a factor that are stored; others (ZsRtd, SampleTime, EFlag, ValidNum…) are read
-# and kept in `Packet.cp` but not stored as readings.
-STORED_FIELDS = ("Rtd", "Avg", "Min", "Max", "Cou", "Flag")
-# The standard's data flags; a logger may send other letters, which count as not valid.
-FLAGS = {"N", "F", "M", "S", "D", "C", "T", "B"}
-
-
 class Reading(NamedTuple):
     """One factor of one packet: the value (Rtd, or Avg for minute/hour/day data) and its flag."""
 

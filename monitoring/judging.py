@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from . import store
 from .conf import setting
+from .selectors import online_cutoff
 
 DUE_SQL = """
 DELETE FROM monitoring_pendinghour p
@@ -207,10 +208,8 @@ def _judge(cursor, due: list[tuple[int, dt.datetime]]) -> Judgement:
 
 def loggers_offline(*, now: dt.datetime | None = None) -> list[tuple[int, dt.datetime]]:
     """Mark loggers silent past MONITORING_OFFLINE_MINUTES offline; return (id, silent since)."""
-    now = now or timezone.now()
-    cutoff = now - dt.timedelta(minutes=int(setting("MONITORING_OFFLINE_MINUTES")))
     with connection.cursor() as cursor:
-        cursor.execute(OFFLINE_SQL, [cutoff])
+        cursor.execute(OFFLINE_SQL, [online_cutoff(now)])
         return cursor.fetchall()
 
 

@@ -229,8 +229,8 @@ class Receiver:
             conn = self._conns[slot] = await self._connect()
         return conn
 
-    async def _load_loggers(self, only: list[str] | None = None) -> None:
-        conn = await self._db()
+    async def _load_loggers(self, only: list[str] | None = None, slot: int = 0) -> None:
+        conn = await self._db(slot)
         if only is None:
             cur = await conn.execute("SELECT mn, id, password FROM monitoring_logger WHERE active")
             self.loggers = {mn: (pk, pw) for mn, pk, pw in await cur.fetchall()}
@@ -277,7 +277,7 @@ class Receiver:
         now = dt.datetime.now(dt.UTC)
         unknown = {i.packet.mn for i in batch if i.packet.mn not in self.loggers}
         if unknown:  # registered since the last load? One indexed look-up per batch.
-            await self._retry(lambda: self._load_loggers(only=sorted(unknown)), slot)
+            await self._retry(lambda: self._load_loggers(only=sorted(unknown), slot=slot), slot)
         counts, self.pending_drops = self.pending_drops, store.BatchCounts()
         window = store.time_window(now)
         uploads: list[store.Upload] = []

@@ -12,13 +12,13 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gridgov.errors import InvalidInput, NotFound
 from gridgov.jurisdiction import user_scope
-from gridgov.models import AdminArea, Role
+from gridgov.models import AdminArea, GridAssignment, Role
 from gridgov.selectors import locate_lonlat
 
 from .conf import setting
@@ -33,7 +33,8 @@ def placed_q(user, *, district: str = "district", township: str = "township", ce
     if user is None or not user.is_authenticated:
         return NOTHING
     if user.role == Role.GRID_OFFICER and not user.is_superuser:
-        return Q(**{f"{cell}__assignments__user_id": user.pk})
+        # a semi-join, so that a cell with several officers does not repeat the object
+        return Q(Exists(GridAssignment.objects.filter(cell=OuterRef(cell), user_id=user.pk)))
     return user_scope(user).q(district=district, township=township)
 
 
@@ -75,7 +76,7 @@ def place_of(lon: float, lat: float, *, field: str = "lat") -> Place:
 
 
 def loggers_visible(*, user) -> QuerySet[Logger]:
-    return Logger.objects.filter(placed_q(user)).distinct()
+    return Logger.objects.filter(placed_q(user))
 
 
 def logger_get(*, user, mn: str) -> Logger:
@@ -86,11 +87,16 @@ def logger_get(*, user, mn: str) -> Logger:
 
 
 def online_cutoff(now: dt.datetime | None = None) -> dt.datetime:
+    """Loggers heard since this moment are online (MONITORING_OFFLINE_MINUTES)."""
     return (now or timezone.now()) - dt.timedelta(minutes=int(setting("MONITORING_OFFLINE_MINUTES")))
 
 
+def is_online(logger: Logger, cutoff: dt.datetime) -> bool:
+    return bool(logger.last_seen and logger.last_seen >= cutoff)
+
+
 def loggers_list(*, user, district: str | None = None, online: bool | None = None, kind: str | None = None):
-    qs = loggers_visible(user=user).select_related("district").order_by("mn")
+    qs = loggers_visible(user=user).select_related("district").defer("district__geom").order_by("mn")
     if district:
         qs = qs.filter(district__code=district)
     if kind:

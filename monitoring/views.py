@@ -35,14 +35,12 @@ def monitoring_page(request):
     online = qs.filter(last_seen__gte=cutoff).count()
     loggers = list(qs.order_by("-offline_since", "last_seen", "mn")[:PAGE_SIZE])
     gaps = selectors.quality_gaps(logger_ids=[lg.pk for lg in loggers], since=now - dt.timedelta(hours=24))
-    rows = [
-        {"logger": lg, "online": bool(lg.last_seen and lg.last_seen >= cutoff), "gaps": gaps.get(lg.pk, 0)}
-        for lg in loggers
-    ]
+    rows = [{"logger": lg, "online": selectors.is_online(lg, cutoff), "gaps": gaps.get(lg.pk, 0)} for lg in loggers]
     cases = (
         issues_visible(user=request.user)
         .filter(source="online_monitoring", status__in=OPEN_STATUSES)
         .select_related("category", "township", "responsible_unit")
+        .defer("township__geom")
         .order_by("-reported_at")[:100]
     )
     return render(

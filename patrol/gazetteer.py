@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from django.contrib.gis.db.models.functions import PointOnSurface
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
@@ -64,8 +65,9 @@ def _normalise(text: str) -> str:
     return _PREFIXES.sub("", re.sub(r"\s+", "", text or ""))
 
 
-def _inside(geom) -> tuple[float, float]:
-    p = geom.point_on_surface
+def _inside(p) -> tuple[float, float]:
+    """(lat, lon) of a point on the place's surface, computed in the database (`inside`), so
+    that the boundaries themselves are never loaded."""
     return round(p.y, 6), round(p.x, 6)
 
 
@@ -78,11 +80,19 @@ def places_matching(text: str) -> list[Place]:
         return []
     found: list[tuple[int, int, Place]] = []  # (rank, -matched length, place)
     code = re.fullmatch(r"\d{6}(?:\d{3}(?:\d{5})?)?", query)
-    cells = GridCell.objects.select_related("township").defer("township__geom")
+    cells = (
+        GridCell.objects.select_related("township")
+        .defer("geom", "township__geom")
+        .annotate(inside=PointOnSurface("geom"))
+    )
     if code and len(query) == 14:
         for c in cells.filter(code=query)[:1]:
-            found.append((0, -14, Place(f"{c.township.name} {c.name or c.code}", "grid_cell", *_inside(c.geom))))
-    areas = AdminArea.objects.filter(level__in=[AreaLevel.DISTRICT, AreaLevel.TOWNSHIP])
+            found.append((0, -14, Place(f"{c.township.name} {c.name or c.code}", "grid_cell", *_inside(c.inside))))
+    areas = (
+        AdminArea.objects.filter(level__in=[AreaLevel.DISTRICT, AreaLevel.TOWNSHIP])
+        .defer("geom")
+        .annotate(inside=PointOnSurface("geom"))
+    )
     if code and len(query) in (6, 9):
         areas = areas.filter(code=query)
     else:
@@ -91,11 +101,11 @@ def places_matching(text: str) -> list[Place]:
     for a in areas.order_by("-level", "code")[:20]:
         name = _SYNTHETIC.sub("", a.name)
         rank = -1 if name == query else (2 if a.level == AreaLevel.TOWNSHIP else 3)
-        found.append((rank, -len(name), Place(a.name, a.level, *_inside(a.geom))))
+        found.append((rank, -len(name), Place(a.name, a.level, *_inside(a.inside))))
         if a.level == AreaLevel.TOWNSHIP and len(query) > len(name) and query.startswith(name):
             rest = query[len(name) :]
             for c in cells.filter(township=a, name__startswith=rest)[:3]:
-                found.append((1, -len(query), Place(f"{a.name} {c.name}", "grid_cell", *_inside(c.geom))))
+                found.append((1, -len(query), Place(f"{a.name} {c.name}", "grid_cell", *_inside(c.inside))))
     for name, lon, lat in LANDMARKS:
         if name in query or query in name:
             found.append((4, -len(name), Place(name, "landmark", lat, lon)))

@@ -16,7 +16,7 @@ from rest_framework import serializers
 from gridgov.dates import parse_moment
 from gridgov.errors import InvalidInput, invalid_from_errors
 from gridgov.geo import point_from
-from gridgov.validation import BBoxField, CRSField, FiniteFloatField, PlainTextField
+from gridgov.validation import BBoxField, CRSField, FiniteFloatField, PlainTextField, lat_field, lon_field
 
 from .conf import DEFAULTS
 from .models import Category, Status
@@ -55,14 +55,6 @@ class HashListField(serializers.ListField):
         kwargs.setdefault("required", False)
         kwargs.setdefault("max_length", DEFAULTS["PATROL_MAX_PHOTOS"])
         super().__init__(child=serializers.RegexField(SHA256, max_length=64), **kwargs)
-
-
-def lat_field(**kwargs) -> FiniteFloatField:
-    return FiniteFloatField(label=kwargs.pop("label", _("纬度")), min_value=-90, max_value=90, **kwargs)
-
-
-def lon_field(**kwargs) -> FiniteFloatField:
-    return FiniteFloatField(label=kwargs.pop("label", _("经度")), min_value=-180, max_value=180, **kwargs)
 
 
 class CategoryCodeField(serializers.CharField):

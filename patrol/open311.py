@@ -22,12 +22,12 @@ from rest_framework import serializers
 
 from gridgov.errors import Forbidden, GridGovError, InvalidInput, NotFound
 from gridgov.geo import point_from
-from gridgov.validation import PlainTextField, validated
+from gridgov.validation import PlainTextField, lat_field, lon_field, validated
 
 from . import selectors
 from .actions.reporting import issue_report
 from .gazetteer import places_matching
-from .inputs import CategoryCodeField, MomentField, lat_field, lon_field
+from .inputs import CategoryCodeField, MomentField
 from .models import CLOSED_STATUSES, ApiKey, Category, Issue, Status
 from .serializers import photo_url
 

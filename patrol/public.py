@@ -27,7 +27,7 @@ from django.views.decorators.csrf import csrf_protect
 from gridgov.errors import GridGovError, InvalidInput
 from gridgov.geo import point_from
 from gridgov.login import client_address
-from gridgov.models import AdminArea
+from gridgov.selectors import district_choices
 from gridgov.validation import validated
 
 from . import selectors
@@ -58,10 +58,6 @@ def progress(issue: Issue) -> str:
     return str(PROGRESS[Status(issue.status)])
 
 
-def _districts():
-    return AdminArea.objects.filter(level="district").order_by("code").only("code", "name")
-
-
 def _map_attrs() -> dict:
     return {"places_url": reverse("public-places"), "map_url": reverse("public-cases-map")}
 
@@ -90,7 +86,7 @@ def disclosure_list(request):
             "error": error,
             "filters": filters,
             "categories": selectors.categories().filter(parent__isnull=True),
-            "districts": _districts(),
+            "districts": district_choices(),
             **_map_attrs(),
         },
     )

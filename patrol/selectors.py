@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 
-from django.contrib.gis.geos import Point, Polygon
+from django.contrib.gis.geos import Point
 from django.db.models import BooleanField, Case, CharField, Q, QuerySet, Value, When
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 
 from gridgov.errors import NotFound
 from gridgov.jurisdiction import user_scope
-from gridgov.models import AreaLevel, GridAssignment, Organization, Role, User
+from gridgov.models import NO_BOUNDARIES, AreaLevel, GridAssignment, Organization, Role, User, bbox_polygon
 
 from .conf import setting
 from .models import Category, Issue, IssueEvent, Photo, Status
@@ -91,7 +91,6 @@ def issue_get(*, user, issue_id: int) -> Issue:
 
 # Areas are shown by name in lists: their boundaries (large polygons) are never loaded there.
 _AREA_NAMES = ("category", "district", "township", "responsible_unit")
-_NO_BOUNDARIES = ("district__geom", "township__geom")
 
 
 def _filtered(
@@ -116,9 +115,7 @@ def _filtered(
     if until is not None:
         qs = qs.filter(reported_at__lt=until)
     if bbox is not None:
-        box = Polygon.from_bbox(bbox)
-        box.srid = 4326
-        qs = qs.filter(point__intersects=box)
+        qs = qs.filter(point__intersects=bbox_polygon(bbox))
     if issue_id is not None:
         qs = qs.filter(pk=issue_id)
     return qs
@@ -128,7 +125,7 @@ def issues_list(*, user, text: str = "", **filters) -> QuerySet[Issue]:
     """Visible cases filtered by status, category (a top-level code includes its sub-codes),
     district code, since/until (reported at or after / before), bbox (minlon,minlat,maxlon,maxlat,
     WGS84), case number, and a keyword in the description, the category, the place or the unit."""
-    qs = issues_visible(user=user).select_related(*_AREA_NAMES).defer(*_NO_BOUNDARIES)
+    qs = issues_visible(user=user).select_related(*_AREA_NAMES).defer(*NO_BOUNDARIES)
     qs = _filtered(qs, **filters)
     if text:
         qs = qs.filter(
@@ -145,7 +142,7 @@ def issues_list(*, user, text: str = "", **filters) -> QuerySet[Issue]:
 def issues_published(*, text: str = "", **filters) -> QuerySet[Issue]:
     """The public 曝光台: published cases, filtered like `issues_list`; a keyword searches only
     what is published (the published text, category and place), never the reporter's words."""
-    qs = Issue.objects.filter(is_public=True).select_related(*_AREA_NAMES).defer(*_NO_BOUNDARIES)
+    qs = Issue.objects.filter(is_public=True).select_related(*_AREA_NAMES).defer(*NO_BOUNDARIES)
     qs = _filtered(qs, **filters)
     if text:
         qs = qs.filter(
@@ -287,5 +284,5 @@ def issues_public(*, include_citizen: bool = True) -> QuerySet[Issue]:
         Issue.objects.filter(q)
         .exclude(status__in=[Status.REJECTED])
         .select_related("category", "responsible_unit", "district", "township")
-        .defer(*_NO_BOUNDARIES)
+        .defer(*NO_BOUNDARIES)
     )

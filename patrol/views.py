@@ -18,7 +18,8 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from gridgov.errors import GridGovError
-from gridgov.models import AdminArea, GridAssignment, Role
+from gridgov.models import GridAssignment, Role
+from gridgov.selectors import district_choices
 from gridgov.validation import validated
 
 from . import selectors
@@ -79,10 +80,6 @@ def landing(request):
     return redirect(target or reverse("home"))
 
 
-def _districts():
-    return AdminArea.objects.filter(level="district").order_by("code").only("code", "name")
-
-
 @login_required
 def issue_list(request):
     filters = {k: request.GET.get(k) for k in FILTERS if request.GET.get(k)}
@@ -103,7 +100,7 @@ def issue_list(request):
             "page": page,
             "statuses": Status.choices,
             "categories": selectors.categories().filter(parent__isnull=True),
-            "districts": _districts(),
+            "districts": district_choices(),
             "filters": filters,
             "map_query": urlencode(valid),
             "assigned": [t for t in tasks if t.task_kind == TaskKind.ASSIGNED],

@@ -17,7 +17,7 @@ from rest_framework.views import APIView
 
 from gridgov.errors import ErrorSerializer, Forbidden, InvalidInput
 from gridgov.pagination import GeoJsonLimitOffsetPagination
-from gridgov.validation import CRSField, FiniteFloatField, PlainTextField, validated
+from gridgov.validation import CRSField, FiniteFloatField, PlainTextField, lat_field, lon_field, validated
 
 from . import aqi, selectors, services
 from .models import CODE_PATTERN, StationKind, TargetClass, WaterBody
@@ -32,8 +32,8 @@ class StationInput(serializers.Serializer):
     code = serializers.RegexField(CODE_PATTERN, label=_("站点编码"), **CODE_FIELD)
     name = PlainTextField(label=_("站点名称"), max_length=128)
     kind = serializers.ChoiceField(label=_("站点类型"), choices=StationKind.choices)
-    lat = FiniteFloatField(label=_("纬度"), min_value=-90, max_value=90)
-    lon = FiniteFloatField(label=_("经度"), min_value=-180, max_value=180)
+    lat = lat_field()
+    lon = lon_field()
     crs = CRSField()
     mn = serializers.RegexField(
         LOGGER_TEXT, label=_("设备唯一标识 MN"), error_messages={"invalid": _("应为 1–64 个可见字符，不含 ; , = &。")}

@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
+from monitoring.factors import FACTORS
+
+from . import water
+
 AQI_LEVELS = {
     "优": _("优"),
     "良": _("良"),
@@ -26,14 +30,8 @@ POLLUTANTS = {
     "pm10": ("PM10", "μg/m³"),
     "pm25": ("PM2.5", "μg/m³"),
 }
-WATER_FACTORS = {
-    "w01009": (_("溶解氧"), "mg/L"),
-    "w01019": (_("高锰酸盐指数"), "mg/L"),
-    "w01018": (_("化学需氧量"), "mg/L"),
-    "w01017": (_("五日生化需氧量"), "mg/L"),
-    "w21003": (_("氨氮"), "mg/L"),
-    "w21011": (_("总磷"), "mg/L"),
-}
+# The evaluated factors of GB 3838-2002, in the table's order, named as HJ 212 names them.
+WATER_FACTORS = {code: FACTORS[code] for code in water.FACTORS}
 WATER_CLASSES = {
     "I": _("Ⅰ类"),
     "II": _("Ⅱ类"),
@@ -49,11 +47,3 @@ WATER_LEVELS = {
     "中度污染": _("中度污染"),
     "重度污染": _("重度污染"),
 }
-
-
-def pollutant_label(key: str) -> str:
-    return str(POLLUTANTS[key][0]) if key in POLLUTANTS else key
-
-
-def water_factor_label(code: str) -> str:
-    return str(WATER_FACTORS[code][0]) if code in WATER_FACTORS else code

@@ -24,11 +24,11 @@ import uuid
 
 from django.db import transaction
 
+from monitoring.factors import factor_label
 from patrol.actions.reporting import issue_report
 from patrol.actions.transitions import issue_note
 
 from . import series, water
-from .labels import water_factor_label
 from .models import OffTargetEpisode, Station, StationKind
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ def _beyond(result: water.WaterResult, target: str, values: dict) -> str:
     parts = []
     for code, cls in result.factor_classes.items():
         if not water.meets_target(cls, target):
-            parts.append(f"{water_factor_label(code)}（{code}）{values[code]:.4g} mg/L（{cls}类）")
+            parts.append(f"{factor_label(code)}（{code}）{values[code]:.4g} mg/L（{cls}类）")
     return "、".join(parts)
 
 

@@ -8,12 +8,11 @@ stations are judged by quality standards here, not against permitted limits).
 
 from __future__ import annotations
 
-from django.contrib.gis.geos import Point
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from gridgov import coords
 from gridgov.errors import Conflict, Forbidden, InvalidInput
+from gridgov.geo import point_from
 from monitoring import services as monitoring
 from monitoring.models import LoggerKind
 from monitoring.selectors import place_of
@@ -47,9 +46,8 @@ def station_register(
         raise InvalidInput(_("空气质量监测站没有水体类型。"), code="water_body_for_air", field="water_body")
     if kind == StationKind.WATER and not water_body:
         water_body = WaterBody.RIVER
-    x, y = coords.to_wgs84(lon, lat, crs)
-    point = Point(float(x), float(y), srid=4326)
-    place = place_of(float(x), float(y))
+    point = point_from(lat, lon, crs)
+    place = place_of(point.x, point.y)
     if actor is not None and not can_manage(actor, district_id=place.district_id):
         raise Forbidden(_("该位置不在您管理的区县内。"), code="outside_jurisdiction", field="lat")
     if Station.objects.filter(code=code).exists():

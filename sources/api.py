@@ -17,7 +17,7 @@ from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
 from gridgov.errors import ErrorSerializer, Forbidden
 from gridgov.pagination import GeoJsonLimitOffsetPagination
-from gridgov.validation import BBoxField, CRSField, FiniteFloatField, PlainTextField, validated
+from gridgov.validation import BBoxField, CRSField, PlainTextField, lat_field, lon_field, validated
 from monitoring import selectors as monitoring
 from monitoring.models import ExceedanceRule
 from patrol.selectors import issue_get
@@ -64,8 +64,8 @@ class EnterpriseInput(serializers.Serializer):
         r"^[0-9]{4}$", label=_("行业类别代码"), error_messages={"invalid": _("应为 GB/T 4754-2017 的 4 位行业代码。")}
     )
     management_class = serializers.ChoiceField(label=_("管理类别"), choices=ManagementClass.choices)
-    lat = FiniteFloatField(label=_("纬度"), min_value=-90, max_value=90)
-    lon = FiniteFloatField(label=_("经度"), min_value=-180, max_value=180)
+    lat = lat_field()
+    lon = lon_field()
     crs = CRSField()
     permit = PermitInput(label=_("排污许可证"), required=False, allow_null=True)
 
@@ -123,8 +123,8 @@ class OutletInput(serializers.Serializer):
     code = serializers.RegexField(
         OUTLET_CODE, label=_("排放口编号"), error_messages={"invalid": _("应为 DA###（废气）或 DW###（废水）。")}
     )
-    lat = FiniteFloatField(label=_("纬度"), min_value=-90, max_value=90)
-    lon = FiniteFloatField(label=_("经度"), min_value=-180, max_value=180)
+    lat = lat_field()
+    lon = lon_field()
     crs = CRSField()
     mn = serializers.RegexField(
         r"^[!-%'-+\--:<>-~]{1,64}$",
@@ -208,7 +208,7 @@ def outlet_body(outlet, *, cutoff) -> dict:
         "lat": round(outlet.point.y, 7),
         "lon": round(outlet.point.x, 7),
         "mn": logger.mn,
-        "online": bool(logger.last_seen and logger.last_seen >= cutoff),
+        "online": monitoring.is_online(logger, cutoff),
         "last_seen": logger.last_seen,
         "exceedance_rule": logger.exceedance_rule,
         "limits": {lim.factor: [lim.low, lim.high] if lim.low is not None else lim.high for lim in logger.limits.all()},

@@ -20,10 +20,10 @@ import datetime as dt
 import logging
 import uuid
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from monitoring.conf import setting as monitoring_setting
 from monitoring.factors import factor_label, factor_unit
 from monitoring.judging import ExceededHour
 from patrol.actions.reporting import issue_report
@@ -151,7 +151,7 @@ def outage_open(*, outlet: Outlet, silent_since: dt.datetime) -> Outage:
     outage = Outage.objects.filter(outlet=outlet, silent_since=silent_since).first()
     if outage is not None:
         return outage
-    minutes = int(getattr(settings, "MONITORING_OFFLINE_MINUTES", 60))
+    minutes = int(monitoring_setting("MONITORING_OFFLINE_MINUTES"))
     issue, _created = issue_report(
         reporter=None,
         point=outlet.point,

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.contrib.gis.geos import Polygon
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gridgov.errors import NotFound
 from gridgov.jurisdiction import user_scope
-from gridgov.models import Role
+from gridgov.models import NO_BOUNDARIES, Role, bbox_polygon
 from monitoring.factors import factor_label, factor_unit
 from monitoring.selectors import placed_q, series
 from patrol.models import OPEN_STATUSES, Issue
@@ -68,7 +67,11 @@ def enterprises_list(
 ) -> QuerySet[Enterprise]:
     """Every enterprise (public fields for all), each annotated with `full` (the user may see
     its whole file) and, where full, `exceedance_open` and `outlet_count`."""
-    qs = Enterprise.objects.select_related("permit", "district", "township").order_by("credit_code")
+    qs = (
+        Enterprise.objects.select_related("permit", "district", "township")
+        .defer(*NO_BOUNDARIES)
+        .order_by("credit_code")
+    )
     if district:
         qs = qs.filter(district__code=district)
     if grid_cell:
@@ -76,9 +79,7 @@ def enterprises_list(
     if management_class:
         qs = qs.filter(management_class=management_class)
     if bbox:
-        box = Polygon.from_bbox(bbox)
-        box.srid = 4326
-        qs = qs.filter(point__intersects=box)
+        qs = qs.filter(point__intersects=bbox_polygon(bbox))
     visible = enterprises_visible(user=user).filter(pk=OuterRef("pk"))
     return qs.annotate(
         full=Exists(visible), exceedance_open=open_exceedance(), outlet_count=Count("outlets", distinct=True)
@@ -130,14 +131,15 @@ def case_series(issue: Issue) -> dict:
     now = timezone.now()
     outlet = (episode or outage).outlet
     logger = outlet.logger
+    limits = list(logger.limits.all())
     if episode is not None:
         factor = episode.factor
         since, until = case_window(episode, now=now)
     else:
-        factor = next((lim.factor for lim in logger.limits.all()), "")
+        factor = next((lim.factor for lim in limits), "")
         since = outage.silent_since - dt.timedelta(hours=24)
         until = outage.ended_at or now
-    limit = next((lim for lim in logger.limits.all() if lim.factor == factor), None)
+    limit = next((lim for lim in limits if lim.factor == factor), None)
     body = {
         "kind": "exceedance" if episode else "outage",
         "mn": logger.mn,

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from django.contrib.gis.geos import Point
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from gridgov import coords
 from gridgov.errors import Conflict, Forbidden, InvalidInput
+from gridgov.geo import point_from
 from gridgov.models import Organization
 from monitoring import services as monitoring
 from monitoring.models import LoggerKind
@@ -26,11 +25,6 @@ from .models import Enterprise, ManagementClass, Outlet, Permit, SourceEvent
 from .selectors import can_manage
 
 Bounds = tuple[float | None, float | None]
-
-
-def _point(lat: float, lon: float, crs: str) -> Point:
-    x, y = coords.to_wgs84(lon, lat, crs)
-    return Point(float(x), float(y), srid=4326)
 
 
 def _audit(enterprise: Enterprise, action: str, actor, data: dict) -> None:
@@ -70,7 +64,7 @@ def enterprise_register(
         raise InvalidInput(
             _("排污许可证编号应以企业的统一社会信用代码开头。"), code="permit_not_of_enterprise", field="permit.number"
         )
-    point = _point(lat, lon, crs)
+    point = point_from(lat, lon, crs)
     wx, wy = point.coords
     place = place_of(wx, wy)
     if actor is not None and not can_manage(actor, district_id=place.district_id):
@@ -153,7 +147,7 @@ def outlet_add(
         raise Forbidden(_("该企业不在您管理的区县内。"), code="outside_jurisdiction", field="credit_code")
     if enterprise.outlets.filter(code=code).exists():
         raise Conflict(_("该企业已有这个排放口编号。"), code="outlet_code_taken", field="code")
-    point = _point(lat, lon, crs)
+    point = point_from(lat, lon, crs)
     logger = monitoring.logger_register(
         mn=mn,
         password=password,

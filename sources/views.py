@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from gridgov.errors import NotFound
 from monitoring.factors import factor_label, factor_unit
-from monitoring.selectors import online_cutoff
+from monitoring.selectors import is_online, online_cutoff
 from patrol.selectors import issue_get
 
 from . import selectors
@@ -32,7 +32,7 @@ def enterprise_page(request, credit_code: str):
                 {
                     "outlet": outlet,
                     "logger": logger,
-                    "online": bool(logger.last_seen and logger.last_seen >= cutoff),
+                    "online": is_online(logger, cutoff),
                     "limits": [
                         {
                             "factor": lim.factor,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext as _
 
-from .models import Action, Category, Dimension, Layer
+from .models import Action, Category
 from .services import MAX_REASON
 
 
@@ -20,12 +20,9 @@ def _choices(choices) -> dict[str, str]:
 def common() -> dict:
     return {
         "categories": _choices(Category.choices),
-        "layers": _choices(Layer.choices),
-        "dimensions": _choices(Dimension.choices),
         "legend": _("图例"),
         "redLine": _("生态保护红线（虚线）"),
         "requestFailed": _("请求失败，请稍后重试。"),
-        "cancel": _("取消"),
         # Leaflet-Geoman's own words are its locale's (zh or en); these replace the few that do
         # not say what the tool does here.
         "geoman": {
@@ -80,11 +77,8 @@ def editor() -> dict:
         "dialogDelete": _("删除单元 %(code)s"),
         "dialogRevert": _("将 %(code)s 回退到第 %(version)s 版"),
         "dialogImport": _("导入 %(count)s 个单元"),
-        "reasonLabel": _("调整说明（必填）"),
-        "reasonHint": _("写明依据（如批复文号）和调整内容，将记入历史版本。"),
         "reasonRequired": _("请填写调整说明。"),
         "reasonCount": _("%(count)s / %(max)s 字"),
-        "confirm": _("确认"),
         "carvedIntro": _("新范围与以下单元重叠，保存后将从中划出："),
         "carvedUnit": _("%(name)s（%(code)s）：划出 %(area)s，第 %(base)s 版 → 第 %(version)s 版"),
         "carvedWhole": _("%(name)s（%(code)s）：整个单元被覆盖，将被删除（第 %(version)s 版）"),

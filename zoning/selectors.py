@@ -11,7 +11,7 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 
-from django.contrib.gis.geos import GEOSGeometry, Polygon
+from django.contrib.gis.geos import GEOSGeometry
 from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from gridgov.dates import parse_moment
 from gridgov.db.prepared import prepared_read
 from gridgov.errors import NotFound
+from gridgov.models import bbox_polygon
 
 from .models import ControlUnit, Layer, Zone, ZoningVersion
 
@@ -96,14 +97,6 @@ def parse_as_of(value: str | None, *, field: str = "as_of") -> dt.datetime | Non
     return when.replace(hour=23, minute=59, second=59, microsecond=999999) if bare_date else when
 
 
-def _box(bbox: tuple) -> Polygon:
-    """A WGS84 box as a polygon for `intersects`: `&&` on the index, then ST_Intersects on the
-    shape, so a unit whose bounding box meets the box while the unit lies beside it stays out."""
-    box = Polygon.from_bbox(bbox)
-    box.srid = 4326
-    return box
-
-
 def units(
     *,
     category: str | None = None,
@@ -127,7 +120,7 @@ def units(
     if category:
         qs = qs.filter(category=category)
     if bbox:
-        qs = qs.filter(geom__intersects=_box(bbox))
+        qs = qs.filter(geom__intersects=bbox_polygon(bbox))
     return qs.order_by("code")
 
 
@@ -137,7 +130,7 @@ def zones(*, layer: str | None = None, bbox: tuple | None = None) -> QuerySet:
     if layer:
         qs = qs.filter(layer=layer)
     if bbox:
-        qs = qs.filter(geom__intersects=_box(bbox))
+        qs = qs.filter(geom__intersects=bbox_polygon(bbox))
     return qs
 
 

@@ -17,8 +17,10 @@ def credit_block(context, credit_code: str) -> dict:
     for the enterprise's own contact, the deductions it may ask to repair, with a form."""
     request = context.get("request")
     user = getattr(request, "user", None)
-    body = credit_body(credit_code)
     full = selectors.credit_visible(user=user, credit_code=credit_code)
+    body = credit_body(credit_code, full=full)
+    if not full:  # the public sees the level and its date only (公示)
+        return {"credit": body, "full": False, "level_label": Level(body["level"]).label}
     labels = dict(CreditRule.objects.values_list("code", "label"))
     levels = dict(Level.choices)
     history = [
@@ -32,30 +34,26 @@ def credit_block(context, credit_code: str) -> dict:
         )
     )
     today = timezone.localdate().isoformat()
-    deductions = (
-        [
-            {
-                **e,
-                "rule_label": labels.get(e["rule"], _("规则已停用")),
-                "kind_label": EvidenceKind(e["kind"]).label,
-                "pending": e["id"] in pending,
-                "may_repair": own
-                and e["repaired_on"] is None
-                and e["expires_on"] > today
-                and e["repair_from"] <= today
-                and e["id"] not in pending,
-            }
-            for e in body["evidence"]
-            if e["points"] < 0 or e["veto"]
-        ]
-        if full
-        else []
-    )
+    deductions = [
+        {
+            **e,
+            "rule_label": labels.get(e["rule"], _("规则已停用")),
+            "kind_label": EvidenceKind(e["kind"]).label,
+            "pending": e["id"] in pending,
+            "may_repair": own
+            and e["repaired_on"] is None
+            and e["expires_on"] > today
+            and e["repair_from"] <= today
+            and e["id"] not in pending,
+        }
+        for e in body["evidence"]
+        if e["points"] < 0 or e["veto"]
+    ]
     return {
         "credit": body,
-        "full": full,
+        "full": True,
         "level_label": Level(body["level"]).label,
-        "history": history if full else [],
+        "history": history,
         "deductions": deductions,
         "own": own,
     }

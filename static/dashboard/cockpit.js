@@ -4,7 +4,7 @@
    every drill-down, so the figures always describe the area shown. */
 (function (root) {
   "use strict";
-  var esc = function (s) { return s === null || s === undefined ? "" : GridGov.escape(s); };
+  var esc = GridGov.escape;
   var LABELS = {};
   function t(key) { return LABELS[key] || key; }
   function getJSON(url) {

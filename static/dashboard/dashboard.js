@@ -4,7 +4,7 @@
    the page, translated (opts.labels, keyed by name: dashboard/labels.py). */
 (function (root) {
   "use strict";
-  var esc = function (s) { return s === null || s === undefined ? "" : GridGov.escape(s); };
+  var esc = GridGov.escape;
   var NEXT = {city: "district", district: "township", township: "grid"};
   var RAMPS = {
     bad: ["#fff5eb", "#fdd0a2", "#fd8d3c", "#d94801", "#7f2704"],   // more is worse

@@ -113,8 +113,8 @@
     return map;
   };
 
-  GridGov.escape = function (s) {
-    return String(s).replace(/[&<>"']/g, function (c) {
+  GridGov.escape = function (s) {  // text for HTML; null and undefined are empty
+    return String(s == null ? "" : s).replace(/[&<>"']/g, function (c) {
       return {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c];
     });
   };

@@ -57,7 +57,7 @@
     var m = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
     return m ? decodeURIComponent(m[1]) : "";
   }
-  function esc(s) { return GridGov.escape(s == null ? "" : s); }
+  var esc = GridGov.escape;
 
   // ---- A dialog instead of alert()/confirm() ----------------------------------------------
   var dialog = document.getElementById("m-dialog");
@@ -279,7 +279,6 @@
 
   // ---- My tasks: work assigned to me, and my own reports, nearest first --------------------
   var assignedEl = document.getElementById("tasks-assigned"), reportedEl = document.getElementById("tasks-reported");
-  var lastTasks = null;
   function metresTo(f) {
     var from = fix || GridGov.fromMap(map.getCenter());
     var c = f.geometry.coordinates, rad = Math.PI / 180;
@@ -306,7 +305,6 @@
         "</div>" : "") + "</li>";
   }
   function renderTasks(fc) {
-    lastTasks = fc;
     var feats = ((fc && fc.features) || []).map(function (f) { f._m = metresTo(f); return f; });
     feats.sort(function (a, b) { return a._m - b._m; });
     [[assignedEl, "assigned"], [reportedEl, "reported"]].forEach(function (pair) {
@@ -380,8 +378,7 @@
     navigator.serviceWorker.register(P.swUrl, {scope: "/m/"}).catch(function () { /* app works without it */ });
   }
   window.patrolApp = {
-    flush: flush, render: render, map: map, cells: cells, reloadTasks: loadTasks,
-    position: function () { return fix ? {lat: fix.lat, lon: fix.lon} : null; },
-    resortTasks: function () { if (lastTasks) renderTasks(lastTasks); }
+    flush: flush, render: render, map: map, cells: cells,
+    position: function () { return fix ? {lat: fix.lat, lon: fix.lon} : null; }
   };
 })();

@@ -7,7 +7,7 @@
   if (!el) return;
   var labels = JSON.parse((document.getElementById("public-labels") || {}).textContent || "{}");
   var map = GridGov.createMap("public-map", {basemap: el.dataset.basemap, tiandituKey: el.dataset.tiandituKey});
-  function esc(s) { return GridGov.escape(s == null ? "" : s); }
+  var esc = GridGov.escape;
 
   if (el.dataset.role === "cases") {
     fetch(el.dataset.mapUrl).then(function (r) { return r.ok ? r.json() : null; }).then(function (fc) {

@@ -17,7 +17,7 @@
   var Q = root.GridGovQuality || {};
   Q.noDataColour = "#9e9e9e";
 
-  function esc(s) { return root.GridGov && GridGov.escape ? GridGov.escape(s == null ? "" : s) : String(s == null ? "" : s).replace(/[&<>"']/g, function (c) { return "&#" + c.charCodeAt(0) + ";"; }); }
+  var esc = GridGov.escape;
   function toMap(lon, lat) { return root.GridGov && GridGov.toMap ? GridGov.toMap(lon, lat) : L.latLng(lat, lon); }
 
   function popup(p, labels, pageUrl) {

@@ -15,7 +15,7 @@
   var S = root.GridGovSources || {};
   S.colours = {key: "#c62828", simplified: "#ef8f00", registration: "#1565c0"};
 
-  function esc(s) { return root.GridGov && GridGov.escape ? GridGov.escape(s == null ? "" : s) : String(s == null ? "" : s); }
+  var esc = GridGov.escape;
   function toMap(lon, lat) { return root.GridGov && GridGov.toMap ? GridGov.toMap(lon, lat) : L.latLng(lat, lon); }
 
   S.addTo = function (map, opts) {

@@ -9,7 +9,7 @@
     water: "#3b7dd8", air: "#8e7cc3", soil: "#a0522d", resource: "#5f9ea0"};
   C.GAP_STYLE = {color: "#ff7f00", weight: 2, dashArray: "3 3", fillColor: "#ff7f00", fillOpacity: 0.55};
   C.OVERLAP_STYLE = {color: "#ff00ff", weight: 2, fillOpacity: 0.5};
-  C.esc = function (s) { return GridGov.escape(s == null ? "" : s); };
+  C.esc = GridGov.escape;
   C.english = (document.documentElement.lang || "").indexOf("en") === 0;
 
   // "%(name)s" placeholders, as in the .po file.
