@@ -39,28 +39,35 @@ RETURNING p.logger_id, p.hour
 """
 
 # One hour at a time (the due hours are nearly always the latest one, with a few stragglers):
-# the minutes of that hour are one range of the partition. When most loggers are due (the
-# minute after the hour) the whole range is read and grouped, as a bare GROUP BY would, and
-# joined to the due loggers afterwards; for a few stragglers {loggers} narrows the read to
-# index probes of theirs. (Left to itself the planner probes the key once per logger even
-# for thousands: it cannot estimate an array of ids.)
+# the minutes of that hour are one range of the partition, grouped by logger and factor.
+_MINUTES_SQL = """
+SELECT m.logger_id, m.factor,
+       count(*) FILTER (WHERE m.flag = 'N') AS valid,
+       -- the mean as avg() computes it (the sum over the count), without avg's sum of squares
+       sum(m.value) FILTER (WHERE m.flag = 'N') / nullif(count(*) FILTER (WHERE m.flag = 'N'), 0) AS mean,
+       min(coalesce(m.min, m.value)) FILTER (WHERE m.flag = 'N') AS low,
+       max(coalesce(m.max, m.value)) FILTER (WHERE m.flag = 'N') AS high,
+       -- the commonest gap flag, counted plainly so that the aggregate can be hashed
+       -- (an ordered-set aggregate such as mode() would force a sort of every minute)
+       count(*) FILTER (WHERE m.flag = 'D') AS d, count(*) FILTER (WHERE m.flag = 'F') AS f,
+       count(*) FILTER (WHERE m.flag = 'M') AS mm, count(*) FILTER (WHERE m.flag = 'C') AS c
+  FROM monitoring_reading m
+ WHERE m.period = 'M' AND m.time >= %(hour)s AND m.time < %(end)s {loggers}
+ GROUP BY m.logger_id, m.factor
+"""
+# When most loggers are due (the minute after the hour) the whole range is read and grouped,
+# as a bare GROUP BY would, and joined to the due loggers afterwards. That grouping is staged
+# in a temporary table first: a statement that writes (the INSERT below) never gets a parallel
+# plan, a CREATE TABLE AS does, so the scan of millions of minutes runs on every core the
+# server allows, and only the join and the write of the hour rows are serial. For a few
+# stragglers {loggers} narrows the read to index probes of theirs inside the one statement.
+# (Left to itself the planner probes the key once per logger even for thousands: it cannot
+# estimate an array of ids.)
+STAGE_MINUTES_SQL = "CREATE TEMPORARY TABLE judge_minutes ON COMMIT DROP AS " + _MINUTES_SQL.format(loggers="")
 _JUDGE_SQL = """
 WITH due AS (
     SELECT id AS logger_id, min_valid_minutes, exceedance_rule FROM monitoring_logger WHERE id = ANY(%(ids)s)
-), minutes AS (
-    SELECT m.logger_id, m.factor,
-           count(*) FILTER (WHERE m.flag = 'N') AS valid,
-           avg(m.value) FILTER (WHERE m.flag = 'N') AS mean,
-           min(coalesce(m.min, m.value)) FILTER (WHERE m.flag = 'N') AS low,
-           max(coalesce(m.max, m.value)) FILTER (WHERE m.flag = 'N') AS high,
-           -- the commonest gap flag, counted plainly so that the aggregate can be hashed
-           -- (an ordered-set aggregate such as mode() would force a sort of every minute)
-           count(*) FILTER (WHERE m.flag = 'D') AS d, count(*) FILTER (WHERE m.flag = 'F') AS f,
-           count(*) FILTER (WHERE m.flag = 'M') AS mm, count(*) FILTER (WHERE m.flag = 'C') AS c
-      FROM monitoring_reading m
-     WHERE m.period = 'M' AND m.time >= %(hour)s AND m.time < %(end)s {loggers}
-     GROUP BY m.logger_id, m.factor
-), own AS (
+), minutes AS ({minutes}), own AS (
     SELECT h.logger_id, h.factor, h.value, h.min, h.max, h.flag
       FROM monitoring_reading h
      WHERE h.period = 'H' AND h.origin = 'L' AND h.time = %(hour)s AND h.logger_id = ANY(%(ids)s)
@@ -105,8 +112,8 @@ SELECT (SELECT count(*) FROM ins), x.*
   LEFT JOIN (SELECT logger_id, factor, time, value, min, max, flag, valid_minutes, limit_low, limit_high, origin
                FROM ins WHERE exceeded) AS x ON true
 """
-JUDGE_ALL_SQL = _JUDGE_SQL.format(loggers="")
-JUDGE_FEW_SQL = _JUDGE_SQL.format(loggers="AND m.logger_id = ANY(%(ids)s)")
+JUDGE_ALL_SQL = _JUDGE_SQL.format(minutes="SELECT * FROM judge_minutes")
+JUDGE_FEW_SQL = _JUDGE_SQL.format(minutes=_MINUTES_SQL.format(loggers="AND m.logger_id = ANY(%(ids)s)"))
 FEW = 500
 
 # A logger silent past the threshold goes offline (once); one that spoke since comes back.
@@ -155,26 +162,28 @@ def judge_due(*, now: dt.datetime | None = None) -> Judgement:
         due = cursor.fetchall()
         if not due:
             return Judgement(0, [])
-        return _judge(cursor, due)
+        return _judge(cursor, _by_hour(due))
 
 
 def judge_hours(pairs: list[tuple[int, dt.datetime]]) -> Judgement:
     """Judge the given (logger id, hour start) pairs now, due or not (tests, tools, the demo)."""
     if not pairs:
         return Judgement(0, [])
+    by_hour = _by_hour(pairs)
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            "DELETE FROM monitoring_pendinghour WHERE (logger_id, hour) IN "
-            "(SELECT * FROM unnest(%s::integer[], %s::timestamptz[]))",
-            [[p[0] for p in pairs], [p[1] for p in pairs]],
-        )
-        return _judge(cursor, pairs)
+        for hour, ids in by_hour.items():
+            cursor.execute("DELETE FROM monitoring_pendinghour WHERE hour = %s AND logger_id = ANY(%s)", [hour, ids])
+        return _judge(cursor, by_hour)
 
 
-def _judge(cursor, due: list[tuple[int, dt.datetime]]) -> Judgement:
+def _by_hour(pairs) -> dict[dt.datetime, list[int]]:
     by_hour: dict[dt.datetime, list[int]] = {}
-    for logger_id, hour in due:
+    for logger_id, hour in pairs:
         by_hour.setdefault(hour, []).append(logger_id)
+    return by_hour
+
+
+def _judge(cursor, by_hour: dict[dt.datetime, list[int]]) -> Judgement:
     store.ensure_partitions(cursor, {("H", store.month_of(h)) for h in by_hour})
     # A set-based statement over thousands of rows: JIT compilation would cost more than it
     # saves, and the aggregate should stay in memory.
@@ -182,9 +191,15 @@ def _judge(cursor, due: list[tuple[int, dt.datetime]]) -> Judgement:
     cursor.execute("SET LOCAL work_mem = '64MB'")
     judged, exceeded = 0, []
     for hour, ids in sorted(by_hour.items()):
-        sql = JUDGE_FEW_SQL if len(ids) < FEW else JUDGE_ALL_SQL
-        cursor.execute(sql, {"ids": sorted(ids), "hour": hour, "end": hour + dt.timedelta(hours=1)})
-        rows = cursor.fetchall()
+        params = {"ids": sorted(ids), "hour": hour, "end": hour + dt.timedelta(hours=1)}
+        if len(ids) < FEW:
+            cursor.execute(JUDGE_FEW_SQL, params)
+            rows = cursor.fetchall()
+        else:
+            cursor.execute(STAGE_MINUTES_SQL, params)
+            cursor.execute(JUDGE_ALL_SQL, params)
+            rows = cursor.fetchall()
+            cursor.execute("DROP TABLE judge_minutes")
         judged += rows[0][0]
         exceeded += [
             ExceededHour(

@@ -1,7 +1,9 @@
 """Judging hours, with literal expected results (HJ 212 flags; at least 45 valid minutes).
 
 Minute rows are written straight into the store inside the test's transaction; the judge is
-the production statement (monitoring.judging).
+the production statement (monitoring.judging), on both of its paths: the one statement that
+reads a few loggers' minutes by index, and the staged grouping of the whole hour that it uses
+when many loggers are due (forced here by lowering `judging.FEW`).
 """
 
 from __future__ import annotations
@@ -20,8 +22,10 @@ pytestmark = pytest.mark.django_db
 H = timezone.make_aware(dt.datetime(2026, 11, 20, 10, 0))  # an hour in the past
 
 
-@pytest.fixture
-def logger(db):
+@pytest.fixture(params=["few", "staged"])
+def logger(db, request, monkeypatch):
+    if request.param == "staged":
+        monkeypatch.setattr(judging, "FEW", 0)
     lg = Logger.objects.create(
         mn="JUDGE-TEST-01",
         password="123456",
