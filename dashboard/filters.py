@@ -7,17 +7,16 @@ count as absent, as the dashboard page sends every filter field.
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from rest_framework import serializers
 
+from gridgov.dates import parse_month  # noqa: F401 (the cockpit's filters and the 通报 read it here)
 from gridgov.errors import InvalidInput
 from gridgov.models import AdminArea, GridCell
 from gridgov.validation import BBoxField
@@ -37,20 +36,6 @@ MAX_MERCATOR_LAT = 85
 def query(request) -> dict:
     """The query string as a dict, empty parameters left out."""
     return {k: v for k, v in request.query_params.items() if v != ""}
-
-
-def parse_month(value, *, field: str = "period") -> tuple[dt.datetime, dt.datetime]:
-    """'YYYY-MM' → [first instant, first instant of the next month) in the current time zone."""
-    text = str(value or "").strip()
-    try:
-        year, month = (int(p) for p in text.split("-"))
-        if len(text) != 7 or not (1 <= month <= 12 and 2000 <= year <= 2100):
-            raise ValueError
-    except ValueError:
-        raise InvalidInput(_("统计月份应为 YYYY-MM（2000–2100 年）。"), code="invalid", field=field)
-    start = timezone.make_aware(dt.datetime(year, month, 1))
-    days = calendar.monthrange(year, month)[1]
-    return start, start + dt.timedelta(days=days)
 
 
 def previous_month(start: dt.datetime) -> str:

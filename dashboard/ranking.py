@@ -21,6 +21,7 @@ from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
+from gridgov.ranking import rank, rank_change
 from patrol.models import Status, overdue_q
 
 from .filters import RANKING_METRICS, parse_month, previous_month
@@ -55,19 +56,6 @@ def _ranking_rows(*, user, level: str, start: dt.datetime, end: dt.datetime, now
         )
     )
     return {r[fk]: r for r in rows if r[fk] is not None}
-
-
-def rank(values: dict, desc: bool, digits: int = 6) -> dict:
-    """Competition ranking (1, 2, 2, 4) of the areas with a value, compared rounded to `digits`;
-    areas whose value is None get None (unranked)."""
-    keyed = {k: round(v, digits) for k, v in values.items() if v is not None}
-    order = sorted(keyed.items(), key=lambda kv: -kv[1] if desc else kv[1])
-    ranks: dict = {k: None for k in values}
-    previous, previous_rank = None, 0
-    for i, (k, v) in enumerate(order, start=1):
-        ranks[k] = previous_rank if v == previous else i
-        previous, previous_rank = v, ranks[k]
-    return ranks
 
 
 def _metrics(rows: dict, areas: dict) -> dict:
@@ -131,10 +119,7 @@ def ranking(*, user, level: str, period: str, order: str = "closure_rate", paren
     )
     results = []
     for pk, area in areas.items():
-        changes = {
-            m: None if ranks[m][pk] is None or old_ranks[m][pk] is None else old_ranks[m][pk] - ranks[m][pk]
-            for m in RANKING_METRICS
-        }
+        changes = {m: rank_change(old_ranks[m][pk], ranks[m][pk]) for m in RANKING_METRICS}
         results.append(
             {
                 "rank": ranks[order][pk],

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import gettext as _
 
 from .errors import InvalidInput
 
@@ -45,3 +47,17 @@ def parse_moment(value, *, field: str) -> tuple[dt.datetime, bool]:
     if abs(when.utcoffset()) > MAX_OFFSET:
         raise InvalidInput(f"参数 {field} 时区偏移超出 ±14:00 / '{field}' UTC offset beyond ±14:00", field=field)
     return when, False
+
+
+def parse_month(value, *, field: str = "period") -> tuple[dt.datetime, dt.datetime]:
+    """'YYYY-MM' → [first instant, first instant of the next month) in the current time zone."""
+    text = str(value or "").strip()
+    try:
+        year, month = (int(p) for p in text.split("-"))
+        if len(text) != 7 or not (1 <= month <= 12 and 2000 <= year <= 2100):
+            raise ValueError
+    except ValueError:
+        raise InvalidInput(_("统计月份应为 YYYY-MM（2000–2100 年）。"), code="invalid", field=field)
+    start = timezone.make_aware(dt.datetime(year, month, 1))
+    days = calendar.monthrange(year, month)[1]
+    return start, start + dt.timedelta(days=days)

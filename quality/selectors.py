@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from gridgov.errors import InvalidInput, NotFound
 from gridgov.jurisdiction import user_scope
 from gridgov.models import AdminArea, AreaLevel, Role
+from gridgov.ranking import rank, rank_change
 from monitoring.store import add_months
 
 from . import aqi, series, water
@@ -275,21 +276,6 @@ def _district_figures(month: dt.date, station_list: list[Station]) -> dict[int, 
     return out
 
 
-def _rank(values: dict[int, float | None], desc: bool) -> dict[int, int]:
-    """Competition ranking (1, 2, 2, 4); districts without a value come last together."""
-    known = sorted(((-v if desc else v), k) for k, v in values.items() if v is not None)
-    ranks: dict[int, int] = {}
-    previous, previous_rank = None, 0
-    for i, (v, k) in enumerate(known, start=1):
-        previous_rank = previous_rank if v == previous else i
-        ranks[k] = previous_rank
-        previous = v
-    for k, v in values.items():
-        if v is None:
-            ranks[k] = len(known) + 1
-    return ranks
-
-
 def district_quality(*, month: dt.date, order: str = "mean_aqi") -> list[dict]:
     """The districts' air and water quality for the month of `month`, ranked, with last month's.
 
@@ -310,13 +296,13 @@ def district_quality(*, month: dt.date, order: str = "mean_aqi") -> list[dict]:
     cur = _district_figures(month, station_list)
     prev = _district_figures(add_months(month, -1), station_list)
     areas = AdminArea.objects.filter(level=AreaLevel.DISTRICT, pk__in=cur).order_by("code").values("pk", "code", "name")
-    ranks = {m: _rank({k: v[m] for k, v in cur.items()}, desc) for m, desc in RANKED.items()}
-    old_ranks = {m: _rank({k: v[m] for k, v in prev.items()}, desc) for m, desc in RANKED.items()}
+    ranks = {m: rank({k: v[m] for k, v in cur.items()}, desc) for m, desc in RANKED.items()}
+    old_ranks = {m: rank({k: v[m] for k, v in prev.items()}, desc) for m, desc in RANKED.items()}
     rows = []
     for area in areas:
         pk = area["pk"]
         now_f, old_f = cur[pk], prev[pk]
-        changes = {m: old_ranks[m][pk] - ranks[m][pk] for m in RANKED}
+        changes = {m: rank_change(old_ranks[m][pk], ranks[m][pk]) for m in RANKED}
         rows.append(
             {
                 "code": area["code"],
@@ -334,5 +320,6 @@ def district_quality(*, month: dt.date, order: str = "mean_aqi") -> list[dict]:
                 "rank_change": changes[order],
             }
         )
-    rows.sort(key=lambda r: (r["rank"], r["code"]))
+    # ranked districts first, by rank; those without a value for `order` after them
+    rows.sort(key=lambda r: (r["rank"] is None, r["rank"] or 0, r["code"]))
     return rows

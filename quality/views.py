@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 
-from django.core.exceptions import BadRequest
 from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from gridgov.errors import NotFound
+from gridgov.dates import parse_month
+from gridgov.errors import InvalidInput, NotFound
 from monitoring.store import add_months
 
 from . import selectors
@@ -28,15 +27,16 @@ def _month(value: str | None) -> dt.date:
     """`YYYY-MM` → its first day; by default last month (the month a 通报 covers)."""
     if not value:
         return add_months(timezone.localdate().replace(day=1), -1)
-    match = re.fullmatch(r"(\d{4})-(\d{2})", value)
-    if not match or not 1 <= int(match[2]) <= 12 or not 2000 <= int(match[1]) <= 2100:
-        raise BadRequest("month must be YYYY-MM")
-    return dt.date(int(match[1]), int(match[2]), 1)
+    return parse_month(value, field="month")[0].date()
 
 
 def overview(request):
-    """The districts' air and water quality for a month, ranked, and the stations on a map."""
-    month = _month(request.GET.get("month"))
+    """The districts' air and water quality for a month, ranked, and the stations on a map.
+    A wrong month is the 400 page saying what a month looks like."""
+    try:
+        month = _month(request.GET.get("month"))
+    except InvalidInput as exc:
+        return render(request, "400.html", {"message": exc.message}, status=400)
     rows = selectors.district_quality(month=month)
     station_list = list(selectors.stations())
     today = selectors.stations_today(station_list)

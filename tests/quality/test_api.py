@@ -295,3 +295,13 @@ def test_stations_geojson_has_public_fields_and_todays_aqi(api, station, put_hou
     ogc = api.get("/ogc/collections/quality-stations/items", {"limit": 1000}).json()
     feature = next(f for f in ogc["features"] if f["properties"]["code"] == st.code)
     assert "mn" not in feature["properties"] and feature["geometry"]["type"] == "Point"
+
+
+@pytest.mark.parametrize("month", ["2026-13", "26-01", "2026-1x"])
+def test_the_overview_answers_a_wrong_month_with_a_page_saying_so(client, month):
+    r = client.get("/quality/", {"month": month})
+    assert r.status_code == 400
+    page = r.content.decode()
+    assert "统计月份应为 YYYY-MM" in page and 'data-testid="error-page"' in page
+    assert "Traceback" not in page and "InvalidInput" not in page
+    assert client.get("/quality/", {"month": "2024-07"}).status_code == 200

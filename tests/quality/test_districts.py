@@ -86,14 +86,16 @@ def test_district_figures_ranks_and_change_from_last_month(station, put_hours):
         "sections_meeting": 0,
         "sections_ratio": None,
     }
-    # lower AQI and PM2.5, higher ratios first; a district without a figure comes after the others
+    # lower AQI and PM2.5, higher ratios first; a district without a figure has no rank on it
+    # (the 通报's rule, gridgov/ranking.py), and is listed after the ranked ones
     assert a["ranks"] == {"mean_aqi": 2, "good_day_ratio": 2, "pm25": 2, "sections_ratio": 1}
-    assert b["ranks"] == {"mean_aqi": 1, "good_day_ratio": 1, "pm25": 1, "sections_ratio": 2}
+    assert b["ranks"] == {"mean_aqi": 1, "good_day_ratio": 1, "pm25": 1, "sections_ratio": None}
     # June: 西湖区 one day, PM2.5 20 → 28.6 → 29, PM10 50: AQI 50; 余杭区 nothing
     assert (a["previous"]["mean_aqi"], a["previous"]["valid_days"], b["previous"]["mean_aqi"]) == (50.0, 1, None)
     assert (a["change"]["mean_aqi"], a["change"]["pm25"], b["change"]["mean_aqi"]) == (70.0, 70.0, None)
     assert (a["rank"], a["previous_rank"], a["rank_change"]) == (2, 1, -1)
-    assert (b["rank"], b["previous_rank"], b["rank_change"]) == (1, 2, 1)
+    # 余杭区 had no AQI in June: unranked then, so no change of rank (no arrow)
+    assert (b["rank"], b["previous_rank"], b["rank_change"]) == (1, None, None)
     assert a["month"] == dt.date(2024, 7, 1)
     # the rows come by rank: 余杭区 before 西湖区
     codes = [r["code"] for r in district_quality(month=dt.date(2024, 7, 1))]
