@@ -49,10 +49,17 @@ def test_collection_tileset_and_its_tiles(api):
 
 def test_dataset_tile_holds_every_layer(api):
     tileset = api.get(f"/ogc/tiles/{TMS}").json()
-    assert [layer["id"] for layer in tileset["layers"]] == ["control-units", "red-line", "grid-cells", "admin-areas", "quality-stations"]
+    assert [layer["id"] for layer in tileset["layers"]] == [
+        "control-units",
+        "red-line",
+        "grid-cells",
+        "admin-areas",
+        "quality-stations",
+    ]
     tile = api.get(f"/ogc/tiles/{TMS}/12/1686/3414").content
     assert tile == b"".join(
-        render_tile(layer, 12, 3414, 1686) for layer in ("control-units", "red-line", "grid-cells", "admin-areas", "quality-stations")
+        render_tile(layer, 12, 3414, 1686)
+        for layer in ("control-units", "red-line", "grid-cells", "admin-areas", "quality-stations")
     )
     assert b"control-units" in tile and b"grid-cells" in tile and b"admin-areas" in tile
 
