@@ -38,6 +38,7 @@ BARE = """
                        ST_Transform(ST_TileEnvelope(%(z)s::int, %(x)s::int, %(y)s::int), 4326) AS wgs OFFSET 0) e,
                gridgov_gridcell c
          WHERE c.geom && e.wgs AND (c.geom @ e.wgs OR ST_Intersects(c.geom, e.wgs))
+        OFFSET 0  -- each feature clipped once (gridgov/tiles.py says why)
     ) AS t WHERE t.geom IS NOT NULL
 """
 

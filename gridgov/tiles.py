@@ -49,7 +49,10 @@ class TileLayer:
         # binding). The tile's envelopes come from a one-row subquery, so that a generic plan
         # computes them once per tile rather than once per row. The tile is a lon/lat-aligned
         # rectangle, so a feature whose box lies inside it intersects it: only the features on
-        # the tile's edges need ST_Intersects.
+        # the tile's edges need ST_Intersects. OFFSET 0 fences the inner query: otherwise the
+        # planner pushes `t.geom IS NOT NULL` down into the scan and every feature is
+        # transformed and clipped twice, once for that filter and once for the tile (a z12
+        # tile of 486 grid cells: 14 ms of SQL fenced to 8).
         where = self.where.replace("%(z)s", "%(z)s::int")
         return f"""
             SELECT ST_AsMVT(t, %(name)s::text, {EXTENT}, 'geom') FROM (
@@ -62,6 +65,7 @@ class TileLayer:
                  WHERE {self.geom_column} && e.wgs
                    AND ({self.geom_column} @ e.wgs OR ST_Intersects({self.geom_column}, e.wgs))
                    AND ({where})
+                OFFSET 0
             ) AS t WHERE t.geom IS NOT NULL
         """
 
