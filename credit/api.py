@@ -15,13 +15,11 @@ from rest_framework.views import APIView
 from gridgov.errors import ErrorSerializer, Forbidden, NotFound
 from gridgov.models import Role
 from gridgov.validation import PlainTextField, validated
+from sources.api import CreditCodeField
 
 from . import selectors, services
 from .models import Level, PenaltyKind, RepairRequest, VetoKind
 
-CREDIT_CODE = serializers.RegexField(
-    r"^[0-9A-HJ-NPQRTUWXY]{18}$", label=gettext_lazy("统一社会信用代码"), max_length=18
-)
 ENTERING_ROLES = {Role.CITY_SUPERVISOR, Role.DISTRICT_SUPERVISOR}
 FILING_ROLES = ENTERING_ROLES | {Role.ENTERPRISE_CONTACT}
 
@@ -119,7 +117,7 @@ class EnterpriseCreditView(APIView):
 
 
 class PenaltyInput(serializers.Serializer):
-    credit_code = CREDIT_CODE
+    credit_code = CreditCodeField(label=gettext_lazy("统一社会信用代码"))
     decision_number = PlainTextField(label=gettext_lazy("处罚决定书文号"), max_length=64)
     decided_on = serializers.DateField(label=gettext_lazy("决定日期"))
     kind = serializers.ChoiceField(label=gettext_lazy("处罚种类"), choices=PenaltyKind.choices)
@@ -143,7 +141,7 @@ class PenaltyCreateView(APIView):
 
 
 class VetoInput(serializers.Serializer):
-    credit_code = CREDIT_CODE
+    credit_code = CreditCodeField(label=gettext_lazy("统一社会信用代码"))
     kind = serializers.ChoiceField(label=gettext_lazy("否决事项"), choices=VetoKind.choices)
     found_on = serializers.DateField(label=gettext_lazy("认定日期"))
     reference = PlainTextField(label=gettext_lazy("认定文书或案件编号"), max_length=64)
@@ -164,7 +162,7 @@ class VetoCreateView(APIView):
 
 
 class CommitmentInput(serializers.Serializer):
-    credit_code = CREDIT_CODE
+    credit_code = CreditCodeField(label=gettext_lazy("统一社会信用代码"))
     signed_on = serializers.DateField(label=gettext_lazy("承诺日期"))
 
 

@@ -140,6 +140,9 @@ def test_history_cannot_be_truncated(db):
         ({"amount_yuan": -5}, 400, "amount_yuan", "min_value"),
         ({"decided_on": "2999-01-01"}, 400, "decided_on", "in_future"),
         ({"credit_code": "91330100799655058B"}, 404, "credit_code", "enterprise_not_found"),
+        # the GB 32100 check character is verified, as sources does (…058B is the valid one)
+        ({"credit_code": "91330100799655058C"}, 400, "credit_code", "check_character"),
+        ({"credit_code": "9133010079965505"}, 400, "credit_code", "length"),
         ({"decided_on": "yesterday"}, 400, "decided_on", "invalid"),
     ],
 )
