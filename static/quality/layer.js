@@ -46,7 +46,7 @@
         var colour = p.today && p.today.color ? p.today.color : Q.noDataColour;
         var shape = p.kind === "water" ? {radius: 7, weight: 2, color: "#0d47a1"} : {radius: 7, weight: 1, color: "#333"};
         var marker = L.circleMarker(ll, {radius: shape.radius, color: shape.color, weight: shape.weight, fillColor: colour,
-                                         fillOpacity: 0.95, className: "gg-quality gg-quality-" + p.kind});
+                                         fillOpacity: 0.95, bubblingMouseEvents: false, className: "gg-quality gg-quality-" + p.kind});
         marker.bindPopup(popup(p, labels, opts.pageUrl));
         group.addLayer(marker);
         if (p.today && p.today.meets_target === false) {

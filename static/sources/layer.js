@@ -27,7 +27,7 @@
       fc.features.forEach(function (f) {
         var p = f.properties, c = f.geometry.coordinates, ll = toMap(c[0], c[1]);
         var colour = S.colours[p.management_class] || "#555";
-        var marker = L.circleMarker(ll, {radius: 6, color: "#fff", weight: 1, fillColor: colour, fillOpacity: 0.9,
+        var marker = L.circleMarker(ll, {radius: 6, color: "#fff", weight: 1, fillColor: colour, fillOpacity: 0.9, bubblingMouseEvents: false,
                                          className: "gg-source gg-source-" + p.management_class});
         var html = "<b>" + esc(p.name) + "</b><br>" + esc(labels[p.management_class] || p.management_class_label) +
           (p.permit_number ? "<br>" + esc(labels.permit || "") + " <code>" + esc(p.permit_number) + "</code>" : "") +

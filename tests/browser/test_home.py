@@ -26,3 +26,19 @@ def test_clicking_the_map_locates_the_grid_cell(page, live_url):
     )
     page.wait_for_function("document.getElementById('locate-result').innerText.includes('西湖区')", timeout=10000)
     assert "网格" in page.locator("[data-testid=locate-result]").inner_text()
+
+
+def test_the_one_map_shows_the_sources_and_the_quality_stations(page, live_url):
+    """一张图 (issues 15 and 17): the enterprises coloured by class and the stations by today's
+    level, each a layer the user can switch off; a marker's popup links to its page."""
+    page.goto(live_url + "/")
+    page.wait_for_selector("#map[data-sources]", timeout=20000)
+    page.wait_for_selector("#map[data-quality-stations]", timeout=20000)
+    sources = int(page.locator("#map").get_attribute("data-sources"))
+    stations = int(page.locator("#map").get_attribute("data-quality-stations"))
+    assert sources > 0 and stations > 0
+    assert page.locator("path.gg-source").count() == sources
+    assert page.locator("path.gg-quality").count() == stations
+    # the layer switch: off hides the sources, the stations stay
+    page.locator(".leaflet-control-layers-overlays label", has_text="污染源").locator("input").uncheck()
+    assert page.locator("path.gg-source").count() == 0 and page.locator("path.gg-quality").count() == stations
