@@ -189,6 +189,12 @@ def expected(
         return denied_anon if who.anonymous else ok
     if rule == "auth_hidden":
         return 404 if who.anonymous else ok
+    if rule == "auth_own_enterprise":
+        # staff read any enterprise's record; an enterprise's contact only its own (the row's
+        # object is another enterprise's, so it does not exist for the contact)
+        if who.anonymous:
+            return denied_anon
+        return 404 if who.role == "enterprise_contact" and not who.superuser else ok
     if rule.startswith("roles:"):
         if who.anonymous:
             return denied_anon

@@ -18,6 +18,7 @@ ROLES = [
     "planner",
     "responsible_unit",
     "imagery_analyst",
+    "enterprise_contact",
 ]
 
 # Role values (gridgov.models.Role) of the `roles:<set>` rules. Written out here, not imported
@@ -89,7 +90,7 @@ ENDPOINTS: list[Endpoint] = [
     E("GET", "/tiles/grid-cells/style.json", "public", "api", "gridgov", name="tile-style"),
     # patrol API
     E("GET", "/api/patrol/categories/", "public", "api", "patrol", name="patrol-categories"),
-    E("GET", "/api/patrol/issues/", "case_list", "api", "patrol", name="patrol-issues"),
+    E("GET", "/api/patrol/issues/?" + WINDOW, "case_list", "api", "patrol", name="patrol-issues"),
     E("GET", "/api/patrol/issues/{case}/", "case", "api", "patrol", name="patrol-issue"),
     E("GET", "/api/patrol/tasks/", "auth", "api", "patrol", name="patrol-tasks"),
     E("GET", "/api/patrol/photos/{photo}/", "photo", "api", "patrol", name="patrol-photo"),
@@ -268,7 +269,7 @@ ENDPOINTS += [
     E(
         "GET",
         f"/api/monitoring/series/?mn={SOURCES_DEMO_MN}&factor=w01018&interval=hour",
-        "auth",
+        "auth_own_enterprise",
         "api",
         "monitoring",
         name="monitoring-series",
@@ -281,7 +282,7 @@ COVERED_ELSEWHERE |= {"sources-enterprise-outlets"}
 # --- end of pollution sources and online monitoring ------------------------------------------------
 # --- credit and 双随机一公开 (issue 16) ---------------------------------------------------------
 # credit/api.py ENTERING_ROLES: penalties, vetoes and repair decisions by city and district
-# supervisors; FILING_ROLES adds the enterprise's contact (not a matrix role) for commitments and
+# supervisors; FILING_ROLES adds the enterprise's contact (a matrix role too) for commitments and
 # repair requests. inspections/services.py PLANNER_ROLES: plans are made, committed and drawn by
 # city and district supervisors; inspections/selectors.py SUPERVISOR_ROLES (township too) see them.
 # Object paths use the demo's fixed objects: the credit demo's first enterprise (its code below)
@@ -299,7 +300,14 @@ SJ_PLANNER, SJ_VIEWER = "roles:inspection_planner", "roles:inspection_viewer"
 DEMO_CREDIT_CODE = "91330106MA0008100J"
 SJ, SJP = "/api/inspections/", "/api/inspections/plans/1/"
 ENDPOINTS += [
-    E("GET", f"/api/credit/enterprises/{DEMO_CREDIT_CODE}/", "auth", "api", "credit", name="credit-enterprise"),
+    E(
+        "GET",
+        f"/api/credit/enterprises/{DEMO_CREDIT_CODE}/",
+        "auth_own_enterprise",
+        "api",
+        "credit",
+        name="credit-enterprise",
+    ),
     E("POST", "/api/credit/penalties/", CREDIT_SUP, "api", "credit", body="empty", probe=True, name="credit-penalties"),
     E("POST", "/api/credit/vetoes/", CREDIT_SUP, "api", "credit", body="empty", probe=True, name="credit-vetoes"),
     E(
