@@ -101,9 +101,7 @@ def draw(seed: str, inputs: dict) -> list[Drawn]:
     need = int(inputs["per_inspection"])
     rank_of = ranker(seed)
     ring = sorted((i["key"] for i in inputs["inspectors"]), key=rank_of)
-    avoided: dict[str, set[str]] = {}  # credit code → the inspector keys it avoids
-    for key, code in inputs["avoid"]:
-        avoided.setdefault(code, set()).add(key)
+    avoid = {(a, c) for a, c in inputs["avoid"]}
     chosen = [
         (p, code)
         for p, pool in enumerate(inputs["pools"])
@@ -113,22 +111,20 @@ def draw(seed: str, inputs: dict) -> list[Drawn]:
     cap = -(-len(chosen) * need // n) if n else 0
     load = dict.fromkeys(ring, 0)
     twice = ring + ring  # ring positions start … start + n − 1, without wrapping the index
-    nobody: set[str] = set()
     out: list[Drawn] = []
     for p, code in chosen:
-        start = int.from_bytes(rank_of("team/" + code)[:4], "big") % n if n else 0
-        avoid, team = avoided.get(code, nobody), []
+        start, team = int.from_bytes(rank_of("team/" + code)[:4], "big") % n if n else 0, []
         if need != 0:
             for i in range(start, start + n):  # below the cap first
                 k = twice[i]
-                if load[k] < cap and k not in avoid and k not in team:
+                if load[k] < cap and k not in team and (k, code) not in avoid:
                     team.append(k)
                     if len(team) == need:
                         break
             else:  # over the cap only where avoidance leaves too few
                 for i in range(start, start + n):
                     k = twice[i]
-                    if k not in avoid and k not in team:
+                    if k not in team and (k, code) not in avoid:
                         team.append(k)
                         if len(team) == need:
                             break
