@@ -37,14 +37,29 @@ def enterprises_in(areas: list[AdminArea]) -> QuerySet[Enterprise]:
     return Enterprise.objects.filter(Q(district_id__in=districts) | Q(township_id__in=townships))
 
 
-def eligible_inspectors(*, areas: list[AdminArea]) -> list[User]:
-    """执法人员名录: active duties for a scope area, a township of a scope district, or the
-    district of a scope township."""
+def _eligible(areas: list[AdminArea]) -> QuerySet[User]:
     districts, townships = _split(areas)
     parents = {a.parent_id for a in areas if a.level == AreaLevel.TOWNSHIP}
     near = Q(area_id__in=districts | townships | parents) | Q(area__parent_id__in=districts)
     ids = InspectorDuty.objects.filter(near, active=True, user__is_active=True).values_list("user_id", flat=True)
-    return list(User.objects.filter(pk__in=ids).order_by("username"))
+    return User.objects.filter(pk__in=ids)
+
+
+def eligible_inspectors(*, areas: list[AdminArea]) -> list[User]:
+    """执法人员名录: active duties for a scope area, a township of a scope district, or the
+    district of a scope township."""
+    return list(_eligible(areas).order_by("username"))
+
+
+def plan_roster(*, plan: Plan, areas: list[AdminArea]) -> list[tuple[int, str, str]]:
+    """(user id, username, display name) of the inspectors a plan draws from, by username:
+    those named on it, else the 执法人员名录 of its scope (`areas`, the plan's).
+
+    Rows, not users: building 500 User objects costs more than the query. The name is
+    User.display_name (full name, else username), which a test holds this to."""
+    fields = ("pk", "username", "first_name", "last_name")
+    rows = list(plan.inspectors.values_list(*fields)) or list(_eligible(areas).values_list(*fields))
+    return sorted(((pk, name, f"{first} {last}".strip() or name) for pk, name, first, last in rows), key=lambda r: r[1])
 
 
 def pool_members(*, areas: list[AdminArea], pools: list[Pool]) -> list[list[str]]:
@@ -85,13 +100,14 @@ def pool_members(*, areas: list[AdminArea], pools: list[Pool]) -> list[list[str]
     return [found.get(n, []) for n in range(len(pools))]
 
 
-def previous_plan(plan: Plan) -> Plan | None:
-    """The latest drawn plan before this one whose scope shares an area with it."""
-    ids = list(plan.scope.values_list("pk", flat=True))
+def previous_plan_id(*, plan: Plan, areas: list[AdminArea]) -> int | None:
+    """The latest drawn plan before this one whose scope (`areas`) shares an area with it; its
+    id only (a drawn plan's row carries its whole frozen inputs)."""
     return (
-        Plan.objects.filter(status=PlanStatus.DRAWN, scope__in=ids)
+        Plan.objects.filter(status=PlanStatus.DRAWN, scope__in=[a.pk for a in areas])
         .exclude(pk=plan.pk)
         .order_by("-drawn_at", "-pk")
+        .values_list("pk", flat=True)
         .first()
     )
 
@@ -99,13 +115,13 @@ def previous_plan(plan: Plan) -> Plan | None:
 def avoidance_pairs(
     *, plan: Plan, areas: list[AdminArea], user_ids: list[int], codes: set[str]
 ) -> set[tuple[int, str]]:
-    """回避 (user id, credit code): own grid cells over the plan's scope, inspected in the
-    previous plan, declared conflicts; only the pairs of the given users and credit codes.
+    """回避 (user id, credit code): own grid cells over the plan's scope (`areas`), inspected in
+    the previous plan, declared conflicts; only the pairs of the given users and credit codes.
 
     Raw SQL to ask once for all three: a UNION with the users bound as one array, not three
     IN lists of every user id; the scope join stays in the database (no list of every code)."""
     districts, townships = _split(areas)
-    before = previous_plan(plan)
+    before = previous_plan_id(plan=plan, areas=areas)
     sql = """
         SELECT a.user_id, e.credit_code
           FROM sources_enterprise e JOIN gridgov_gridassignment a ON a.cell_id = e.grid_cell_id
@@ -121,7 +137,7 @@ def avoidance_pairs(
         "districts": list(districts),
         "townships": list(townships),
         "users": list(user_ids),
-        "before": before.pk if before is not None else None,
+        "before": before,
     }
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
