@@ -10,6 +10,7 @@ deadline has passed.
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 
 from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -112,11 +113,9 @@ def previous_plan_id(*, plan: Plan, areas: list[AdminArea]) -> int | None:
     )
 
 
-def avoidance_pairs(
-    *, plan: Plan, areas: list[AdminArea], user_ids: list[int], codes: set[str]
-) -> set[tuple[int, str]]:
-    """回避 (user id, credit code): own grid cells over the plan's scope (`areas`), inspected in
-    the previous plan, declared conflicts; only the pairs of the given users and credit codes.
+def avoidance_pairs(*, plan: Plan, areas: list[AdminArea], user_ids: list[int], codes: set[str]) -> dict[int, set[str]]:
+    """回避, user id → the credit codes they avoid: own grid cells over the plan's scope
+    (`areas`), inspected in the previous plan, declared conflicts; only the given users and codes.
 
     Raw SQL to ask once for all three: a UNION with the users bound as one array, not three
     IN lists of every user id; the scope join stays in the database (no list of every code)."""
@@ -141,7 +140,12 @@ def avoidance_pairs(
     }
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return {(uid, code) for uid, code in cursor.fetchall() if code in codes}
+        rows = cursor.fetchall()
+    avoided: defaultdict[int, set[str]] = defaultdict(set)
+    for uid, code in rows:
+        if code in codes:
+            avoided[uid].add(code)
+    return dict(avoided)
 
 
 def enterprise_points(codes: list[str]) -> dict:

@@ -179,9 +179,11 @@ def plan_inputs(plan: Plan) -> tuple[dict, dict[str, int]]:
     members = pool_members(areas=areas, pools=pools)
     roster = plan_roster(plan=plan, areas=areas)
     keys = {uid: f"I{n:03d}" for n, (uid, _username, _name) in enumerate(roster, start=1)}
-    codes = {c for m in members for c in m}
-    found = avoidance_pairs(plan=plan, areas=areas, user_ids=list(keys), codes=codes)
-    pairs = sorted({(keys[uid], code) for uid, code in found})
+    avoided = avoidance_pairs(plan=plan, areas=areas, user_ids=list(keys), codes=set().union(*members))
+    # sorted (key, code) pairs: keys are unique per user, so by key, then each key's codes
+    pairs = [
+        [k, code] for k, uid in sorted((k, uid) for uid, k in keys.items()) for code in sorted(avoided.get(uid, ()))
+    ]
     district = areas[0].code[:6] if areas else "000000"
     inputs = {
         "algorithm": algorithm.ALGORITHM,
@@ -199,7 +201,7 @@ def plan_inputs(plan: Plan) -> tuple[dict, dict[str, int]]:
             for p, m in zip(pools, members, strict=True)
         ],
         "inspectors": [{"key": keys[uid], "name": name} for uid, _username, name in roster],
-        "avoid": [list(p) for p in pairs],
+        "avoid": pairs,
     }
     return inputs, {k: uid for uid, k in keys.items()}
 
