@@ -73,9 +73,10 @@ def pool_members(*, areas: list[AdminArea], pools: list[Pool]) -> list[list[str]
     code point: for credit codes (18 of [0-9A-Z], the enterprise table's check) that is the
     order of ORDER BY under C.UTF-8 (scripts/pg.sh) or en_US (the container), and an ordered
     array_agg, which sorts each group in the database, takes longer than Python's sort."""
-    if not pools:
-        return []
     districts, townships = _split(areas)
+    scope = [(column, ids) for column, ids in (("e.district_id", districts), ("e.township_id", townships)) if ids]
+    if not pools or not scope:
+        return [[] for _p in pools]
     branches, params = [], []
     for n, pool in enumerate(pools):
         conditions = ["TRUE"]
@@ -87,16 +88,20 @@ def pool_members(*, areas: list[AdminArea], pools: list[Pool]) -> list[list[str]
             params.append(list(pool.credit_levels))
         branches.append(f"WHEN {' AND '.join(conditions)} THEN %s")
         params.append(n)
+    params += [list(ids) for _sql, ids in scope]
+    # A pool without conditions takes every source left, and then no source is without a pool:
+    # the filter would only evaluate the CASE a second time per source.
+    catch_all = any(not p.management_class and not p.credit_levels for p in pools)
     sql = f"""
         SELECT m.pool, array_agg(m.credit_code)
           FROM (SELECT e.credit_code, CASE {" ".join(branches)} END AS pool
                   FROM sources_enterprise e
                   LEFT JOIN credit_creditstanding s ON s.credit_code = e.credit_code
-                 WHERE e.district_id = ANY(%s) OR e.township_id = ANY(%s)) m
-         WHERE m.pool IS NOT NULL
+                 WHERE {" OR ".join(f"{column} = ANY(%s)" for column, _ids in scope)}) m
+         {"" if catch_all else "WHERE m.pool IS NOT NULL"}
          GROUP BY m.pool"""
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, list(districts), list(townships)])
+        cursor.execute(sql, params)
         found = {pool: sorted(codes) for pool, codes in cursor.fetchall()}
     return [found.get(n, []) for n in range(len(pools))]
 
