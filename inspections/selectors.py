@@ -33,11 +33,6 @@ def _split(areas: list[AdminArea]) -> tuple[set[int], set[int]]:
     return districts, townships
 
 
-def enterprises_in(areas: list[AdminArea]) -> QuerySet[Enterprise]:
-    districts, townships = _split(areas)
-    return Enterprise.objects.filter(Q(district_id__in=districts) | Q(township_id__in=townships))
-
-
 def _eligible(areas: list[AdminArea]) -> QuerySet[User]:
     districts, townships = _split(areas)
     parents = {a.parent_id for a in areas if a.level == AreaLevel.TOWNSHIP}
