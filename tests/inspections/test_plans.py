@@ -164,3 +164,15 @@ def test_plan_roster_is_the_named_or_eligible_users_by_username_with_display_nam
     assert plan_roster(plan=default, areas=areas) == expected(eligible_inspectors(areas=areas))
     names = {username: name for _pk, username, name in plan_roster(plan=default, areas=areas)}
     assert names["inspector2"] == "执法员2（合成） （合成）" and names["inspector3"] == "inspector3"
+
+
+def test_pools_without_a_catch_all_leave_other_sources_out(sup, township, firms, roster):
+    key = firms(3, "key")
+    firms(2, "simplified")
+    yellow = firms(1, "simplified")[0]
+    CreditStanding.objects.create(credit_code=yellow.credit_code, score=4, level="yellow", level_since="2026-06-01")
+    pools = [{"credit_levels": ["yellow"], "ratio": 1}, {"management_class": "key", "ratio": 1}]
+    pk = create(sup, township, roster(3), pools=pools)
+    assert sup.post(f"/api/inspections/plans/{pk}/commit/").status_code == 200
+    inputs = Plan.objects.get(pk=pk).inputs
+    assert [p["sources"] for p in inputs["pools"]] == [[yellow.credit_code], sorted(e.credit_code for e in key)]
