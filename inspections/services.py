@@ -40,6 +40,7 @@ from .selectors import (
     eligible_inspectors,
     enterprise_points,
     plan_get,
+    plan_roster,
     pool_members,
 )
 
@@ -176,12 +177,13 @@ def plan_inputs(plan: Plan) -> tuple[dict, dict[str, int]]:
     areas = list(plan.scope.all().defer("geom"))
     pools = list(plan.pools.order_by("position"))
     members = pool_members(areas=areas, pools=pools)
-    users = list(plan.inspectors.all()) or eligible_inspectors(areas=areas)
-    users = sorted(users, key=lambda u: u.username)
-    keys = {u.pk: f"I{n:03d}" for n, u in enumerate(users, start=1)}
-    codes = {c for m in members for c in m}
-    found = avoidance_pairs(plan=plan, areas=areas, user_ids=list(keys), codes=codes)
-    pairs = sorted({(keys[uid], code) for uid, code in found})
+    roster = plan_roster(plan=plan, areas=areas)
+    keys = {uid: f"I{n:03d}" for n, (uid, _username, _name) in enumerate(roster, start=1)}
+    avoided = avoidance_pairs(plan=plan, areas=areas, user_ids=list(keys), codes=set().union(*members))
+    # sorted (key, code) pairs: keys are unique per user, so by key, then each key's codes
+    pairs = [
+        [k, code] for k, uid in sorted((k, uid) for uid, k in keys.items()) for code in sorted(avoided.get(uid, ()))
+    ]
     district = areas[0].code[:6] if areas else "000000"
     inputs = {
         "algorithm": algorithm.ALGORITHM,
@@ -198,8 +200,8 @@ def plan_inputs(plan: Plan) -> tuple[dict, dict[str, int]]:
             }
             for p, m in zip(pools, members, strict=True)
         ],
-        "inspectors": [{"key": keys[u.pk], "name": u.display_name} for u in users],
-        "avoid": [list(p) for p in pairs],
+        "inspectors": [{"key": keys[uid], "name": name} for uid, _username, name in roster],
+        "avoid": pairs,
     }
     return inputs, {k: uid for uid, k in keys.items()}
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from inspections.draw import DrawError, draw, quota
+from inspections.draw import DrawError, draw, quota, ranker
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -27,6 +27,18 @@ def script():
 def test_quota_is_exact_ceiling(ratio, n, k):
     # 0.1 × 30 is 3.0000000000000004 in floating point, whose ceiling would be 4
     assert quota(ratio, n) == k
+
+
+@pytest.mark.parametrize("seed", ["", "s", "x" * 63, "y" * 64, "z" * 65, "种子" * 40, "0" * 64])
+def test_ranker_is_hmac_sha256(seed):
+    """The hand-keyed HMAC (inner and outer states copied) gives hmac's digests for keys shorter
+    than, as long as and longer than SHA-256's 64-byte block, and its bytes sort as the hex does."""
+    messages = ["A1", "", "team/91330106MA2B3C4D5E", "code/K07", "执法"]
+    rank_of = ranker(seed)
+    for m in messages:
+        assert rank_of(m) == hmac.new(seed.encode(), m.encode(), hashlib.sha256).digest()
+    by_hex = sorted(messages, key=lambda m: hmac.new(seed.encode(), m.encode(), hashlib.sha256).hexdigest())
+    assert sorted(messages, key=rank_of) == by_hex
 
 
 def inputs(n_sources=12, n_inspectors=5, avoid=()):

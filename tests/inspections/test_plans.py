@@ -6,9 +6,10 @@ import hashlib
 import pytest
 
 from credit.models import CreditStanding
-from gridgov.models import GridAssignment
+from gridgov.models import GridAssignment, User
 from inspections.draw import canonical
 from inspections.models import DeclaredConflict, Inspection, Plan, PlanEvent
+from inspections.selectors import eligible_inspectors, plan_roster
 
 from .conftest import plan_body
 
@@ -143,3 +144,35 @@ def test_plans_outside_jurisdiction_answer_as_missing(user_api, township, firms,
         r = getattr(c, method)(path)
         assert r.status_code == 404, path
     assert user_api("city_supervisor").get(f"/api/inspections/plans/{pk}/").status_code == 200
+
+
+def test_plan_roster_is_the_named_or_eligible_users_by_username_with_display_names(sup, township, roster):
+    """plan_roster builds names from rows; User.display_name is the reference."""
+    people = roster(4)
+    people[2].last_name = "（合成）"  # first and last name
+    people[3].first_name = ""  # no name: the username
+    for u in people[2:]:
+        u.save()
+    areas = [township]
+    named = Plan.objects.get(pk=create(sup, township, people[1:3]))
+    default = Plan.objects.get(pk=create(sup, township))
+
+    def expected(users):
+        return [(u.pk, u.username, u.display_name) for u in sorted(users, key=lambda u: u.username)]
+
+    assert plan_roster(plan=named, areas=areas) == expected(User.objects.filter(pk__in=[p.pk for p in people[1:3]]))
+    assert plan_roster(plan=default, areas=areas) == expected(eligible_inspectors(areas=areas))
+    names = {username: name for _pk, username, name in plan_roster(plan=default, areas=areas)}
+    assert names["inspector2"] == "执法员2（合成） （合成）" and names["inspector3"] == "inspector3"
+
+
+def test_pools_without_a_catch_all_leave_other_sources_out(sup, township, firms, roster):
+    key = firms(3, "key")
+    firms(2, "simplified")
+    yellow = firms(1, "simplified")[0]
+    CreditStanding.objects.create(credit_code=yellow.credit_code, score=4, level="yellow", level_since="2026-06-01")
+    pools = [{"credit_levels": ["yellow"], "ratio": 1}, {"management_class": "key", "ratio": 1}]
+    pk = create(sup, township, roster(3), pools=pools)
+    assert sup.post(f"/api/inspections/plans/{pk}/commit/").status_code == 200
+    inputs = Plan.objects.get(pk=pk).inputs
+    assert [p["sources"] for p in inputs["pools"]] == [[yellow.credit_code], sorted(e.credit_code for e in key)]
