@@ -66,6 +66,21 @@ def _clean(value: float | None) -> float | None:
     return None if value is None else round(value, 6)
 
 
+def _clean_many(values: np.ndarray) -> np.ndarray:
+    """`_clean` of each value (NaN stays NaN).
+
+    round(x, 6) is the float nearest to x·10⁶ rounded half-even to an integer k, over 10⁶;
+    rint(x * 1e6) / 1e6 is the same, because the division is correctly rounded, unless the
+    product's rounding error moved it across a half. That cannot happen more than 10⁻³ from a
+    half (the error is below 10⁻⁶ for |x| < 10⁶): closer ones, and larger values, go to round()."""
+    scaled = values * 1e6
+    out = np.rint(scaled) / 1e6
+    doubt = (np.abs(np.abs(scaled - np.trunc(scaled)) - 0.5) <= 1e-3) | (np.abs(values) >= 1e6)
+    for i in np.flatnonzero(doubt).tolist():
+        out[i] = round(float(values[i]), 6)
+    return out
+
+
 def o3_daily_max_8h(hours: Sequence[int], values: Sequence[float]) -> float | None:
     """The daily maximum 8 h moving average from a day's valid hourly O₃ (hour of day, value)."""
     slots: list[float | None] = [None] * 24
@@ -165,9 +180,9 @@ def _one_offset(start: dt.datetime, end: dt.datetime) -> bool:
     return True
 
 
-def o3_daily_max_8h_many(hours: np.ndarray) -> list[float | None]:
-    """`o3_daily_max_8h` of many days at once: `hours` has a row per day, the valid O₃ of each
-    hour of the day (24 columns, NaN: none).
+def o3_daily_max_8h_many(hours: np.ndarray) -> np.ndarray:
+    """`o3_daily_max_8h` of many days at once (NaN: None): `hours` has a row per day, the valid
+    O₃ of each hour of the day (24 columns, NaN: none).
 
     Each window's sum adds its valid hours in hour order from 0.0, as Python's sum() does
     (adding the 0.0 of a missing hour changes no sum), and divides by their number: the same
@@ -184,7 +199,7 @@ def o3_daily_max_8h_many(hours: np.ndarray) -> list[float | None]:
         means = np.where(ok, sums / counts, -np.inf)
     best = means.max(axis=1)
     found = ok.any(axis=1) & ((ok.sum(axis=1) >= MIN_WINDOWS_8H) | (best > O3_8H_LIMIT))
-    return [_clean(b) if f else None for b, f in zip(best.tolist(), found.tolist(), strict=True)]
+    return _clean_many(np.where(found, best, np.nan))
 
 
 @dataclass(frozen=True)
@@ -204,33 +219,27 @@ def _air_days(rows: list[tuple]) -> dict[tuple[int, dt.date], AirDay]:
     if not rows:
         return {}
     cols = list(zip(*rows, strict=True))
-    loggers, days = cols[0], cols[1]
-    conc: dict[str, list[float | None]] = {}
-    counts: dict[str, tuple[int, ...]] = {}
-    for i, key in enumerate(MEAN_ITEMS):
-        means, ns = cols[2 + 2 * i], cols[3 + 2 * i]
-        counts[key] = ns
-        conc[key] = [_clean(m) if n >= MIN_HOURS_24H else None for m, n in zip(means, ns, strict=True)]
-    o3_1h, counts["o3"] = cols[12], cols[13]
-    conc["o3_8h"] = o3_daily_max_8h_many(np.array(cols[14:38], dtype=float).T)
-    results = aqi.daily_aqi_many(
-        days, {k: np.array(v, dtype=float) for k, v in conc.items()}, o3_1h=np.array(o3_1h, dtype=float)
-    )
+    loggers, days, o3_1h = cols[0], cols[1], cols[12]
+    floats = lambda col: np.array(col, dtype=float)  # noqa: E731  (None → NaN)
+    conc = np.empty((len(rows), len(MEAN_ITEMS) + 1))  # so2 no2 co pm10 pm25 o3_8h
+    for i in range(len(MEAN_ITEMS)):
+        enough = np.array(cols[3 + 2 * i]) >= MIN_HOURS_24H
+        conc[:, i] = _clean_many(np.where(enough, floats(cols[2 + 2 * i]), np.nan))
+    o3_hours = np.empty((len(rows), 24))
+    for h in range(24):
+        o3_hours[:, h] = floats(cols[14 + h])
+    conc[:, -1] = o3_daily_max_8h_many(o3_hours)
     keys = (*MEAN_ITEMS, "o3_8h")
+    results = aqi.daily_aqi_many(days, {k: conc[:, i] for i, k in enumerate(keys)}, o3_1h=floats(o3_1h))
+    values = conc.astype(object)
+    values[np.isnan(conc)] = None
     hour_keys = (*MEAN_ITEMS, "o3")
+    counts = zip(*cols[3:12:2], cols[13], strict=True)
     return {
         (logger_id, day): AirDay(
             logger_id, day, dict(zip(keys, c, strict=True)), o3, dict(zip(hour_keys, n, strict=True)), result
         )
-        for logger_id, day, c, o3, n, result in zip(
-            loggers,
-            days,
-            zip(*(conc[k] for k in keys), strict=True),
-            o3_1h,
-            zip(*(counts[k] for k in hour_keys), strict=True),
-            results,
-            strict=True,
-        )
+        for logger_id, day, c, o3, n, result in zip(loggers, days, values.tolist(), o3_1h, counts, results, strict=True)
     }
 
 

@@ -42,7 +42,7 @@ def test_o3_8h_many_equals_the_definition():
     for slots in days:
         hours = [h for h, v in enumerate(slots) if v is not None]
         expected.append(series.o3_daily_max_8h(hours, [slots[h] for h in hours]) if hours else None)
-    got = series.o3_daily_max_8h_many(np.array(days, dtype=float))
+    got = [None if np.isnan(v) else v for v in series.o3_daily_max_8h_many(np.array(days, dtype=float)).tolist()]
     assert got == expected
     assert sum(v is None for v in got) > 100 and sum(v is not None for v in got) > 1000
 
@@ -59,6 +59,18 @@ def _delicate(rng: random.Random, row: tuple[float, ...]) -> float:
         return round(row[-1] * rng.uniform(1, 1.5), 1)
     # decimals whose exact IAQI is often an integer (4.9 on PM2.5's row: 7.000000000000001 in floats)
     return round(rng.uniform(0, row[-1]), rng.choice([1, 2, 3]))
+
+
+def test_clean_many_rounds_as_round_does():
+    rng = random.Random(6)
+    # means of 3-decimal values (halves at the 7th decimal: 1.000008 / 16 = 0.0625005), ties
+    # exact in binary (1/128 = 0.0078125), float noise, large and negative values
+    values = [round(rng.uniform(0, 500), 3) / rng.randint(1, 24) for _ in range(20000)]
+    values += [sum(rng.choice([0.1, 0.2, 0.3, 1.001]) for _ in range(n)) / n for n in range(1, 25) for _ in range(50)]
+    values += [1.000008 / 16, 0.0078125, 2.5e-7, 35.00000000000001, 1e6 + 0.5e-6, -0.0625005, 123456789.1234565, 0.0]
+    got = series._clean_many(np.array(values))
+    assert got.tolist() == [round(v, 6) for v in values]
+    assert np.isnan(series._clean_many(np.array([np.nan]))[0])
 
 
 def test_daily_aqi_many_equals_daily_aqi():
