@@ -2,11 +2,14 @@
 
 The production path (`quality.series.air_days`, what the station pages, the maps and the
 districts' monthly figures read) groups the stations' hour rows by station and local day in one
-statement (24 h means with their valid hours, the day's O₃ hours) and then, per station-day,
-finds the daily maximum 8 h O₃ and computes IAQI and AQI (HJ 633-2012 before 2026-03-01,
-HJ 633-2026 from then: the year below spans the switch). The baseline, measured in the same run
-with rounds interleaved, is a bare GROUP BY over the same rows (mean of the valid values per
-station, local day and factor), fetched. Goal (issue 17): ≤ 2× the bare aggregation.
+statement (24 h means with their valid hours; the O₃ rows in a second grouped scan, with the
+day's 24 valid hours) and then, for all station-days at once with numpy, finds the daily
+maximum 8 h O₃ and computes IAQI and AQI (HJ 633-2012 before 2026-03-01, HJ 633-2026 from
+then: the year below spans the switch), building the same `AirDay` objects as before. The
+baseline, measured in the same run with rounds interleaved, is a bare GROUP BY over the same
+rows (mean of the valid values per station, local day and factor), fetched; it converts each
+row's time to the zone, which production avoids where the zone keeps one offset (see
+`quality.series`). Goal (issue 17): ≤ 2× the bare aggregation.
 
 Data: hourly rows of the six AQI items for every station (about 26 million rows at full
 size: 500 × 365 × 24 × 6), ~1 % flagged, a seasonal PM2.5 cycle; built once in the scratch

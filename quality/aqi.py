@@ -26,6 +26,11 @@ Rules of both editions, as implemented here:
 - Levels (Table 2) and colours (Appendix A): 优 0–50 green (0, 228, 0), 良 51–100 yellow
   (255, 255, 0), 轻度污染 101–150 orange (255, 126, 0), 中度污染 151–200 red (255, 0, 0),
   重度污染 201–300 purple (153, 0, 76), 严重污染 > 300 maroon (126, 0, 35).
+
+`daily_aqi` is the definition; `daily_aqi_many` computes the same results for many days at
+once with numpy (a year of a city's stations), doing the same float operations in the same
+order and handing the near-integer cases and any invalid input to the scalar functions, so its
+results are identical (tests/quality/test_aqi.py holds it to `daily_aqi`).
 """
 
 from __future__ import annotations
@@ -33,9 +38,11 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+
+import numpy as np
 
 HJ633_2026 = "HJ 633-2026"
 HJ633_2012 = "HJ 633-2012"
@@ -204,3 +211,84 @@ def hourly_aqi(day: dt.date, concentrations: Mapping[str, float | None], *, so2_
         else:
             iaqi[key] = sub_index(rows[HOURLY_ROWS[key]], c)
     return _combine(iaqi, HOURLY, standard)
+
+
+# --- Many days at once ----------------------------------------------------------------------------
+
+# The primary pollutants for each set of tied keys (bit i: DAILY[i]), in the standard's order.
+_PRIMARY_BY_MASK = tuple(tuple(k for i, k in enumerate(DAILY) if mask >> i & 1) for mask in range(1 << len(DAILY)))
+
+
+def _sub_index_many(row: tuple[float, ...], c: np.ndarray) -> np.ndarray:
+    """`sub_index` of each concentration (NaN: none, giving NaN), as floats holding integers.
+
+    The same float expression as `sub_index`, element by element; where it lands within 1e-6 of
+    an integer, `sub_index` itself decides (exactly)."""
+    bp = np.asarray(row, dtype=float)
+    steps = np.asarray(IAQI_STEPS[: len(row)], dtype=float)
+    out = np.full(c.shape, np.nan)
+    present = ~np.isnan(c)
+    j = np.searchsorted(bp, c, side="left")  # bisect_left
+    above = present & (c >= bp[-1])
+    out[above] = steps[-1]
+    out[present & (j == 0)] = 0.0
+    mid = np.flatnonzero(present & ~above & (j > 0))
+    jm, cm = j[mid], c[mid]
+    bl, bh, il, ih = bp[jm - 1], bp[jm], steps[jm - 1], steps[jm]
+    x = il + (ih - il) * (cm - bl) / (bh - bl)
+    out[mid] = np.ceil(x)
+    near = np.abs(x - np.round(x)) <= 1e-6
+    for i, value in zip(mid[near].tolist(), cm[near].tolist(), strict=True):
+        out[i] = sub_index(row, value)
+    return out
+
+
+def _daily_iaqi_many(standard: str, conc: Mapping[str, np.ndarray], o3_1h: np.ndarray) -> np.ndarray:
+    """The IAQI of each key of DAILY (columns in that order) for days of one edition."""
+    rows = BREAKPOINTS[standard]
+    out = np.empty((len(o3_1h), len(DAILY)))
+    for i, key in enumerate(DAILY):
+        out[:, i] = _sub_index_many(rows[DAILY_ROWS[key]], conc[key])
+    if standard == HJ633_2012:  # note (3): O₃ 8 h above 800 is indexed by its 1 h value
+        by_1h = conc["o3_8h"] > rows["o3_8h"][-1]
+        col = DAILY.index("o3_8h")
+        out[by_1h, col] = _sub_index_many(rows["o3_1h"], o3_1h[by_1h])
+    return out
+
+
+def daily_aqi_many(
+    days: Sequence[dt.date], concentrations: Mapping[str, np.ndarray], *, o3_1h: np.ndarray
+) -> list[AqiResult]:
+    """`daily_aqi` of many days: `concentrations` maps each key of DAILY to an array with one
+    value per day (NaN: not available), `o3_1h` likewise."""
+    n = len(days)
+    conc = {key: np.asarray(concentrations[key], dtype=float) for key in DAILY}
+    o3_1h = np.asarray(o3_1h, dtype=float)
+    for values in conc.values():
+        bad = values < 0
+        if bad.any():  # let the definition refuse it, with its message
+            i = int(np.flatnonzero(bad)[0])
+            daily_aqi(days[i], {k: (None if np.isnan(v[i]) else float(v[i])) for k, v in conc.items()})
+    new = np.fromiter((d >= SWITCH_DATE for d in days), dtype=bool, count=n)
+    iaqi = np.empty((n, len(DAILY)))
+    for standard, mask in ((HJ633_2026, new), (HJ633_2012, ~new)):
+        if mask.any():
+            iaqi[mask] = _daily_iaqi_many(standard, {k: v[mask] for k, v in conc.items()}, o3_1h[mask])
+    # _combine, row by row in numpy: the top IAQI, NA when one is missing and none exceeds 100
+    known = ~np.isnan(iaqi)
+    top = np.where(known, iaqi, -1.0).max(axis=1)
+    available = known.any(axis=1) & (known.all(axis=1) | (top > 100))
+    ties = ((iaqi == top[:, None]).astype(np.int64) << np.arange(len(DAILY))).sum(axis=1)
+    ties[~available | (top <= 50)] = 0
+    index = np.where(known, iaqi, -1.0).astype(np.int64).tolist()
+    out = []
+    for day, row, t, ok, mask in zip(
+        days, index, top.astype(np.int64).tolist(), available.tolist(), ties.tolist(), strict=True
+    ):
+        values = {k: (v if v >= 0 else None) for k, v in zip(DAILY, row, strict=True)}
+        standard = HJ633_2026 if day >= SWITCH_DATE else HJ633_2012
+        if ok:
+            out.append(AqiResult(t, level_of(t), _PRIMARY_BY_MASK[mask], values, standard))
+        else:
+            out.append(AqiResult(None, None, (), values, standard))
+    return out

@@ -19,9 +19,12 @@ Stations are data loggers of `monitoring` (kind station) and their data sit in i
   (default 4: two thirds of the six four-hourly measurements of HJ 915-2017's routine); the
   section's class is that of the daily means (GB 3838-2002 single-factor evaluation).
 
-Raw SQL, because it is one grouped scan of a partitioned table for many stations and days
-(benchmarked in bench/quality_aqi.py against a bare GROUP BY over the same rows); every value
-is bound.
+Raw SQL, because it groups a partitioned table's rows for many stations and days in the
+database (two grouped scans, see DAILY_AIR_SQL; benchmarked in bench/quality_aqi.py against a
+bare GROUP BY over the same rows); every value is bound. What follows per station-day (the 8 h
+O₃ windows, the AQI) is computed for all the days at once with numpy, equal to the scalar
+definitions here and in `aqi` (tests/quality/test_series.py). The store holds no NaN (HJ 212
+values are parsed refusing it), so NaN stands for "no value" in those arrays.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
+import numpy as np
 from django.conf import settings
 from django.db import connection
 
@@ -62,6 +66,21 @@ def _clean(value: float | None) -> float | None:
     return None if value is None else round(value, 6)
 
 
+def _clean_many(values: np.ndarray) -> np.ndarray:
+    """`_clean` of each value (NaN stays NaN).
+
+    round(x, 6) is the float nearest to x·10⁶ rounded half-even to an integer k, over 10⁶;
+    rint(x * 1e6) / 1e6 is the same, because the division is correctly rounded, unless the
+    product's rounding error moved it across a half. That cannot happen more than 10⁻³ from a
+    half (the error is below 10⁻⁶ for |x| < 10⁶): closer ones, and larger values, go to round()."""
+    scaled = values * 1e6
+    out = np.rint(scaled) / 1e6
+    doubt = (np.abs(np.abs(scaled - np.trunc(scaled)) - 0.5) <= 1e-3) | (np.abs(values) >= 1e6)
+    for i in np.flatnonzero(doubt).tolist():
+        out[i] = round(float(values[i]), 6)
+    return out
+
+
 def o3_daily_max_8h(hours: Sequence[int], values: Sequence[float]) -> float | None:
     """The daily maximum 8 h moving average from a day's valid hourly O₃ (hour of day, value)."""
     slots: list[float | None] = [None] * 24
@@ -82,25 +101,105 @@ def o3_daily_max_8h(hours: Sequence[int], values: Sequence[float]) -> float | No
 
 # --- Air: daily ---------------------------------------------------------------------------------
 
-_MEAN_COLUMNS = ",\n".join(
-    f"avg(r.value) FILTER (WHERE r.factor = '{CODE_OF[k]}' AND r.flag = 'N') AS {k},\n"
-    f"count(*) FILTER (WHERE r.factor = '{CODE_OF[k]}' AND r.flag = 'N') AS {k}_n"
-    for k in MEAN_ITEMS
+# The statement groups each station's rows by local day twice, in two scans of the same range:
+# the 24 h items by (station, day, factor) and then by (station, day), which is cheaper than
+# one grouping with a filter per item on every row; and the O₃ rows alone by (station, day),
+# with the day's 24 valid hours as 24 columns (sums and maxima combine across parallel workers,
+# arrays do not, and an array per group made the grouping spill to disk). Each valid hour is in
+# the column of its hour of the day: at most one row per hour, as the store keeps an hour row at
+# the start of its hour (monitoring.store._aligned) and one per factor.
+#
+# The local day: when the zone keeps one UTC offset over the whole range (Asia/Shanghai has had
+# +08:00 since 1991; `_one_offset` checks it at every hour of the range), local midnights are
+# exactly 24 h apart from the range's first one, so a row's day is date_bin('1 day', time,
+# start) and its hour `time - day`: integer arithmetic, where converting each row's time to the
+# zone costs most of a bare scan. Otherwise (a zone with summer time) each row's time is
+# converted to the zone, as before.
+_FAST = {
+    "day": "date_bin('1 day', r.time, %(start)s)",
+    "hour": "r.time = date_bin('1 day', r.time, %(start)s) + interval '{k} hours'",
+    "date": "(day AT TIME ZONE %(tz)s)::date",
+}
+_ZONED = {
+    "day": "(r.time AT TIME ZONE %(tz)s)::date",
+    "hour": "extract(hour FROM r.time AT TIME ZONE %(tz)s) = {k}",
+    "date": "day",
+}
+_RANGE = "r.period = 'H' AND r.logger_id = ANY(%(ids)s) AND r.time >= %(start)s AND r.time < %(end)s"
+
+
+def _daily_air_sql(form: dict[str, str]) -> str:
+    means = ",\n           ".join(
+        f"max(f.total / f.n) FILTER (WHERE f.factor = '{CODE_OF[k]}') AS {k}, "
+        f"coalesce(max(f.n) FILTER (WHERE f.factor = '{CODE_OF[k]}'), 0) AS {k}_n"
+        for k in MEAN_ITEMS
+    )
+    hours = ",\n           ".join(
+        f"max(r.value) FILTER (WHERE r.flag = 'N' AND {form['hour'].format(k=k)}) AS o3_{k}" for k in range(24)
+    )
+    return f"""
+WITH means AS (
+    SELECT f.logger_id, f.day,
+           {means}
+      FROM (SELECT r.logger_id, {form["day"]} AS day, r.factor,
+                   sum(r.value) FILTER (WHERE r.flag = 'N') AS total, count(*) FILTER (WHERE r.flag = 'N') AS n
+              FROM monitoring_reading r
+             WHERE {_RANGE} AND r.factor = ANY(%(factors)s)
+             GROUP BY 1, 2, 3) f
+     GROUP BY 1, 2
+), o3 AS (
+    SELECT r.logger_id, {form["day"]} AS day,
+           max(r.value) FILTER (WHERE r.flag = 'N') AS o3_1h, count(*) FILTER (WHERE r.flag = 'N') AS o3_n,
+           {hours}
+      FROM monitoring_reading r
+     WHERE {_RANGE} AND r.factor = %(o3)s
+     GROUP BY 1, 2
 )
-# One row per station and local day: the 24 h means with their valid hours, and the day's
-# valid O₃ hours (hour of day and value, two arrays in the same order) for the 8 h windows.
-DAILY_AIR_SQL = f"""
-SELECT r.logger_id, (r.time AT TIME ZONE %(tz)s)::date AS day, count(*) AS rows,
-       {_MEAN_COLUMNS},
-       max(r.value) FILTER (WHERE r.factor = 'a05024' AND r.flag = 'N') AS o3_1h,
-       array_agg(extract(hour FROM r.time AT TIME ZONE %(tz)s)::int) FILTER (WHERE r.factor = 'a05024'
-                                                                          AND r.flag = 'N') AS o3_hours,
-       array_agg(r.value) FILTER (WHERE r.factor = 'a05024' AND r.flag = 'N') AS o3_values
-  FROM monitoring_reading r
- WHERE r.period = 'H' AND r.logger_id = ANY(%(ids)s) AND r.time >= %(start)s AND r.time < %(end)s
-   AND r.factor = ANY(%(factors)s)
- GROUP BY 1, 2
+SELECT logger_id, {form["date"]},
+       {", ".join(f"{k}, coalesce({k}_n, 0)" for k in MEAN_ITEMS)},
+       o3_1h, coalesce(o3_n, 0), {", ".join(f"o3_{k}" for k in range(24))}
+  FROM means FULL JOIN o3 USING (logger_id, day)
 """
+
+
+# One row per station and local day: the 24 h means (sum / count: what avg() computes) with
+# their valid hours, the day's largest valid O₃ hour, its number of valid O₃ hours, and the
+# valid O₃ value of each hour of the day (00 … 23, NULL: none).
+DAILY_AIR_SQL = _daily_air_sql(_FAST)
+DAILY_AIR_SQL_ZONED = _daily_air_sql(_ZONED)
+
+
+def _one_offset(start: dt.datetime, end: dt.datetime) -> bool:
+    """Whether the local zone keeps one UTC offset at every hour of [start, end]."""
+    offset = start.astimezone(LOCAL).utcoffset()
+    t = start
+    while t <= end:
+        if t.astimezone(LOCAL).utcoffset() != offset:
+            return False
+        t += dt.timedelta(hours=1)
+    return True
+
+
+def o3_daily_max_8h_many(hours: np.ndarray) -> np.ndarray:
+    """`o3_daily_max_8h` of many days at once (NaN: None): `hours` has a row per day, the valid
+    O₃ of each hour of the day (24 columns, NaN: none).
+
+    Each window's sum adds its valid hours in hour order from 0.0, as Python's sum() does
+    (adding the 0.0 of a missing hour changes no sum), and divides by their number: the same
+    floats as the definition."""
+    valid = ~np.isnan(hours)
+    filled = np.where(valid, hours, 0.0)
+    n = len(hours)
+    sums, counts = np.zeros((n, WINDOWS)), np.zeros((n, WINDOWS), dtype=np.int64)
+    for j in range(8):
+        sums += filled[:, j : j + WINDOWS]
+        counts += valid[:, j : j + WINDOWS]
+    ok = counts >= MIN_HOURS_8H
+    with np.errstate(invalid="ignore", divide="ignore"):
+        means = np.where(ok, sums / counts, -np.inf)
+    best = means.max(axis=1)
+    found = ok.any(axis=1) & ((ok.sum(axis=1) >= MIN_WINDOWS_8H) | (best > O3_8H_LIMIT))
+    return _clean_many(np.where(found, best, np.nan))
 
 
 @dataclass(frozen=True)
@@ -115,18 +214,33 @@ class AirDay:
     result: aqi.AqiResult
 
 
-def _air_day(row) -> AirDay:
-    logger_id, day = row[0], row[1]
-    conc: dict[str, float | None] = {}
-    counts: dict[str, int] = {}
-    for i, key in enumerate(MEAN_ITEMS):
-        mean, n = row[3 + 2 * i], row[4 + 2 * i]
-        counts[key] = n
-        conc[key] = _clean(mean) if n >= MIN_HOURS_24H else None
-    o3_1h, hours, values = row[13], row[14], row[15]
-    counts["o3"] = len(hours) if hours else 0
-    conc["o3_8h"] = o3_daily_max_8h(hours, values) if hours else None
-    return AirDay(logger_id, day, conc, o3_1h, counts, aqi.daily_aqi(day, conc, o3_1h=o3_1h))
+def _air_days(rows: list[tuple]) -> dict[tuple[int, dt.date], AirDay]:
+    """The AirDays of DAILY_AIR_SQL's rows: the 8 h O₃ and the AQI computed for all at once."""
+    if not rows:
+        return {}
+    cols = list(zip(*rows, strict=True))
+    loggers, days, o3_1h = cols[0], cols[1], cols[12]
+    floats = lambda col: np.array(col, dtype=float)  # noqa: E731  (None → NaN)
+    conc = np.empty((len(rows), len(MEAN_ITEMS) + 1))  # so2 no2 co pm10 pm25 o3_8h
+    for i in range(len(MEAN_ITEMS)):
+        enough = np.array(cols[3 + 2 * i]) >= MIN_HOURS_24H
+        conc[:, i] = _clean_many(np.where(enough, floats(cols[2 + 2 * i]), np.nan))
+    o3_hours = np.empty((len(rows), 24))
+    for h in range(24):
+        o3_hours[:, h] = floats(cols[14 + h])
+    conc[:, -1] = o3_daily_max_8h_many(o3_hours)
+    keys = (*MEAN_ITEMS, "o3_8h")
+    results = aqi.daily_aqi_many(days, {k: conc[:, i] for i, k in enumerate(keys)}, o3_1h=floats(o3_1h))
+    values = conc.astype(object)
+    values[np.isnan(conc)] = None
+    hour_keys = (*MEAN_ITEMS, "o3")
+    counts = zip(*cols[3:12:2], cols[13], strict=True)
+    return {
+        (logger_id, day): AirDay(
+            logger_id, day, dict(zip(keys, c, strict=True)), o3, dict(zip(hour_keys, n, strict=True)), result
+        )
+        for logger_id, day, c, o3, n, result in zip(loggers, days, values.tolist(), o3_1h, counts, results, strict=True)
+    }
 
 
 def air_days(logger_ids: Iterable[int], first: dt.date, last: dt.date) -> dict[tuple[int, dt.date], AirDay]:
@@ -134,16 +248,19 @@ def air_days(logger_ids: Iterable[int], first: dt.date, last: dt.date) -> dict[t
     ids = sorted(set(logger_ids))
     if not ids:
         return {}
+    start, end = day_start(first), day_start(last + dt.timedelta(days=1))
     params = {
         "tz": settings.TIME_ZONE,
         "ids": ids,
-        "start": day_start(first),
-        "end": day_start(last + dt.timedelta(days=1)),
-        "factors": list(AIR_FACTORS),
+        "start": start,
+        "end": end,
+        "factors": [CODE_OF[k] for k in MEAN_ITEMS],
+        "o3": CODE_OF["o3"],
     }
+    sql = DAILY_AIR_SQL if _one_offset(start, end) else DAILY_AIR_SQL_ZONED
     with connection.cursor() as cursor:
-        cursor.execute(DAILY_AIR_SQL, params)
-        return {(r[0], r[1]): _air_day(r) for r in cursor.fetchall()}
+        cursor.execute(sql, params)
+        return _air_days(cursor.fetchall())
 
 
 # --- Air: hourly --------------------------------------------------------------------------------
