@@ -28,8 +28,9 @@ vectors of the two dates (the chord, ~ the spectral angle in radians): blind to 
 brightening or darkening (soil moisture, illumination), which moves a pixel along its own
 vector, and to the NIR, where crop phenology and moisture act. It runs on pixels not
 vegetated on either date, not greening (NDVI rises by less than the vegetation-loss floor),
-not water on either date and bright enough for a colour to mean anything
-(``COLOUR_MIN_BRIGHTNESS``). Per pixel at 4 m the sensor noise is about as large as a tile
+not water on either date, bright enough for a colour to mean anything
+(``COLOUR_MIN_BRIGHTNESS``) and not under haze (whose bluish path radiance is a colour change
+of its own). Per pixel at 4 m the sensor noise is about as large as a tile
 roof's colour change, so both dates are first summed over 3x3 (noise / 3); the robust score
 is the smallest distance from the after pixel to the sums around each before neighbour, so a
 one-pixel misregistration does not make an edge look recoloured. Its threshold comes from the
@@ -296,14 +297,17 @@ def compute_scores(before: dict[str, Array], after: dict[str, Array], prof: Sens
     return RuleScores(score, cand, naive, ncand, delta, hist)
 
 
-def score_histograms(scores: RuleScores, valid: Array) -> dict[str, Array]:
-    """Histograms (HIST_BINS over HIST_RANGE) of each rule's robust score on candidates."""
+def score_histograms(scores: RuleScores, valid: Array, hazy: Array | None = None) -> dict[str, Array]:
+    """Histograms (HIST_BINS over HIST_RANGE) of each rule's robust score on candidates (the
+    colour test's not under ``hazy``, where it does not run)."""
     out = {}
     for rule, s in scores.score.items():
         if scores.hist_score and rule in scores.hist_score:
             s, sel = scores.hist_score[rule], valid
         else:
             sel = scores.candidate[rule] & valid
+            if rule == COLOUR and hazy is not None:
+                sel &= ~hazy
         h, _ = np.histogram(s[sel], bins=HIST_BINS, range=HIST_RANGE)
         out[rule] = h.astype(np.int64)
     return out
@@ -374,7 +378,12 @@ def _margin(score: Array, t: np.float32) -> Array:
 
 
 def classify_window(
-    before: dict[str, Array], after: dict[str, Array], valid: Array, prof: SensorProfile, thresholds: Thresholds
+    before: dict[str, Array],
+    after: dict[str, Array],
+    valid: Array,
+    prof: SensorProfile,
+    thresholds: Thresholds,
+    hazy: Array | None = None,
 ) -> tuple[Array, Array, Array]:
     """Class raster (uint8, 0 = no change), per-pixel delta of the class's index and per-pixel
     confidence; priority when rules overlap: water > construction > vegetation (and within
@@ -385,7 +394,11 @@ def classify_window(
     3x3 min/max of the before index is never on the change side of the pixel's own value), and
     regrowing only adds naive-passing pixels. So the naive test runs first on whole arrays, and
     the neighbourhood work (3x3 min/max, regrow) only for rules with passing pixels, with the
-    per-class outputs written on the passing pixels only."""
+    per-class outputs written on the passing pixels only.
+
+    ``hazy``: pixels under haze on either date, where the colour test does not run (haze
+    adds a bluish path radiance, a colour change of its own that the haze correction leaves
+    in part)."""
     shape = valid.shape
     classes = np.zeros(shape, dtype=np.uint8)
     delta = np.zeros(shape, dtype=np.float32)
@@ -440,6 +453,8 @@ def classify_window(
                 brightness(after["blue"], after["green"], after["red"]),
             )
             kpass &= valid
+            if hazy is not None:
+                kpass &= ~hazy
             if kpass.any():
                 sb, sa = visible_sums(before), visible_sums(after)
                 kpass &= colour_distance(sb, sa) > tk

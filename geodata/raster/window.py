@@ -349,6 +349,8 @@ def classify(
         classes = np.zeros(shape, np.uint8)
         delta = np.zeros(shape, np.float32)
         conf = np.zeros(shape, np.float32)
+        if p.hazy.any():  # no colour test under haze (``change.classify_window``)
+            passing[p.hazy] &= 7
         if np.isfinite(th[3]) and (passing & 8).any():
             sb, sa = _visible_sums(p, prof)
         else:
@@ -359,7 +361,7 @@ def classify(
         )
     else:
         valid = _valid(p, cloud_mask(p, win, params), params)
-        classes, delta, conf = classify_window(p.bands_before, p.bands_after, valid, prof, thresholds)
+        classes, delta, conf = classify_window(p.bands_before, p.bands_after, valid, prof, thresholds, p.hazy)
     add_evidence(p, prof, classes, delta, conf)
     return classes, delta, conf, valid, p.hazy
 
@@ -372,7 +374,7 @@ def sample_histograms(win: WindowInput, params: WindowParams, *, use_numba: bool
     prof = params.profile
     if not use_numba:
         valid = _valid(p, cloud_mask(p, win, params), params)
-        return score_histograms(compute_scores(p.bands_before, p.bands_after, prof), valid), valid
+        return score_histograms(compute_scores(p.bands_before, p.bands_after, prof), valid, p.hazy), valid
     _c, _t, (vb, va, cb, ca, wb, wa, _bb, _ba), passing, valid = _kernel_pass(p, win, params, None)
     high = NDVI_VEGETATED if prof.has_nir else EXG_VEGETATED
     veg_after_max = CONSTRUCTION_NDVI_AFTER_MAX if prof.has_nir else EXG_VEGETATED
@@ -403,6 +405,7 @@ def sample_histograms(win: WindowInput, params: WindowParams, *, use_numba: bool
         if has_colour_test(prof):
             sel = (passing & 8) > 0
             sel &= valid
+            sel &= ~p.hazy
             sb, sa = _visible_sums(p, prof)
             k = np.zeros(valid.shape, np.float32)
             _fast.colour_scores(sb, sa, sel, k)
