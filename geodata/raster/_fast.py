@@ -5,7 +5,8 @@ tile instead of ~100 numpy passes with their temporaries: ``pixel_pass`` compute
 (from the reader's float32 reflectance) the brightness cloud and shadow tests, the six
 indices and each rule's per-pixel ("naive") test; after the cloud dilation (numpy, on the
 cloud bounding box) ``rules_pass`` does the 3x3 robust tests and the one-pixel regrow only
-where a naive test passed. All arithmetic is float32 in the same
+where a naive test passed (``box_sums3`` gives it the 3x3 visible sums of the construction
+rule's colour test). All arithmetic is float32 in the same
 order as numpy, constants are passed as float32 (numpy's weak Python scalars), NaN propagates
 through the 3x3 min/max as with ``np.minimum``; kernels release the GIL.
 """
@@ -106,16 +107,17 @@ def _get(rb, ra, i, r, c, present):
 
 
 @njit(**_KW)
-def pixel_pass(rb, ra, roles, cloud_test, consts, th, cloud, vb, va, cb, ca, wb, wa, bb, ba, passing):
+def pixel_pass(rb, ra, roles, cloud_test, colour, consts, th, cloud, vb, va, cb, ca, wb, wa, bb, ba, passing):
     """cloud (uint8): 1 bright cloud, 2 uniform darkening (shadow) on either date.
     rb/ra: float32 reflectance (bands, rows, cols); roles: band positions of (blue, green,
     red, nir, swir1), -1 if absent. consts (float32): eps, cloud_brightness, cloud_whiteness,
     shadow_ratio, shadow_spread, shadow_total_max (max_brightness * n), shadow_floor,
     ndvi_high, veg_after_max, water_margin, three (3.0), two (2.0), built_brightness (visible
     mean after a construction, SWIR sensors), brightness floor (the SWIR sensors' second
-    construction test: visible brightness rises). th: thresholds (veg,
-    construction, water) as float32. passing bits: 1 vegetation_loss, 2 construction,
-    4 water_change (not yet ANDed with valid)."""
+    construction test: visible brightness rises), colour minimum brightness, vegetation-loss
+    floor. th: thresholds (veg, construction, water, colour) as float32. passing bits:
+    1 vegetation_loss, 2 construction, 4 water_change (not yet ANDed with valid), 8 where the
+    colour test applies (``colour``: its state only, the test itself is ``rules_pass``'s)."""
     H = rb.shape[1]
     W = rb.shape[2]
     present = (roles[0] >= 0, roles[1] >= 0, roles[2] >= 0, roles[3] >= 0, roles[4] >= 0)
@@ -138,6 +140,8 @@ def pixel_pass(rb, ra, roles, cloud_test, consts, th, cloud, vb, va, cb, ca, wb,
     two = consts[11]
     bright_after = consts[12]
     tb = consts[13]
+    kmin = consts[14]
+    vfloor = consts[15]
     tv = th[0]
     tc = th[1]
     tw = th[2]
@@ -189,6 +193,8 @@ def pixel_pass(rb, ra, roles, cloud_test, consts, th, cloud, vb, va, cb, ca, wb,
             if ((v0 - v1) > tv) & (v0 >= high):
                 bits |= 1
             was_water = False
+            w0 = np.float32(0)
+            w1 = np.float32(0)
             if has_swir or has_nir:
                 if has_swir:
                     w0 = _nd(b1, b4, eps)
@@ -207,7 +213,91 @@ def pixel_pass(rb, ra, roles, cloud_test, consts, th, cloud, vb, va, cb, ca, wb,
             rise = ((c1 - c0) > tc) or (has_swir and ((mean_a - mean_b) > tb))
             if rise & (v1 < v0) & (v1 < vmax) & (not was_water) & built:
                 bits |= 2
+            if colour:
+                if (
+                    (v0 < high)
+                    and (v1 < high)
+                    and ((v1 - v0) < vfloor)
+                    and (not (w0 > m))
+                    and (not (w1 > m))
+                    and (mean_b >= kmin)
+                    and (mean_a >= kmin)
+                ):
+                    bits |= 8
             passing[r, c] = bits
+
+
+@njit(**_KW)
+def box_sums3(x, idx, out):
+    """out[k] = 3x3 sum of band ``idx[k]`` of ``x`` (bands, rows, cols) over the neighbours
+    inside the array, rows first, in ``morph.sum3``'s order."""
+    H = x.shape[1]
+    W = x.shape[2]
+    tmp = np.empty((H, W), np.float32)
+    for k in range(idx.shape[0]):
+        b = idx[k]
+        for r in range(H):
+            for c in range(W):
+                t = x[b, r, c]
+                if r > 0:
+                    t = t + x[b, r - 1, c]
+                if r < H - 1:
+                    t = t + x[b, r + 1, c]
+                tmp[r, c] = t
+        for r in range(H):
+            for c in range(W):
+                o = tmp[r, c]
+                if c > 0:
+                    o = o + tmp[r, c - 1]
+                if c < W - 1:
+                    o = o + tmp[r, c + 1]
+                out[k, r, c] = o
+
+
+@njit(inline="always", **_KW)
+def _chord(b0, b1, b2, a0, a1, a2):
+    """``change.colour_distance`` for one pair of (blue, green, red) vectors."""
+    nb = np.sqrt((b0 * b0 + b1 * b1) + b2 * b2)
+    na = np.sqrt((a0 * a0 + a1 * a1) + a2 * a2)
+    d0 = b0 / nb - a0 / na
+    d1 = b1 / nb - a1 / na
+    d2 = b2 / nb - a2 / na
+    return np.sqrt((d0 * d0 + d1 * d1) + d2 * d2)
+
+
+@njit(inline="always", **_KW)
+def _colour_naive(sb, sa, r, c):
+    return _chord(sb[0, r, c], sb[1, r, c], sb[2, r, c], sa[0, r, c], sa[1, r, c], sa[2, r, c])
+
+
+@njit(inline="always", **_KW)
+def _colour_robust(sb, sa, r, c, H, W):
+    """``change.colour_robust`` at (r, c): min over the 3x3 before neighbours, nearest edges,
+    NaN if any distance is NaN."""
+    a0 = sa[0, r, c]
+    a1 = sa[1, r, c]
+    a2 = sa[2, r, c]
+    mn = np.float32(np.inf)
+    nan = False
+    for rr in (max(r - 1, 0), r, min(r + 1, H - 1)):
+        for cc in (max(c - 1, 0), c, min(c + 1, W - 1)):
+            d = _chord(sb[0, rr, cc], sb[1, rr, cc], sb[2, rr, cc], a0, a1, a2)
+            nan |= d != d
+            mn = min(mn, d)
+    if nan:
+        return np.float32(np.nan)
+    return mn
+
+
+@njit(**_KW)
+def colour_scores(sb, sa, mask, out):
+    """out[r, c] = the robust colour score where ``mask`` (the threshold sample's histogram)."""
+    H = sb.shape[1]
+    W = sb.shape[2]
+    for r in range(H):
+        for c in range(W):
+            if mask[r, c]:
+                out[r, c] = _colour_robust(sb, sa, r, c, H, W)
 
 
 @njit(inline="always", **_KW)
@@ -232,9 +322,13 @@ def _min_max3(a, r, c, H, W):
 
 
 @njit(inline="always", **_KW)
-def _score(rule, r, c, vb, va, cb, ca, wb, wa, bb, ba, H, W, high, m, t, tt, tb, has_swir):
-    """(is_core, margin = (score - T) / T) of ``rule`` (0 veg, 1 construction, 2 water) at
-    (r, c); construction on SWIR sensors also passes on the brightness rise (its own margin)."""
+def _score(rule, r, c, vb, va, cb, ca, wb, wa, bb, ba, sb, sa, H, W, high, m, t, tt, tb, has_swir):
+    """(is_core, margin = (score - T) / T) of ``rule`` (0 veg, 1 construction, 2 water,
+    3 construction's colour test) at (r, c); construction on SWIR sensors also passes on the
+    brightness rise (its own margin)."""
+    if rule == 3:
+        s = _colour_robust(sb, sa, r, c, H, W)
+        return s > t, (s - t) / tt
     if rule == 0:
         mn, mx = _min_max3(vb, r, c, H, W)
         s = mn - va[r, c]
@@ -264,9 +358,11 @@ def _score(rule, r, c, vb, va, cb, ca, wb, wa, bb, ba, H, W, high, m, t, tt, tb,
 
 
 @njit(**_KW)
-def rules_pass(vb, va, cb, ca, wb, wa, bb, ba, has_swir, passing, valid, consts, th, classes, delta, conf):
+def rules_pass(vb, va, cb, ca, wb, wa, bb, ba, sb, sa, has_swir, passing, valid, consts, th, classes, delta, conf):
     """Robust 3x3 tests where a naive test passed (and the pixel is valid), then the regrow and
-    the class/delta/confidence rasters; rule order vegetation < construction < water.
+    the class/delta/confidence rasters; rule order vegetation < colour < construction < water
+    (later ones win a pixel). The colour test's naive test runs here first (bit 8 is its state
+    only), on the 3x3 visible sums ``sb``/``sa`` (``box_sums3``).
     Confidence: 0.25 + 0.25 * margin on core pixels, 0.25 on regrown ones (``change``)."""
     H = vb.shape[0]
     W = vb.shape[1]
@@ -284,12 +380,38 @@ def rules_pass(vb, va, cb, ca, wb, wa, bb, ba, has_swir, passing, valid, consts,
             if not valid[r, c]:
                 passing[r, c] = 0
                 continue
+            if p & 8:
+                if not (_colour_naive(sb, sa, r, c) > th[3]):
+                    p &= 7
+                    passing[r, c] = p
+                    if p == 0:
+                        continue
             any_pass = True
             bits = 0
-            for rule in range(3):
+            for rule in range(4):
                 if p & (1 << rule):
                     ok, x = _score(
-                        rule, r, c, vb, va, cb, ca, wb, wa, bb, ba, H, W, high, m, th[rule], th[3 + rule], tb, has_swir
+                        rule,
+                        r,
+                        c,
+                        vb,
+                        va,
+                        cb,
+                        ca,
+                        wb,
+                        wa,
+                        bb,
+                        ba,
+                        sb,
+                        sa,
+                        H,
+                        W,
+                        high,
+                        m,
+                        th[rule],
+                        th[4 + rule],
+                        tb,
+                        has_swir,
                     )
                     if ok:
                         bits |= 1 << rule
@@ -301,7 +423,7 @@ def rules_pass(vb, va, cb, ca, wb, wa, bb, ba, has_swir, passing, valid, consts,
             p = passing[r, c]
             if p == 0:
                 continue
-            for rule in range(3):
+            for rule in (0, 3, 1, 2):
                 bit = 1 << rule
                 if not (p & bit):
                     continue
@@ -316,16 +438,36 @@ def rules_pass(vb, va, cb, ca, wb, wa, bb, ba, has_swir, passing, valid, consts,
                 near = (acc & bit) != 0
                 if not near:
                     continue
-                classes[r, c] = rule + 1
+                classes[r, c] = 2 if rule == 3 else rule + 1
                 if rule == 0:
                     delta[r, c] = va[r, c] - vb[r, c]
-                elif rule == 1:
+                elif rule == 1 or rule == 3:
                     delta[r, c] = ca[r, c] - cb[r, c]
                 else:
                     delta[r, c] = wa[r, c] - wb[r, c]
                 if core[r, c] & bit:
                     ok, x = _score(
-                        rule, r, c, vb, va, cb, ca, wb, wa, bb, ba, H, W, high, m, th[rule], th[3 + rule], tb, has_swir
+                        rule,
+                        r,
+                        c,
+                        vb,
+                        va,
+                        cb,
+                        ca,
+                        wb,
+                        wa,
+                        bb,
+                        ba,
+                        sb,
+                        sa,
+                        H,
+                        W,
+                        high,
+                        m,
+                        th[rule],
+                        th[4 + rule],
+                        tb,
+                        has_swir,
                     )
                     if x < 0:
                         x = np.float32(0)

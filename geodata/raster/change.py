@@ -19,10 +19,29 @@ median, and the floor with it).
 Confidence per pixel (before the second-index and haze terms of ``window``): 0.25 on a
 regrown pixel and 0.25 + 0.25*clip((s - T)/T, 0, 1) on a core pixel (s = robust score), so
 one index alone never exceeds 0.5, "low"; a second index agreeing adds ``AGREE_BONUS``.
+
+Construction on land that was already bare (sensors with NIR): a roof, a slab or a yard built
+on bare soil need not be brighter than the soil, nor lower its NDVI (a red tile roof has about
+the soil's brightness and NDVI), so neither construction index sees it; what changes is the
+*colour* of the surface. The colour test measures it as the distance between the unit B-G-R
+vectors of the two dates (the chord, ~ the spectral angle in radians): blind to a uniform
+brightening or darkening (soil moisture, illumination), which moves a pixel along its own
+vector, and to the NIR, where crop phenology and moisture act. It runs on pixels not
+vegetated on either date, not greening (NDVI rises by less than the vegetation-loss floor),
+not water on either date, bright enough for a colour to mean anything
+(``COLOUR_MIN_BRIGHTNESS``) and not under haze (whose bluish path radiance is a colour change
+of its own). Per pixel at 4 m the sensor noise is about as large as a tile
+roof's colour change, so both dates are first summed over 3x3 (noise / 3); the robust score
+is the smallest distance from the after pixel to the sums around each before neighbour, so a
+one-pixel misregistration does not make an edge look recoloured. Its threshold comes from the
+scene like the others (z-score over the candidates, floor ``COLOUR_FLOOR``); without a sample
+histogram the test is off, as a colour threshold without the scene's noise means nothing.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,6 +51,8 @@ from .constants import (
     CLASS_CONSTRUCTION,
     CLASS_VEGETATION_LOSS,
     CLASS_WATER_CHANGE,
+    COLOUR_FLOOR,
+    COLOUR_MIN_BRIGHTNESS,
     CONSTRUCTION_BRIGHT_AFTER,
     CONSTRUCTION_BRIGHT_FLOOR,
     CONSTRUCTION_NDBI_FLOOR,
@@ -47,6 +68,9 @@ from .types import Thresholds
 
 Array = np.ndarray
 RULES = ("vegetation_loss", "construction", "water_change")
+#: The construction rule's colour test (sensors with NIR): a score with its own threshold.
+COLOUR = "construction_colour"
+VISIBLE = ("blue", "green", "red")
 HIST_RANGE = (-1.0, 2.0)
 HIST_BINS = 750
 
@@ -64,7 +88,13 @@ def floors(prof: SensorProfile) -> dict[str, float]:
         "vegetation_loss": VEG_LOSS_FLOOR if prof.has_nir else EXG_LOSS_FLOOR,
         "construction": CONSTRUCTION_NDBI_FLOOR if prof.has_swir else CONSTRUCTION_BRIGHT_FLOOR,
         "water_change": WATER_FLOOR,
+        COLOUR: COLOUR_FLOOR,
     }
+
+
+def has_colour_test(prof: SensorProfile) -> bool:
+    """The colour test needs the visible bands and the NIR (for "not vegetated", "not water")."""
+    return prof.has_nir and all(r in prof.bands for r in VISIBLE)
 
 
 def rule_indices(prof: SensorProfile) -> dict[str, str | None]:
@@ -107,6 +137,52 @@ def max3(a: Array) -> Array:
 def min3(a: Array) -> Array:
     """3x3 minimum, nearest edges (see ``morph``)."""
     return morph.min3(a)
+
+
+def visible_sums(bands: dict[str, Array]) -> list[Array]:
+    """3x3 sums (``morph.sum3``) of the blue, green and red reflectance."""
+    return [morph.sum3(bands[r]) for r in VISIBLE]
+
+
+def colour_distance(b: Sequence[Array], a: Sequence[Array]) -> Array:
+    """Distance between the unit (blue, green, red) vectors of ``b`` and ``a`` (the chord,
+    2 sin(angle / 2)); NaN where either has no data or is zero."""
+    nb = np.sqrt((b[0] * b[0] + b[1] * b[1]) + b[2] * b[2])
+    na = np.sqrt((a[0] * a[0] + a[1] * a[1]) + a[2] * a[2])
+    d0 = b[0] / nb - a[0] / na
+    d1 = b[1] / nb - a[1] / na
+    d2 = b[2] / nb - a[2] / na
+    return np.sqrt((d0 * d0 + d1 * d1) + d2 * d2)
+
+
+def _nearest_shift(x: Array, dr: int, dc: int) -> Array:
+    """x[r + dr, c + dc] with the edge repeated beyond the array."""
+    h, w = x.shape
+    return np.pad(x, 1, mode="edge")[1 + dr : 1 + dr + h, 1 + dc : 1 + dc + w]
+
+
+def colour_robust(sb: Sequence[Array], sa: Sequence[Array]) -> Array:
+    """Smallest colour distance from the after sums to the before sums of the 3x3 neighbours
+    (NaN if any is NaN)."""
+    out = colour_distance(sb, sa)
+    for dr in (-1, 0, 1):
+        for dc in (-1, 0, 1):
+            if dr or dc:
+                np.minimum(out, colour_distance([_nearest_shift(x, dr, dc) for x in sb], sa), out=out)
+    return out
+
+
+def colour_state(vb: Array, va: Array, wb: Array, wa: Array, bb: Array, ba: Array) -> Array:
+    """Where the colour test applies: not vegetated on either date, not greening, not water on
+    either date, bright enough on both (see the module docstring)."""
+    s = vb < np.float32(NDVI_VEGETATED)
+    s &= va < np.float32(NDVI_VEGETATED)
+    s &= (va - vb) < np.float32(VEG_LOSS_FLOOR)
+    s &= ~(wb > np.float32(WATER_SIGN_MARGIN))
+    s &= ~(wa > np.float32(WATER_SIGN_MARGIN))
+    s &= bb >= np.float32(COLOUR_MIN_BRIGHTNESS)
+    s &= ba >= np.float32(COLOUR_MIN_BRIGHTNESS)
+    return s
 
 
 def _vegetation_index(bands: dict[str, Array], prof: SensorProfile) -> Array:
@@ -187,6 +263,18 @@ def compute_scores(before: dict[str, Array], after: dict[str, Array], prof: Sens
         naive["construction"] = ca - cb
         ncand["construction"] = c_state
         delta["construction"] = ca - cb
+        if has_colour_test(prof):
+            wb, wa = _water_index(before, prof), _water_index(after, prof)
+            bb = brightness(before["blue"], before["green"], before["red"])
+            ba = brightness(after["blue"], after["green"], after["red"])
+            k_state = colour_state(vb, va, wb, wa, bb, ba)
+            sb, sa = visible_sums(before), visible_sums(after)
+            score[COLOUR] = colour_robust(sb, sa)
+            cand[COLOUR] = k_state
+            naive[COLOUR] = colour_distance(sb, sa)
+            ncand[COLOUR] = k_state
+            delta[COLOUR] = ca - cb
+            del sb, sa, bb, ba
         del cb, ca
 
         # Water: MNDWI (or NDWI without SWIR) changes sign, clearly on each side of 0.
@@ -209,14 +297,17 @@ def compute_scores(before: dict[str, Array], after: dict[str, Array], prof: Sens
     return RuleScores(score, cand, naive, ncand, delta, hist)
 
 
-def score_histograms(scores: RuleScores, valid: Array) -> dict[str, Array]:
-    """Histograms (HIST_BINS over HIST_RANGE) of each rule's robust score on candidates."""
+def score_histograms(scores: RuleScores, valid: Array, hazy: Array | None = None) -> dict[str, Array]:
+    """Histograms (HIST_BINS over HIST_RANGE) of each rule's robust score on candidates (the
+    colour test's not under ``hazy``, where it does not run)."""
     out = {}
     for rule, s in scores.score.items():
         if scores.hist_score and rule in scores.hist_score:
             s, sel = scores.hist_score[rule], valid
         else:
             sel = scores.candidate[rule] & valid
+            if rule == COLOUR and hazy is not None:
+                sel &= ~hazy
         h, _ = np.histogram(s[sel], bins=HIST_BINS, range=HIST_RANGE)
         out[rule] = h.astype(np.int64)
     return out
@@ -225,7 +316,8 @@ def score_histograms(scores: RuleScores, valid: Array) -> dict[str, Array]:
 def thresholds_from_histograms(
     hists: dict[str, Array], prof: SensorProfile, fixed: dict[str, float] | None = None, *, z: float = Z_SCORE
 ) -> Thresholds:
-    """Per rule: the fixed value if given, else the scene threshold (``scene_threshold``)."""
+    """Per rule: the fixed value if given, else the scene threshold (``scene_threshold``); the
+    colour test's always from the scene (off without its histogram)."""
     fixed = dict(fixed or {})
     fl = floors(prof)
     edges = np.linspace(*HIST_RANGE, HIST_BINS + 1)
@@ -238,11 +330,20 @@ def thresholds_from_histograms(
             auto.append(rule)
             if np.isfinite(med):
                 stats[rule] = (round(med, 4), round(sigma, 4))
+    colour = math.inf  # off without the scene's noise (see the module docstring)
+    if has_colour_test(prof) and hists.get(COLOUR) is not None:
+        colour, med, sigma = scene_threshold(hists[COLOUR], fl[COLOUR], edges, z)
+        if np.isfinite(med):
+            auto.append(COLOUR)
+            stats[COLOUR] = (round(med, 4), round(sigma, 4))
+        else:
+            colour = math.inf
     idx = rule_indices(prof)
     return Thresholds(
         vegetation_loss=vals["vegetation_loss"],
         construction=vals["construction"],
         water_change=vals["water_change"],
+        construction_colour=colour,
         auto=tuple(auto),
         construction_index=idx["construction"] or "",
         water_index=idx["water_change"] or "",
@@ -277,17 +378,27 @@ def _margin(score: Array, t: np.float32) -> Array:
 
 
 def classify_window(
-    before: dict[str, Array], after: dict[str, Array], valid: Array, prof: SensorProfile, thresholds: Thresholds
+    before: dict[str, Array],
+    after: dict[str, Array],
+    valid: Array,
+    prof: SensorProfile,
+    thresholds: Thresholds,
+    hazy: Array | None = None,
 ) -> tuple[Array, Array, Array]:
     """Class raster (uint8, 0 = no change), per-pixel delta of the class's index and per-pixel
-    confidence; priority when rules overlap: water > construction > vegetation. The numpy
-    reference of the numba kernels.
+    confidence; priority when rules overlap: water > construction > vegetation (and within
+    construction, the brightness / NDBI test over the colour test). The numpy reference of the
+    numba kernels.
 
     Each rule's per-pixel ("naive") test is a necessary condition of its robust 3x3 test (the
     3x3 min/max of the before index is never on the change side of the pixel's own value), and
     regrowing only adds naive-passing pixels. So the naive test runs first on whole arrays, and
     the neighbourhood work (3x3 min/max, regrow) only for rules with passing pixels, with the
-    per-class outputs written on the passing pixels only."""
+    per-class outputs written on the passing pixels only.
+
+    ``hazy``: pixels under haze on either date, where the colour test does not run (haze
+    adds a bluish path radiance, a colour change of its own that the haze correction leaves
+    in part)."""
     shape = valid.shape
     classes = np.zeros(shape, dtype=np.uint8)
     delta = np.zeros(shape, dtype=np.float32)
@@ -329,6 +440,33 @@ def classify_window(
         passing &= ~_was_water(before, prof)
         passing &= _built_after(after, prof)
         passing &= valid
+        tk = np.float32(thresholds.construction_colour)
+        if has_colour_test(prof) and np.isfinite(tk):
+            # colour test (module docstring), painted first: where both tests pass, the
+            # brightness / NDBI test's confidence stands
+            kpass = colour_state(
+                vb,
+                va,
+                _water_index(before, prof),
+                _water_index(after, prof),
+                brightness(before["blue"], before["green"], before["red"]),
+                brightness(after["blue"], after["green"], after["red"]),
+            )
+            kpass &= valid
+            if hazy is not None:
+                kpass &= ~hazy
+            if kpass.any():
+                sb, sa = visible_sums(before), visible_sums(after)
+                kpass &= colour_distance(sb, sa) > tk
+                if kpass.any():
+                    s = colour_robust(sb, sa)
+                    core = s > tk
+                    core &= kpass
+                    if core.any():
+                        _paint(classes, delta, conf, CLASS_CONSTRUCTION, core, kpass, _margin(s, tk), ca, cb)
+                    del s, core
+                del sb, sa
+            del kpass
         if passing.any():
             s = max3(cb)
             np.subtract(ca, s, out=s)

@@ -28,7 +28,7 @@ import numpy as np
 import rasterio
 from rasterio.windows import Window
 
-from .change import RULES, rule_indices, thresholds_from_histograms
+from .change import RULES, has_colour_test, rule_indices, thresholds_from_histograms
 from .cleanup import min_pixels_for_area
 from .constants import CLASS_CONSTRUCTION, CLASS_INVALID
 from .errors import DetectionCancelled, NoValidPixelsError
@@ -178,7 +178,8 @@ def detect_changes(
     ``scheduler``: None/"local"/"threads" (Dask threads, ``workers`` default = all cores),
     "processes", "sync", a ``distributed.Client`` or a scheduler address ("tcp://host:8786").
     ``thresholds``: fixed value per rule (``{"vegetation_loss": 0.2}``); rules not given come
-    from the scene (z-score over its stable pixels, with the rule's floor).
+    from the scene (z-score over its stable pixels, with the rule's floor), and so does the
+    construction rule's colour test (``change``) on sensors with NIR.
     ``change_raster_path``: also write a uint8 class raster on the grid (0 none,
     1 vegetation_loss, 2 construction, 3 water_change, 255 invalid = nodata).
     ``evidence_raster_path``: a float32 raster of the per-pixel index change (band 1) and
@@ -254,7 +255,7 @@ def detect_changes(
         # step thresholds
         fixed = {k: v for k, v in (thresholds or {}).items() if v is not None}
         hists: dict[str, np.ndarray] = {}
-        if [r for r in RULES if r not in fixed]:
+        if [r for r in RULES if r not in fixed] or has_colour_test(prof):  # colour: always the scene's
 
             def add_hist(res: TileOutput) -> None:
                 for k, v in (res.hists or {}).items():

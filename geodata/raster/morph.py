@@ -41,6 +41,12 @@ def max3(a: Array) -> Array:
     return _filter3(a, np.maximum)
 
 
+def sum3(a: Array) -> Array:
+    """3x3 sum over the neighbours inside the array (edge pixels sum fewer), in the order
+    (a[r] + a[r-1]) + a[r+1], then the same along columns (the numba kernels follow it)."""
+    return _filter3(a, np.add)
+
+
 def dilate3(mask: Array) -> Array:
     """Binary dilation by the full 3x3 square (outside the array counts as False)."""
     return _filter3(np.asarray(mask, dtype=bool), np.logical_or)

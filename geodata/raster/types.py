@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -22,6 +23,7 @@ class Thresholds:
     vegetation_loss: float
     construction: float
     water_change: float
+    construction_colour: float = math.inf  # colour test of construction (``change``); inf = off
     auto: tuple[str, ...] = ()
     construction_index: str = "ndbi"
     water_index: str = "mndwi"

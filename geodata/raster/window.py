@@ -25,11 +25,13 @@ import numpy as np
 from . import _fast
 from .change import (
     AGREE_BONUS,
+    COLOUR,
     EXG_VEGETATED,
     HIST_BINS,
     HIST_RANGE,
     classify_window,
     compute_scores,
+    has_colour_test,
     max3,
     min3,
     score_histograms,
@@ -38,6 +40,7 @@ from .clouds import S2CLOUDLESS_BANDS, s2cloudless_mask, shadows_of_clouds
 from .constants import (
     CLOUD_BRIGHTNESS,
     CLOUD_WHITENESS,
+    COLOUR_MIN_BRIGHTNESS,
     CONSTRUCTION_BRIGHT_AFTER,
     CONSTRUCTION_BRIGHT_FLOOR,
     CONSTRUCTION_NDVI_AFTER_MAX,
@@ -209,30 +212,56 @@ def _consts(prof: SensorProfile) -> Array:
             2.0,
             CONSTRUCTION_BRIGHT_AFTER,
             CONSTRUCTION_BRIGHT_FLOOR,
+            COLOUR_MIN_BRIGHTNESS,
+            VEG_LOSS_FLOOR,
         ],
         dtype=np.float32,
     )
 
 
+def _visible_sums(p: Prepared, prof: SensorProfile) -> tuple[Array, Array]:
+    """3x3 sums of the visible bands of both dates (numba ``box_sums3``), the colour test's
+    input; an empty stand-in for sensors without the test."""
+    if not has_colour_test(prof):
+        e = np.zeros((3, 1, 1), np.float32)
+        return e, e
+    pos = {r: i for i, r in enumerate(prof.reflectance_roles)}
+    idx = np.array([pos[r] for r in ("blue", "green", "red")], dtype=np.int64)
+    shape = (3, *p.has_data.shape)
+    sb, sa = np.empty(shape, np.float32), np.empty(shape, np.float32)
+    _fast.box_sums3(p.before, idx, sb)
+    _fast.box_sums3(p.after, idx, sa)
+    return sb, sa
+
+
 def _kernel_pass(p: Prepared, win: WindowInput, params: WindowParams, thresholds: Thresholds | None):
-    """Numba pass 1 + the rest of step 4: (consts, th, indices (vb, va, cb, ca, wb, wa),
-    naive-test bits, valid)."""
+    """Numba pass 1 + the rest of step 4: (consts, th, indices (vb, va, cb, ca, wb, wa, bb,
+    ba), naive-test bits, valid)."""
     prof = params.profile
     f32 = np.float32
     pos = {r: i for i, r in enumerate(prof.reflectance_roles)}
     role_idx = np.array([pos.get(r, -1) for r in ROLES], dtype=np.int64)
     shape = p.has_data.shape
     t = (
-        [f32(thresholds.vegetation_loss), f32(thresholds.construction), f32(thresholds.water_change)]
+        [
+            f32(thresholds.vegetation_loss),
+            f32(thresholds.construction),
+            f32(thresholds.water_change),
+            f32(thresholds.construction_colour),
+        ]
         if thresholds is not None
-        else [f32(np.inf)] * 3
+        else [f32(np.inf)] * 4
     )
     th = np.array(t + [max(float(x), 1e-6) for x in t], dtype=f32)
     consts = _consts(prof)
     cloud = np.empty(shape, np.uint8)
     vb, va, cb, ca, wb, wa, bb, ba = (np.empty(shape, f32) for _ in range(8))
     passing = np.empty(shape, np.uint8)
-    _fast.pixel_pass(p.before, p.after, role_idx, True, consts, th, cloud, vb, va, cb, ca, wb, wa, bb, ba, passing)
+    # the colour state (bit 8) in the sample stage too, where the thresholds are not known yet
+    colour = has_colour_test(prof) and (thresholds is None or bool(np.isfinite(t[3])))
+    _fast.pixel_pass(
+        p.before, p.after, role_idx, True, colour, consts, th, cloud, vb, va, cb, ca, wb, wa, bb, ba, passing
+    )
     cloud = _with_shadows(cloud == 1, cloud == 2, params)
     b, a = p.bands_before, p.bands_after
     if cloud.any() and (params.sun_before is not None or params.sun_after is not None):
@@ -320,12 +349,19 @@ def classify(
         classes = np.zeros(shape, np.uint8)
         delta = np.zeros(shape, np.float32)
         conf = np.zeros(shape, np.float32)
+        if p.hazy.any():  # no colour test under haze (``change.classify_window``)
+            passing[p.hazy] &= 7
+        if np.isfinite(th[3]) and (passing & 8).any():
+            sb, sa = _visible_sums(p, prof)
+        else:
+            passing &= 7
+            sb = sa = np.zeros((3, 1, 1), np.float32)
         _fast.rules_pass(
-            vb, va, cb, ca, wb, wa, bb, ba, prof.has_swir, passing, valid, consts, th, classes, delta, conf
+            vb, va, cb, ca, wb, wa, bb, ba, sb, sa, prof.has_swir, passing, valid, consts, th, classes, delta, conf
         )
     else:
         valid = _valid(p, cloud_mask(p, win, params), params)
-        classes, delta, conf = classify_window(p.bands_before, p.bands_after, valid, prof, thresholds)
+        classes, delta, conf = classify_window(p.bands_before, p.bands_after, valid, prof, thresholds, p.hazy)
     add_evidence(p, prof, classes, delta, conf)
     return classes, delta, conf, valid, p.hazy
 
@@ -338,8 +374,8 @@ def sample_histograms(win: WindowInput, params: WindowParams, *, use_numba: bool
     prof = params.profile
     if not use_numba:
         valid = _valid(p, cloud_mask(p, win, params), params)
-        return score_histograms(compute_scores(p.bands_before, p.bands_after, prof), valid), valid
-    _c, _t, (vb, va, cb, ca, wb, wa, _bb, _ba), _p, valid = _kernel_pass(p, win, params, None)
+        return score_histograms(compute_scores(p.bands_before, p.bands_after, prof), valid, p.hazy), valid
+    _c, _t, (vb, va, cb, ca, wb, wa, _bb, _ba), passing, valid = _kernel_pass(p, win, params, None)
     high = NDVI_VEGETATED if prof.has_nir else EXG_VEGETATED
     veg_after_max = CONSTRUCTION_NDVI_AFTER_MAX if prof.has_nir else EXG_VEGETATED
     out = {}
@@ -366,6 +402,14 @@ def sample_histograms(win: WindowInput, params: WindowParams, *, use_numba: bool
             down -= wa
             np.maximum(up, down, out=up)
             out["water_change"] = np.histogram(up[valid], bins=HIST_BINS, range=HIST_RANGE)[0].astype(np.int64)
+        if has_colour_test(prof):
+            sel = (passing & 8) > 0
+            sel &= valid
+            sel &= ~p.hazy
+            sb, sa = _visible_sums(p, prof)
+            k = np.zeros(valid.shape, np.float32)
+            _fast.colour_scores(sb, sa, sel, k)
+            out[COLOUR] = np.histogram(k[sel], bins=HIST_BINS, range=HIST_RANGE)[0].astype(np.int64)
     return out, valid
 
 

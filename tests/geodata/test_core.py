@@ -230,6 +230,29 @@ def test_morph_matches_scipy():
         assert np.array_equal(morph.dilate3(m), ndimage.binary_dilation(m, np.ones((3, 3), bool)))
         assert np.array_equal(morph.erode3(m), ndimage.minimum_filter(m.astype(np.uint8), 3, mode="nearest") > 0)
         assert np.array_equal(masks.dilate(m, 2), ndimage.maximum_filter(m.astype(np.uint8), 5, mode="constant") > 0)
+        ref = ndimage.correlate(a.astype(np.float64), np.ones((3, 3)), mode="constant")
+        assert np.allclose(morph.sum3(a), ref, atol=1e-5)
+
+
+def test_colour_test_finds_roofs_on_bare_soil_not_wet_soil():
+    """A roof as bright as the soil it is built on, with the soil's NDVI (what no brightness
+    or NDVI test sees), is construction by its colour; soil darkened uniformly by 25 % (wet)
+    and a field that greens up are not. Reflectance (B, G, R, NIR) in the range of published
+    spectra of soil and painted steel; the colour threshold is what a 4 m scene's noise gives."""
+    rng = np.random.default_rng(5)
+    soil = np.array([0.10, 0.13, 0.16, 0.23], np.float32)[:, None, None]
+    before = np.broadcast_to(soil, (4, 48, 48)).copy()
+    after = before.copy()
+    after[:, 6:20, 6:20] = np.array([0.15, 0.14, 0.12, 0.17], np.float32)[:, None, None]  # blue steel roof
+    after[:, 28:42, 6:20] *= np.float32(0.75)  # wet soil (not dark enough for a shadow)
+    after[:, 28:42, 28:42] = np.array([0.08, 0.12, 0.10, 0.32], np.float32)[:, None, None]  # crop emerging
+    before += rng.normal(0, 0.004, before.shape).astype(np.float32)
+    after += rng.normal(0, 0.006, after.shape).astype(np.float32)
+    th = dataclasses.replace(thresholds_from_histograms({}, GF2, None), construction_colour=0.08)
+    c = classify(_window(before, after), WindowParams(GF2, pixel_size_m=4.0), th)[0]
+    assert (c[8:18, 8:18] == constants.CLASS_CONSTRUCTION).all()
+    assert not c[:, 24:].any() and not c[26:, :].any()
+    assert thresholds_from_histograms({}, GF2, None).construction_colour == np.inf  # off without a sample
 
 
 def _scene_arrays(sensor, seed):
@@ -290,7 +313,15 @@ def test_numba_kernels_match_numpy(sensor):
         assert (a[0] > 0).any()
         for x, y in zip(a, b, strict=True):
             assert np.array_equal(x, y, equal_nan=x.dtype.kind == "f")
+        if prof.has_nir:  # the colour test of construction, which needs a scene threshold
+            thk = dataclasses.replace(th, construction_colour=0.06)
+            ak = classify(_copy(win), params, thk, use_numba=False)
+            bk = classify(_copy(win), params, thk, use_numba=True)
+            assert not np.array_equal(ak[0], a[0])
+            for x, y in zip(ak, bk, strict=True):
+                assert np.array_equal(x, y, equal_nan=x.dtype.kind == "f")
         ha, va = sample_histograms(_copy(win), params, use_numba=False)
         hb, vb = sample_histograms(_copy(win), params, use_numba=True)
         assert np.array_equal(va, vb) and ha.keys() == hb.keys()
         assert all(np.array_equal(ha[k], hb[k]) for k in ha)
+        assert ("construction_colour" in ha) == prof.has_nir
