@@ -230,28 +230,34 @@ def pixel_pass(rb, ra, roles, cloud_test, colour, consts, th, cloud, vb, va, cb,
 @njit(**_KW)
 def box_sums3(x, idx, out):
     """out[k] = 3x3 sum of band ``idx[k]`` of ``x`` (bands, rows, cols) over the neighbours
-    inside the array, rows first, in ``morph.sum3``'s order."""
+    inside the array, rows first, in ``morph.sum3``'s order (centre, then before, then after).
+    The edges are their own loops so that the inner loops have no branch and vectorise."""
     H = x.shape[1]
     W = x.shape[2]
     tmp = np.empty((H, W), np.float32)
     for k in range(idx.shape[0]):
         b = idx[k]
         for r in range(H):
-            for c in range(W):
-                t = x[b, r, c]
-                if r > 0:
-                    t = t + x[b, r - 1, c]
-                if r < H - 1:
-                    t = t + x[b, r + 1, c]
-                tmp[r, c] = t
+            if 0 < r < H - 1:
+                for c in range(W):
+                    tmp[r, c] = x[b, r, c] + x[b, r - 1, c] + x[b, r + 1, c]
+            elif r > 0:
+                for c in range(W):
+                    tmp[r, c] = x[b, r, c] + x[b, r - 1, c]
+            elif r < H - 1:
+                for c in range(W):
+                    tmp[r, c] = x[b, r, c] + x[b, r + 1, c]
+            else:
+                for c in range(W):
+                    tmp[r, c] = x[b, r, c]
         for r in range(H):
-            for c in range(W):
-                o = tmp[r, c]
-                if c > 0:
-                    o = o + tmp[r, c - 1]
-                if c < W - 1:
-                    o = o + tmp[r, c + 1]
-                out[k, r, c] = o
+            if W == 1:
+                out[k, r, 0] = tmp[r, 0]
+                continue
+            out[k, r, 0] = tmp[r, 0] + tmp[r, 1]
+            for c in range(1, W - 1):
+                out[k, r, c] = tmp[r, c] + tmp[r, c - 1] + tmp[r, c + 1]
+            out[k, r, W - 1] = tmp[r, W - 1] + tmp[r, W - 2]
 
 
 @njit(inline="always", **_KW)

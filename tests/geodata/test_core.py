@@ -234,6 +234,20 @@ def test_morph_matches_scipy():
         assert np.allclose(morph.sum3(a), ref, atol=1e-5)
 
 
+def test_numba_box_sums_are_morph_sum3_bit_for_bit():
+    """The colour test's 3x3 sums (numba) add in morph.sum3's order: the same float32 bits."""
+    from geodata.raster import _fast, morph
+
+    rng = np.random.default_rng(5)
+    for shape in [(1, 1), (1, 7), (6, 1), (2, 2), (9, 13), (40, 33)]:
+        x = rng.normal(size=(4, *shape)).astype(np.float32) * np.float32(0.3)
+        idx = np.array([2, 0, 3], dtype=np.int64)
+        out = np.empty((3, *shape), np.float32)
+        _fast.box_sums3(x, idx, out)
+        for k, b in enumerate(idx):
+            assert np.array_equal(out[k], morph.sum3(x[b])), (shape, b)
+
+
 def test_colour_test_finds_roofs_on_bare_soil_not_wet_soil():
     """A roof as bright as the soil it is built on, with the soil's NDVI (what no brightness
     or NDVI test sees), is construction by its colour; soil darkened uniformly by 25 % (wet)
