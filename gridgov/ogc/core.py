@@ -30,6 +30,7 @@ GRID_CELLS = Collection(
     ),
     min_zoom=11,
     order=30,
+    tile_geometry_merc="t.geom_merc",  # gridgov migration 0004
 )
 
 ADMIN_AREAS = Collection(

@@ -116,6 +116,7 @@ class Collection:
     style: tuple[StyleLayer, ...] = ()
     tile_source: str | None = None  # FROM clause of the tiles when it differs (no joins needed there)
     tile_where: str = "TRUE"  # may use %(z)s
+    tile_geometry_merc: str | None = None  # `geometry` stored in EPSG:3857, if it is (tiles.TileLayer.merc_column)
     min_zoom: int = 0
     max_zoom: int = 22
     order: int = 100  # position in the collection list
@@ -158,6 +159,7 @@ def register(collection: Collection) -> None:
                 fields=tuple((f.name, f.type) for f in fields),
                 style=collection.style,
                 bounds=lambda: query.extent(collection),
+                merc_column=collection.tile_geometry_merc,
             )
         )
 
