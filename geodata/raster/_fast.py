@@ -377,6 +377,8 @@ def rules_pass(vb, va, cb, ca, wb, wa, bb, ba, sb, sa, has_swir, passing, valid,
     tb = consts[13]
     quarter = np.float32(0.25)
     core = np.zeros((H, W), np.uint8)
+    # each core pixel's margin per rule, kept from the robust test for its confidence
+    margin = np.empty((4, H, W), np.float32)
     any_pass = False
     for r in range(H):
         for c in range(W):
@@ -421,6 +423,7 @@ def rules_pass(vb, va, cb, ca, wb, wa, bb, ba, sb, sa, has_swir, passing, valid,
                     )
                     if ok:
                         bits |= 1 << rule
+                        margin[rule, r, c] = x
             core[r, c] = bits
     if not any_pass:
         return
@@ -452,29 +455,7 @@ def rules_pass(vb, va, cb, ca, wb, wa, bb, ba, sb, sa, has_swir, passing, valid,
                 else:
                     delta[r, c] = wa[r, c] - wb[r, c]
                 if core[r, c] & bit:
-                    ok, x = _score(
-                        rule,
-                        r,
-                        c,
-                        vb,
-                        va,
-                        cb,
-                        ca,
-                        wb,
-                        wa,
-                        bb,
-                        ba,
-                        sb,
-                        sa,
-                        H,
-                        W,
-                        high,
-                        m,
-                        th[rule],
-                        th[4 + rule],
-                        tb,
-                        has_swir,
-                    )
+                    x = margin[rule, r, c]
                     if x < 0:
                         x = np.float32(0)
                     elif x > 1:
