@@ -245,7 +245,13 @@ class User(AbstractUser):
 
     @property
     def display_name(self) -> str:
-        return self.get_full_name() or self.username
+        return display_name_of(self.username, self.first_name, self.last_name)
+
+
+def display_name_of(username: str, first_name: str, last_name: str) -> str:
+    """A user's name as shown: the full name (Django's get_full_name), else the username; for
+    rows read without building the User."""
+    return f"{first_name} {last_name}".strip() or username
 
 
 class DemoLoad(models.Model):

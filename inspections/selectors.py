@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from gridgov.errors import NotFound
 from gridgov.jurisdiction import user_scope
-from gridgov.models import NO_BOUNDARIES, AdminArea, AreaLevel, Role, User
+from gridgov.models import NO_BOUNDARIES, AdminArea, AreaLevel, Role, User, display_name_of
 from sources.models import Enterprise
 
 from .models import Inspection, InspectionInspector, InspectorDuty, Plan, PlanStatus, Pool
@@ -51,11 +51,12 @@ def plan_roster(*, plan: Plan, areas: list[AdminArea]) -> list[tuple[int, str, s
     """(user id, username, display name) of the inspectors a plan draws from, by username:
     those named on it, else the 执法人员名录 of its scope (`areas`, the plan's).
 
-    Rows, not users: building 500 User objects costs more than the query. The name is
-    User.display_name (full name, else username), which a test holds this to."""
+    Rows, not users: building 500 User objects costs more than the query; the name is
+    User.display_name's (`display_name_of`)."""
     fields = ("pk", "username", "first_name", "last_name")
     rows = list(plan.inspectors.values_list(*fields)) or list(_eligible(areas).values_list(*fields))
-    return sorted(((pk, name, f"{first} {last}".strip() or name) for pk, name, first, last in rows), key=lambda r: r[1])
+    named = [(pk, username, display_name_of(username, first, last)) for pk, username, first, last in rows]
+    return sorted(named, key=lambda r: r[1])
 
 
 def pool_members(*, areas: list[AdminArea], pools: list[Pool]) -> list[list[str]]:
