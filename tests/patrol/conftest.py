@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import uuid
 
 import pytest
@@ -62,11 +63,21 @@ def unit(db) -> Organization:
 
 
 def jpeg_bytes(
-    *, size=(64, 48), color=(30, 120, 60), gps: tuple[float, float] | None = None, orientation: int | None = None
+    *,
+    size=(64, 48),
+    color=(30, 120, 60),
+    gps: tuple[float, float] | None = None,
+    orientation: int | None = None,
+    unique: bool = False,
 ) -> bytes:
+    """A small JPEG of one colour. `unique` paints an 8×8 block of random pixels in a corner so
+    that no other call gives the same bytes (photos are stored by content: two cases given the
+    same picture would share one photo, and its visibility)."""
     from PIL import Image
 
     img = Image.new("RGB", size, color)
+    if unique:
+        img.paste(Image.frombytes("RGB", (8, 8), os.urandom(8 * 8 * 3)), (0, 0))
     exif = Image.Exif()
     if orientation:
         exif[0x0112] = orientation

@@ -28,8 +28,8 @@ def make_published_case(*, tag: str = "") -> dict:
     }
     cell = GridCell.objects.filter(assignments__user__username="officer").order_by("code").first()
     p = cell.geom.point_on_surface
-    seed = uuid.uuid4().int % 200
-    before = photo_store(data=jpeg_bytes(color=(180, 40 + seed % 50, 30)), uploaded_by=people["officer"])[0]
+    # Photos are stored by content: each case gets pictures no other case has.
+    before = photo_store(data=jpeg_bytes(color=(180, 60, 30), unique=True), uploaded_by=people["officer"])[0]
     issue, _ = issue_report(
         reporter=people["officer"],
         point=Point(p.x, p.y, srid=4326),
@@ -39,8 +39,8 @@ def make_published_case(*, tag: str = "") -> dict:
         photo_hashes=[before.sha256],
     )
     sup, ru = people["district_supervisor"], people["responsible_unit"]
-    after = photo_store(data=jpeg_bytes(color=(30, 160, 40 + seed % 60)), uploaded_by=ru)[0]
-    check = photo_store(data=jpeg_bytes(color=(40 + seed % 70, 90, 200)), uploaded_by=sup)[0]
+    after = photo_store(data=jpeg_bytes(color=(30, 160, 60), unique=True), uploaded_by=ru)[0]
+    check = photo_store(data=jpeg_bytes(color=(60, 90, 200), unique=True), uploaded_by=sup)[0]
     city_unit = Organization.objects.get(name="西湖区城市管理局（演示）")
     steps = [
         ("verify", sup, {}),
