@@ -1,7 +1,6 @@
 """`make backup` / `make restore`: a backup restored into a fresh database holds every case,
 photo (row and file) and zone version of the original."""
 
-import io
 import os
 import subprocess
 import uuid
@@ -13,6 +12,8 @@ import pytest
 from django.conf import settings
 from django.contrib.gis.geos import Point
 from django.db import connection
+
+from tests.patrol.conftest import jpeg_bytes
 
 ROOT = Path(__file__).resolve().parents[2]
 RESTORE_DB = "test_gridgov_reliability_restore"
@@ -36,21 +37,18 @@ def committed_case(tmp_path, settings):
     Written on a thread of its own (its own connection, committed at once): the test itself runs
     in the test database's rolled-back transaction, which pg_dump would not see.
     """
-    from PIL import Image
-
     from gridgov.models import GridCell, User
     from patrol.actions.photos import photo_store
     from patrol.actions.reporting import issue_report
 
     media = tmp_path / "media"
     settings.MEDIA_ROOT = str(media)
-    buf = io.BytesIO()
-    Image.frombytes("RGB", (16, 16), os.urandom(16 * 16 * 3)).save(buf, format="JPEG")
+    picture = jpeg_bytes(unique=True)
 
     def write():
         try:
             officer = User.objects.get(username="officer")
-            photo, _ = photo_store(data=buf.getvalue(), uploaded_by=officer)
+            photo, _ = photo_store(data=picture, uploaded_by=officer)
             pt = GridCell.objects.filter(assignments__user=officer).first().geom.point_on_surface
             issue, _ = issue_report(
                 reporter=officer,
