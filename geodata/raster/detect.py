@@ -101,19 +101,18 @@ def _majority_shift(shifts: list) -> tuple[int, int]:
 
 def _normalise(runner, jobs, should_cancel, roles, enabled: bool) -> tuple[Normalisation | None, list]:
     """Step normalise: IR-MAD fit on the pooled samples, and the shift estimates."""
+    outputs: list[TileOutput] = []
+    runner.run(process_tile, jobs, outputs.append, should_cancel)
+    # in tile order, not completion order: the fit is the same whatever the cluster
+    outputs.sort(key=lambda res: (res.row, res.col))
+    shifts = [res.shift for res in outputs if res.shift is not None]
     samples_b: dict[str, list] = {}
     samples_a: dict[str, list] = {}
-    shifts: list = []
-
-    def add(res: TileOutput) -> None:
-        if res.shift is not None:
-            shifts.append(res.shift)
+    for res in outputs:
         b, a = res.samples
         for r in b:
             samples_b.setdefault(r, []).append(b[r])
             samples_a.setdefault(r, []).append(a[r])
-
-    runner.run(process_tile, jobs, add, should_cancel)
     if not enabled:
         return None, shifts
     norm = fit_normalisation(
@@ -289,11 +288,11 @@ def detect_changes(
             )
             for t in ordered
         )
-        regions: list = []
+        pieces: list = []
         state = {"done": 0, "valid": 0}
 
         def collect(res: TileOutput) -> None:
-            regions.extend(res.regions)
+            pieces.append(((res.row, res.col), res.regions))
             state["valid"] += res.valid_pixels
             if dst is not None and res.classes is not None:
                 dst.write(res.classes, 1, window=Window(res.col, res.row, res.width, res.height))
@@ -311,7 +310,8 @@ def detect_changes(
         if state["valid"] == 0:
             raise NoValidPixelsError(after_path, "no_valid_pixels", other=pair.before.name)
 
-        # step merge
+        # step merge (in tile order, not completion order: the same records whatever the cluster)
+        regions = [r for _, rs in sorted(pieces, key=lambda p: p[0]) for r in rs]
         records, dropped, linear = to_records(
             merge_regions(regions),
             crs=g.crs,

@@ -10,6 +10,7 @@ same numpy / rasterio / GDAL; otherwise ``ClusterError`` says what to fix.
 
 from __future__ import annotations
 
+import collections
 import hashlib
 import itertools
 import os
@@ -80,6 +81,28 @@ def check_cluster(client, address: str) -> None:
             raise ClusterError(address, "cluster_mismatch", worker=str(worker), diff=", ".join(diff))
 
 
+def split_runs(jobs: list, nthreads: dict[str, int]) -> dict[str, collections.deque]:
+    """``jobs`` cut into one contiguous run per worker, in proportion to its threads."""
+    total = sum(max(1, n) for n in nthreads.values()) or 1
+    runs, start, acc = {}, 0, 0
+    for addr, n in sorted(nthreads.items()):
+        acc += max(1, n)
+        end = round(len(jobs) * acc / total)
+        runs[addr] = collections.deque(jobs[start:end])
+        start = end
+    return runs
+
+
+def next_job(runs: dict[str, collections.deque], addr: str):
+    """The next job of ``addr``'s run; when that is empty, the last job of the longest other
+    run (the far end of it, away from where its own worker reads); None when all are done."""
+    mine = runs.get(addr)
+    if mine:
+        return mine.popleft()
+    other = max(runs.values(), key=len, default=None)
+    return other.pop() if other else None
+
+
 class Runner:
     """``scheduler``: None/"local"/"threads" (Dask threads), "processes", "sync", a
     ``distributed.Client`` or a scheduler address ("tcp://host:8786")."""
@@ -132,22 +155,39 @@ class Runner:
                 on_result(r)
 
     def _run_distributed(self, fn, jobs, on_result, should_cancel) -> None:
+        """Each worker takes a contiguous run of the (cache-friendly ordered) jobs, so the
+        halo blocks a tile shares with the next are still in that worker's GDAL cache; a
+        worker whose run is done takes jobs from the far end of the longest other run. Two
+        jobs per worker thread are in flight; results come back as they complete."""
         from distributed import as_completed
 
-        nthreads = sum(self.client.nthreads().values()) or 1
-        it = iter(jobs)
-        first = [self.client.submit(fn, j, pure=False) for j in itertools.islice(it, 2 * nthreads)]
-        ac = as_completed(first)
+        jobs = list(jobs)
+        if not jobs:
+            return
+        runs = split_runs(jobs, self.client.nthreads())
+        ac = as_completed()
+        owner = {}
+
+        def submit(addr: str) -> None:
+            job = next_job(runs, addr)
+            if job is not None:
+                # loose restriction: should the worker leave, the scheduler runs it elsewhere
+                fut = self.client.submit(fn, job, pure=False, workers=[addr], allow_other_workers=True)
+                owner[fut.key] = addr
+                ac.add(fut)
+
+        for addr, nthreads in self.client.nthreads().items():
+            for _ in range(2 * max(1, nthreads)):
+                submit(addr)
         for fut in ac:
             if should_cancel is not None and should_cancel():
                 for f in ac.futures:
                     f.cancel()
                 raise Cancelled()
             on_result(fut.result())
+            addr = owner.pop(fut.key)
             fut.release()
-            nxt = next(it, None)
-            if nxt is not None:
-                ac.add(self.client.submit(fn, nxt, pure=False))
+            submit(addr)
 
     def close(self) -> None:
         if self._pool is not None:

@@ -9,6 +9,8 @@ import json
 import os
 import subprocess
 import sys
+import threading
+import time
 
 import numpy
 import pytest
@@ -18,6 +20,7 @@ from geodata.raster import detect_changes
 from geodata.raster import runner as runner_mod
 from geodata.raster.cluster import free_port, spawn_cluster
 from geodata.raster.runner import ClusterError
+from geodata.raster.synth import cached_scene_pair
 
 from .products_factory import make_stac
 
@@ -80,3 +83,66 @@ def test_mismatched_cluster_is_a_clear_error(pair, cluster, monkeypatch):
     monkeypatch.setattr(numpy, "__version__", "0.0.0")  # here only: the workers report theirs
     with pytest.raises(ClusterError, match=r"runs other code: numpy .* \(here 0\.0\.0\)"):
         detect_changes(*pair, None, scheduler=cluster)
+
+
+def test_runs_are_contiguous_in_proportion_to_threads_and_idle_workers_take_the_far_end():
+    runs = runner_mod.split_runs(list(range(10)), {"tcp://b": 1, "tcp://a": 1})
+    assert {k: list(v) for k, v in runs.items()} == {"tcp://a": [0, 1, 2, 3, 4], "tcp://b": [5, 6, 7, 8, 9]}
+    runs = runner_mod.split_runs(list(range(9)), {"tcp://a": 2, "tcp://b": 1})
+    assert [len(v) for v in runs.values()] == [6, 3]
+    runs = runner_mod.split_runs(list(range(6)), {"tcp://a": 1, "tcp://b": 1})
+    taken = [runner_mod.next_job(runs, "tcp://a") for _ in range(3)]
+    assert taken == [0, 1, 2]
+    # a's run is done: it takes b's last job, while b goes on from its first
+    assert runner_mod.next_job(runs, "tcp://a") == 5
+    assert runner_mod.next_job(runs, "tcp://b") == 3
+    assert [runner_mod.next_job(runs, "tcp://a"), runner_mod.next_job(runs, "tcp://b")] == [4, None]
+
+
+def test_same_records_on_one_thread_and_on_the_cluster(pair, cluster):
+    """Results are merged in tile order, not completion order: the records (geometry and
+    all) do not depend on where or when the tiles ran."""
+    kw = dict(min_area_m2=2000, tile_size=128)
+    sync = detect_changes(*pair, None, scheduler="sync", **kw)
+    for remote in (detect_changes(*pair, None, scheduler=cluster, **kw), detect_changes(*pair, None, **kw)):
+        assert remote.tiles == sync.tiles == 4
+        assert [(r.change_type, r.geometry.wkb, r.confidence) for r in remote.records] == [
+            (r.change_type, r.geometry.wkb, r.confidence) for r in sync.records
+        ]
+
+
+def test_same_records_whatever_order_the_tiles_complete_in(tmp_path, monkeypatch):
+    """A synthetic 1024² scene in 4 tiles, its results handed back in reverse: the same
+    records, geometry for geometry (unioning the seam pieces in completion order did not)."""
+    scene = cached_scene_pair(tmp_path, seed=3, size=1024)
+    kw = dict(scheduler="sync", tile_size=256)
+    in_order = detect_changes(scene.before, scene.after, "gf2", **kw)
+    run = runner_mod.Runner.run
+
+    def reversed_run(self, fn, jobs, on_result, should_cancel=None):
+        done = []
+        run(self, fn, jobs, done.append, should_cancel)
+        for res in reversed(done):
+            on_result(res)
+
+    monkeypatch.setattr(runner_mod.Runner, "run", reversed_run)
+    backwards = detect_changes(scene.before, scene.after, "gf2", **kw)
+    assert in_order.tiles == 4 and len(in_order.records) >= 5
+    assert [(r.change_type, r.geometry.wkb, r.confidence) for r in backwards.records] == [
+        (r.change_type, r.geometry.wkb, r.confidence) for r in in_order.records
+    ]
+
+
+def test_a_worker_that_leaves_mid_run_loses_no_job():
+    results = []
+    with spawn_cluster(2) as spawned:
+        runner = runner_mod.Runner(spawned.address, None)
+        try:
+            killer = threading.Timer(1.0, spawned.workers[0].kill)
+            killer.start()
+            runner.run(time.sleep, [0.25] * 16, results.append)
+            killer.join()
+        finally:
+            runner.close()
+        assert spawned.workers[0].poll() is not None  # it did leave, mid-run
+    assert results == [None] * 16
