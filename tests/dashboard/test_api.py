@@ -262,5 +262,5 @@ def test_export_keeps_formulas_as_text(user_api, db, fmt):
         header = [c.value for c in ws[1]]
         cells = [row[header.index("问题描述")] for row in ws.iter_rows(min_row=2)]
         assert all(c.data_type == "s" for c in cells)
-        # (XML reads a stored CR back as a line feed: still text, never a formula.)
+        # (line ends are written as LF, what XML makes of a stored CR: still text, never a formula.)
         assert sorted(c.value for c in cells) == sorted(t.replace("\r", "\n") for t in FORMULAS)
