@@ -162,5 +162,6 @@ def login(page, base_url: str, username: str, password: str | None = None) -> No
     page.goto(f"{base_url}/accounts/login/")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", password or settings.DEMO_PASSWORD)
-    page.click("[data-testid=login-submit]")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():  # to the page it leads to, loaded (callers go on from there)
+        page.click("[data-testid=login-submit]")
+    assert "/accounts/login/" not in page.url, f"{username} could not log in"
