@@ -127,17 +127,17 @@ class PenaltyInput(serializers.Serializer):
 
 
 class EvidenceCreateView(APIView):
-    """Evidence a supervisor enters (``service`` on the ``input`` serializer's data): the
+    """Evidence a supervisor enters (``service`` on the ``input_class`` serializer's data): the
     score has moved when it answers, with the new record's id."""
 
     permission_classes = [IsAuthenticated]
     parser_classes = [JSONParser]
-    input: type[serializers.Serializer]
-    service = None
+    input_class: type[serializers.Serializer]
+    service: staticmethod
 
     def post(self, request):
         _require(request.user, ENTERING_ROLES)
-        record = type(self).service(actor=request.user, **validated(self.input, request.data))
+        record = self.service(actor=request.user, **validated(self.input_class, request.data))
         return Response({"id": record.pk, **credit_body(record.credit_code)}, status=201)
 
 
@@ -153,8 +153,8 @@ def _evidence_schema(input_serializer):
 class PenaltyCreateView(EvidenceCreateView):
     """行政处罚: entered by a city or district supervisor."""
 
-    input = PenaltyInput
-    service = services.penalty_create
+    input_class = PenaltyInput
+    service = staticmethod(services.penalty_create)
 
 
 class VetoInput(serializers.Serializer):
@@ -168,8 +168,8 @@ class VetoInput(serializers.Serializer):
 class VetoCreateView(EvidenceCreateView):
     """一票否决: red at once."""
 
-    input = VetoInput
-    service = services.veto_create
+    input_class = VetoInput
+    service = staticmethod(services.veto_create)
 
 
 class CommitmentInput(serializers.Serializer):

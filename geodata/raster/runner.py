@@ -164,7 +164,8 @@ class Runner:
         jobs = list(jobs)
         if not jobs:
             return
-        runs = split_runs(jobs, self.client.nthreads())
+        nthreads = self.client.nthreads()
+        runs = split_runs(jobs, nthreads)
         ac = as_completed()
         owner = {}
 
@@ -176,8 +177,8 @@ class Runner:
                 owner[fut.key] = addr
                 ac.add(fut)
 
-        for addr, nthreads in self.client.nthreads().items():
-            for _ in range(2 * max(1, nthreads)):
+        for addr, n in nthreads.items():
+            for _ in range(2 * max(1, n)):
                 submit(addr)
         for fut in ac:
             if should_cancel is not None and should_cancel():

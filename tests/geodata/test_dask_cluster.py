@@ -99,6 +99,12 @@ def test_runs_are_contiguous_in_proportion_to_threads_and_idle_workers_take_the_
     assert [runner_mod.next_job(runs, "tcp://a"), runner_mod.next_job(runs, "tcp://b")] == [4, None]
 
 
+def _records(result) -> list[tuple]:
+    """What must not depend on where or when tiles ran: each record's type, exact geometry and
+    confidence, in the result's order."""
+    return [(r.change_type, r.geometry.wkb, r.confidence) for r in result.records]
+
+
 def test_same_records_on_one_thread_and_on_the_cluster(pair, cluster):
     """Results are merged in tile order, not completion order: the records (geometry and
     all) do not depend on where or when the tiles ran."""
@@ -106,9 +112,7 @@ def test_same_records_on_one_thread_and_on_the_cluster(pair, cluster):
     sync = detect_changes(*pair, None, scheduler="sync", **kw)
     for remote in (detect_changes(*pair, None, scheduler=cluster, **kw), detect_changes(*pair, None, **kw)):
         assert remote.tiles == sync.tiles == 4
-        assert [(r.change_type, r.geometry.wkb, r.confidence) for r in remote.records] == [
-            (r.change_type, r.geometry.wkb, r.confidence) for r in sync.records
-        ]
+        assert _records(remote) == _records(sync)
 
 
 def test_same_records_whatever_order_the_tiles_complete_in(tmp_path, monkeypatch):
@@ -128,9 +132,7 @@ def test_same_records_whatever_order_the_tiles_complete_in(tmp_path, monkeypatch
     monkeypatch.setattr(runner_mod.Runner, "run", reversed_run)
     backwards = detect_changes(scene.before, scene.after, "gf2", **kw)
     assert in_order.tiles == 4 and len(in_order.records) >= 5
-    assert [(r.change_type, r.geometry.wkb, r.confidence) for r in backwards.records] == [
-        (r.change_type, r.geometry.wkb, r.confidence) for r in in_order.records
-    ]
+    assert _records(backwards) == _records(in_order)
 
 
 def test_a_worker_that_leaves_mid_run_loses_no_job():
