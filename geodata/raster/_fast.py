@@ -5,10 +5,12 @@ tile instead of ~100 numpy passes with their temporaries: ``pixel_pass`` compute
 (from the reader's float32 reflectance) the brightness cloud and shadow tests, the six
 indices and each rule's per-pixel ("naive") test; after the cloud dilation (numpy, on the
 cloud bounding box) ``rules_pass`` does the 3x3 robust tests and the one-pixel regrow only
-where a naive test passed (``box_sums3`` gives it the 3x3 visible sums of the construction
-rule's colour test). All arithmetic is float32 in the same
-order as numpy, constants are passed as float32 (numpy's weak Python scalars), NaN propagates
-through the 3x3 min/max as with ``np.minimum``; kernels release the GIL.
+where a naive test passed (the construction rule's colour test takes its 3x3 visible sums,
+``_sum3``, at the pixels it tests); ``scale_band`` turns a band's raw numbers into
+reflectance as it is read. All arithmetic is float32 in the same order as numpy, constants
+are passed as float32 (numpy's weak Python scalars), NaN propagates through the 3x3 min/max
+as with ``np.minimum``; kernels release the GIL. The hot loops are branch-free where they
+can be, so that LLVM vectorises them (AVX2: 8 pixels at a time).
 """
 
 from __future__ import annotations
@@ -45,10 +47,16 @@ def _nd(a, b, eps):
 
 
 @njit(inline="always", **_KW)
-def _shadow(t0, t1, t2, t3, t4, o0, o1, o2, o3, o4, present, stotal, sfloor, sratio, sspread):
+def _ratio(t, o, sfloor, lo, hi, nan):
+    q = t / max(o, sfloor)
+    return min(lo, q), max(hi, q), nan | (o != o) | (q != q)
+
+
+@njit(inline="always", **_KW)
+def _shadow(t0, t1, t2, t3, t4, o0, o1, o2, o3, o4, p0, p1, p2, p3, p4, stotal, sfloor, sratio, sspread):
     """shadow_by_darkening for one pixel: ``t*`` this date, ``o*`` other date, roles in order
-    (blue, green, red, nir, swir1), ``present`` flags which exist."""
-    p0, p1, p2, p3, p4 = present
+    (blue, green, red, nir, swir1), ``p*`` flag which exist. No early return: every pixel
+    takes the same path, so that the loop calling it vectorises."""
     total = np.float32(0)
     first = True
     if p0:
@@ -65,45 +73,20 @@ def _shadow(t0, t1, t2, t3, t4, o0, o1, o2, o3, o4, present, stotal, sfloor, sra
         first = False
     if p4:
         total = t4 if first else total + t4
-    if not (total < stotal):
-        return False
     lo = np.float32(np.inf)
     hi = np.float32(-np.inf)
     nan = False
     if p0:
-        q = t0 / max(o0, sfloor)
-        nan |= (o0 != o0) | (q != q)
-        lo = min(lo, q)
-        hi = max(hi, q)
+        lo, hi, nan = _ratio(t0, o0, sfloor, lo, hi, nan)
     if p1:
-        q = t1 / max(o1, sfloor)
-        nan |= (o1 != o1) | (q != q)
-        lo = min(lo, q)
-        hi = max(hi, q)
+        lo, hi, nan = _ratio(t1, o1, sfloor, lo, hi, nan)
     if p2:
-        q = t2 / max(o2, sfloor)
-        nan |= (o2 != o2) | (q != q)
-        lo = min(lo, q)
-        hi = max(hi, q)
+        lo, hi, nan = _ratio(t2, o2, sfloor, lo, hi, nan)
     if p3:
-        q = t3 / max(o3, sfloor)
-        nan |= (o3 != o3) | (q != q)
-        lo = min(lo, q)
-        hi = max(hi, q)
+        lo, hi, nan = _ratio(t3, o3, sfloor, lo, hi, nan)
     if p4:
-        q = t4 / max(o4, sfloor)
-        nan |= (o4 != o4) | (q != q)
-        lo = min(lo, q)
-        hi = max(hi, q)
-    return (not nan) and hi < sratio and hi < sspread * lo
-
-
-@njit(inline="always", **_KW)
-def _get(rb, ra, i, r, c, present):
-    """Reflectance of band ``i`` at (r, c) on both dates (0 if the role is absent)."""
-    if not present:
-        return np.float32(0), np.float32(0)
-    return rb[i, r, c], ra[i, r, c]
+        lo, hi, nan = _ratio(t4, o4, sfloor, lo, hi, nan)
+    return (total < stotal) & (not nan) & (hi < sratio) & (hi < sspread * lo)
 
 
 @njit(**_KW)
@@ -117,10 +100,21 @@ def pixel_pass(rb, ra, roles, cloud_test, colour, consts, th, cloud, vb, va, cb,
     construction test: visible brightness rises), colour minimum brightness, vegetation-loss
     floor. th: thresholds (veg, construction, water, colour) as float32. passing bits:
     1 vegetation_loss, 2 construction, 4 water_change (not yet ANDed with valid), 8 where the
-    colour test applies (``colour``: its state only, the test itself is ``rules_pass``'s)."""
+    colour test applies (``colour``: its state only, the test itself is ``rules_pass``'s).
+    The output arrays must be distinct (LLVM checks that they do not overlap before it runs
+    the vector loop).
+
+    Per row, two loops: the indices and the cloud test, branch-free so that LLVM vectorises
+    it (the kernel is bound by memory traffic more than by arithmetic), then the rules' bits
+    from the row just written, still in cache (with those bits in the first loop, it does not
+    vectorise)."""
     H = rb.shape[1]
     W = rb.shape[2]
-    present = (roles[0] >= 0, roles[1] >= 0, roles[2] >= 0, roles[3] >= 0, roles[4] >= 0)
+    p0 = roles[0] >= 0
+    p1 = roles[1] >= 0
+    p2 = roles[2] >= 0
+    p3 = roles[3] >= 0
+    p4 = roles[4] >= 0
     i0 = max(roles[0], 0)
     i1 = max(roles[1], 0)
     i2 = max(roles[2], 0)
@@ -145,92 +139,161 @@ def pixel_pass(rb, ra, roles, cloud_test, colour, consts, th, cloud, vb, va, cb,
     tv = th[0]
     tc = th[1]
     tw = th[2]
-    has_nir = present[3]
-    has_swir = present[4]
+    wet = p3 or p4
+    zero = np.float32(0)
+    test = np.int32(cloud_test)
     for r in range(H):
         for c in range(W):
-            b0, a0 = _get(rb, ra, i0, r, c, present[0])
-            b1, a1 = _get(rb, ra, i1, r, c, present[1])
-            b2, a2 = _get(rb, ra, i2, r, c, present[2])
-            b3, a3 = _get(rb, ra, i3, r, c, present[3])
-            b4, a4 = _get(rb, ra, i4, r, c, present[4])
-            cl = False
+            b0 = rb[i0, r, c] if p0 else zero
+            a0 = ra[i0, r, c] if p0 else zero
+            b1 = rb[i1, r, c] if p1 else zero
+            a1 = ra[i1, r, c] if p1 else zero
+            b2 = rb[i2, r, c] if p2 else zero
+            a2 = ra[i2, r, c] if p2 else zero
+            b3 = rb[i3, r, c] if p3 else zero
+            a3 = ra[i3, r, c] if p3 else zero
+            b4 = rb[i4, r, c] if p4 else zero
+            a4 = ra[i4, r, c] if p4 else zero
             mean_b = ((b0 + b1) + b2) / three  # visible mean: cloud test and brightness index
             mean_a = ((a0 + a1) + a2) / three
-            if cloud_test:
-                if mean_b > cbright:
-                    white = ((abs(b0 - mean_b) + abs(b1 - mean_b)) + abs(b2 - mean_b)) / three
-                    cl |= white < cwhite * mean_b
-                if mean_a > cbright:
-                    white = ((abs(a0 - mean_a) + abs(a1 - mean_a)) + abs(a2 - mean_a)) / three
-                    cl |= white < cwhite * mean_a
-                dark = False
-                if not cl:
-                    dark = _shadow(a0, a1, a2, a3, a4, b0, b1, b2, b3, b4, present, stotal, sfloor, sratio, sspread)
-                if not (cl or dark):
-                    dark = _shadow(b0, b1, b2, b3, b4, a0, a1, a2, a3, a4, present, stotal, sfloor, sratio, sspread)
-                cloud[r, c] = 1 if cl else (2 if dark else 0)
-            else:
-                cloud[r, c] = 0
-            # indices
-            if has_nir:
-                v0 = _nd(b3, b2, eps)
-                v1 = _nd(a3, a2, eps)
-            else:
-                v0 = (two * b1 - b2) - b0
-                v1 = (two * a1 - a2) - a0
-            if has_swir:
-                c0 = _nd(b4, b3, eps)
-                c1 = _nd(a4, a3, eps)
-            else:
-                c0 = mean_b
-                c1 = mean_a
-            vb[r, c] = v0
-            va[r, c] = v1
-            cb[r, c] = c0
-            ca[r, c] = c1
-            bits = 0
-            if ((v0 - v1) > tv) & (v0 >= high):
-                bits |= 1
-            was_water = False
-            w0 = np.float32(0)
-            w1 = np.float32(0)
-            if has_swir or has_nir:
-                if has_swir:
-                    w0 = _nd(b1, b4, eps)
-                    w1 = _nd(a1, a4, eps)
-                else:
-                    w0 = _nd(b1, b3, eps)
-                    w1 = _nd(a1, a3, eps)
-                wb[r, c] = w0
-                wa[r, c] = w1
-                was_water = w0 > m
-                if (((w1 > m) & (w0 < -m)) | ((w0 > m) & (w1 < -m))) & (abs(w1 - w0) > tw):
-                    bits |= 4
+            white_b = ((abs(b0 - mean_b) + abs(b1 - mean_b)) + abs(b2 - mean_b)) / three
+            white_a = ((abs(a0 - mean_a) + abs(a1 - mean_a)) + abs(a2 - mean_a)) / three
+            cl = ((mean_b > cbright) & (white_b < cwhite * mean_b)) | ((mean_a > cbright) & (white_a < cwhite * mean_a))
+            dark = _shadow(
+                a0, a1, a2, a3, a4, b0, b1, b2, b3, b4, p0, p1, p2, p3, p4, stotal, sfloor, sratio, sspread
+            ) | _shadow(b0, b1, b2, b3, b4, a0, a1, a2, a3, a4, p0, p1, p2, p3, p4, stotal, sfloor, sratio, sspread)
+            cli = np.int32(cl)
+            cloud[r, c] = np.uint8((cli + np.int32(2) * (np.int32(dark) & (np.int32(1) - cli))) * test)
+            vb[r, c] = _nd(b3, b2, eps) if p3 else (two * b1 - b2) - b0
+            va[r, c] = _nd(a3, a2, eps) if p3 else (two * a1 - a2) - a0
+            cb[r, c] = _nd(b4, b3, eps) if p4 else mean_b
+            ca[r, c] = _nd(a4, a3, eps) if p4 else mean_a
+            wb[r, c] = (_nd(b1, b4, eps) if p4 else _nd(b1, b3, eps)) if wet else zero
+            wa[r, c] = (_nd(a1, a4, eps) if p4 else _nd(a1, a3, eps)) if wet else zero
             bb[r, c] = mean_b
             ba[r, c] = mean_a
-            built = (not has_swir) or (mean_a >= bright_after)
-            rise = ((c1 - c0) > tc) or (has_swir and ((mean_a - mean_b) > tb))
-            if rise & (v1 < v0) & (v1 < vmax) & (not was_water) & built:
-                bits |= 2
-            if colour:
-                if (
-                    (v0 < high)
-                    and (v1 < high)
-                    and ((v1 - v0) < vfloor)
-                    and (not (w0 > m))
-                    and (not (w1 > m))
-                    and (mean_b >= kmin)
-                    and (mean_a >= kmin)
-                ):
-                    bits |= 8
-            passing[r, c] = bits
+        for c in range(W):
+            v0 = vb[r, c]
+            v1 = va[r, c]
+            c0 = cb[r, c]
+            c1 = ca[r, c]
+            w0 = wb[r, c]
+            w1 = wa[r, c]
+            mean_b = bb[r, c]
+            mean_a = ba[r, c]
+            veg = ((v0 - v1) > tv) & (v0 >= high)
+            was_water = wet & (w0 > m)
+            water = wet & (((w1 > m) & (w0 < -m)) | ((w0 > m) & (w1 < -m))) & (abs(w1 - w0) > tw)
+            built = (not p4) | (mean_a >= bright_after)
+            rise = ((c1 - c0) > tc) | (p4 & ((mean_a - mean_b) > tb))
+            con = rise & (v1 < v0) & (v1 < vmax) & (not was_water) & built
+            col = (
+                colour
+                & (v0 < high)
+                & (v1 < high)
+                & ((v1 - v0) < vfloor)
+                & (not (w0 > m))
+                & (not (w1 > m))
+                & (mean_b >= kmin)
+                & (mean_a >= kmin)
+            )
+            bits = np.int32(veg) | (np.int32(con) << 1) | (np.int32(water) << 2) | (np.int32(col) << 3)
+            passing[r, c] = np.uint8(bits)
+
+
+@njit(inline="always", **_KW)
+def _col3(x, b, r, c, H):
+    """Sum of band ``b`` over rows r-1..r+1 (those inside) at column ``c``: centre, before, after."""
+    if 0 < r < H - 1:
+        return x[b, r, c] + x[b, r - 1, c] + x[b, r + 1, c]
+    if r > 0:
+        return x[b, r, c] + x[b, r - 1, c]
+    if r < H - 1:
+        return x[b, r, c] + x[b, r + 1, c]
+    return x[b, r, c]
+
+
+@njit(inline="always", **_KW)
+def _sum3(x, b, r, c, H, W):
+    """3x3 sum of band ``b`` of ``x`` (bands, rows, cols) at (r, c) over the neighbours inside
+    the array, rows first, in ``morph.sum3``'s order (centre, then before, then after): the
+    colour test's input, computed where it is asked for (about a quarter of a tile's pixels)
+    rather than for the whole tile."""
+    if W == 1:
+        return _col3(x, b, r, 0, H)
+    if c == 0:
+        return _col3(x, b, r, 0, H) + _col3(x, b, r, 1, H)
+    if c == W - 1:
+        return _col3(x, b, r, W - 1, H) + _col3(x, b, r, W - 2, H)
+    return _col3(x, b, r, c, H) + _col3(x, b, r, c - 1, H) + _col3(x, b, r, c + 1, H)
+
+
+@njit(**_KW)
+def sum3_at(x, b, r, c):
+    """``_sum3`` on its own (tests hold it to ``morph.sum3`` bit for bit)."""
+    return _sum3(x, b, r, c, x.shape[1], x.shape[2])
+
+
+@njit(inline="always", **_KW)
+def _chord(b0, b1, b2, a0, a1, a2):
+    """``change.colour_distance`` for one pair of (blue, green, red) vectors."""
+    nb = np.sqrt((b0 * b0 + b1 * b1) + b2 * b2)
+    na = np.sqrt((a0 * a0 + a1 * a1) + a2 * a2)
+    d0 = b0 / nb - a0 / na
+    d1 = b1 / nb - a1 / na
+    d2 = b2 / nb - a2 / na
+    return np.sqrt((d0 * d0 + d1 * d1) + d2 * d2)
+
+
+@njit(inline="always", **_KW)
+def _vis(x, b, r, c, H, W, summed):
+    """The 3x3 visible sum of band ``b`` at (r, c): read from ``x`` when it holds the sums
+    already (``summed``, ``box_sums3``), else added up here (``_sum3``)."""
+    if summed:
+        return x[b, r, c]
+    return _sum3(x, b, r, c, H, W)
+
+
+@njit(inline="always", **_KW)
+def _colour_naive(rb, ra, vis, r, c, H, W, summed):
+    """``change.colour_distance`` of the 3x3 visible sums at (r, c); ``vis``: band positions of
+    (blue, green, red)."""
+    return _chord(
+        _vis(rb, vis[0], r, c, H, W, summed),
+        _vis(rb, vis[1], r, c, H, W, summed),
+        _vis(rb, vis[2], r, c, H, W, summed),
+        _vis(ra, vis[0], r, c, H, W, summed),
+        _vis(ra, vis[1], r, c, H, W, summed),
+        _vis(ra, vis[2], r, c, H, W, summed),
+    )
+
+
+@njit(inline="always", **_KW)
+def _colour_robust(rb, ra, vis, r, c, H, W, summed):
+    """``change.colour_robust`` at (r, c): min over the 3x3 before neighbours, nearest edges,
+    NaN if any distance is NaN."""
+    a0 = _vis(ra, vis[0], r, c, H, W, summed)
+    a1 = _vis(ra, vis[1], r, c, H, W, summed)
+    a2 = _vis(ra, vis[2], r, c, H, W, summed)
+    mn = np.float32(np.inf)
+    nan = False
+    for rr in (max(r - 1, 0), r, min(r + 1, H - 1)):
+        for cc in (max(c - 1, 0), c, min(c + 1, W - 1)):
+            b0 = _vis(rb, vis[0], rr, cc, H, W, summed)
+            b1 = _vis(rb, vis[1], rr, cc, H, W, summed)
+            b2 = _vis(rb, vis[2], rr, cc, H, W, summed)
+            d = _chord(b0, b1, b2, a0, a1, a2)
+            nan |= d != d
+            mn = min(mn, d)
+    if nan:
+        return np.float32(np.nan)
+    return mn
 
 
 @njit(**_KW)
 def box_sums3(x, idx, out):
-    """out[k] = 3x3 sum of band ``idx[k]`` of ``x`` (bands, rows, cols) over the neighbours
-    inside the array, rows first, in ``morph.sum3``'s order (centre, then before, then after).
+    """out[k] = 3x3 sum of band ``idx[k]`` of ``x`` (bands, rows, cols): ``_sum3`` at every
+    pixel, for the threshold sample, which scores most pixels of a tile.
     The edges are their own loops so that the inner loops have no branch and vectorise."""
     H = x.shape[1]
     W = x.shape[2]
@@ -260,50 +323,17 @@ def box_sums3(x, idx, out):
             out[k, r, W - 1] = tmp[r, W - 1] + tmp[r, W - 2]
 
 
-@njit(inline="always", **_KW)
-def _chord(b0, b1, b2, a0, a1, a2):
-    """``change.colour_distance`` for one pair of (blue, green, red) vectors."""
-    nb = np.sqrt((b0 * b0 + b1 * b1) + b2 * b2)
-    na = np.sqrt((a0 * a0 + a1 * a1) + a2 * a2)
-    d0 = b0 / nb - a0 / na
-    d1 = b1 / nb - a1 / na
-    d2 = b2 / nb - a2 / na
-    return np.sqrt((d0 * d0 + d1 * d1) + d2 * d2)
-
-
-@njit(inline="always", **_KW)
-def _colour_naive(sb, sa, r, c):
-    return _chord(sb[0, r, c], sb[1, r, c], sb[2, r, c], sa[0, r, c], sa[1, r, c], sa[2, r, c])
-
-
-@njit(inline="always", **_KW)
-def _colour_robust(sb, sa, r, c, H, W):
-    """``change.colour_robust`` at (r, c): min over the 3x3 before neighbours, nearest edges,
-    NaN if any distance is NaN."""
-    a0 = sa[0, r, c]
-    a1 = sa[1, r, c]
-    a2 = sa[2, r, c]
-    mn = np.float32(np.inf)
-    nan = False
-    for rr in (max(r - 1, 0), r, min(r + 1, H - 1)):
-        for cc in (max(c - 1, 0), c, min(c + 1, W - 1)):
-            d = _chord(sb[0, rr, cc], sb[1, rr, cc], sb[2, rr, cc], a0, a1, a2)
-            nan |= d != d
-            mn = min(mn, d)
-    if nan:
-        return np.float32(np.nan)
-    return mn
-
-
 @njit(**_KW)
 def colour_scores(sb, sa, mask, out):
-    """out[r, c] = the robust colour score where ``mask`` (the threshold sample's histogram)."""
+    """out[r, c] = the robust colour score where ``mask`` (the threshold sample's histogram),
+    on the 3x3 sums ``sb``/``sa`` (``box_sums3``: blue, green, red)."""
     H = sb.shape[1]
     W = sb.shape[2]
+    vis = np.arange(3)
     for r in range(H):
         for c in range(W):
             if mask[r, c]:
-                out[r, c] = _colour_robust(sb, sa, r, c, H, W)
+                out[r, c] = _colour_robust(sb, sa, vis, r, c, H, W, True)
 
 
 @njit(inline="always", **_KW)
@@ -328,12 +358,12 @@ def _min_max3(a, r, c, H, W):
 
 
 @njit(inline="always", **_KW)
-def _score(rule, r, c, vb, va, cb, ca, wb, wa, bb, ba, sb, sa, H, W, high, m, t, tt, tb, has_swir):
+def _score(rule, r, c, vb, va, cb, ca, wb, wa, bb, ba, rb, ra, vis, H, W, high, m, t, tt, tb, has_swir):
     """(is_core, margin = (score - T) / T) of ``rule`` (0 veg, 1 construction, 2 water,
     3 construction's colour test) at (r, c); construction on SWIR sensors also passes on the
     brightness rise (its own margin)."""
     if rule == 3:
-        s = _colour_robust(sb, sa, r, c, H, W)
+        s = _colour_robust(rb, ra, vis, r, c, H, W, False)
         return s > t, (s - t) / tt
     if rule == 0:
         mn, mx = _min_max3(vb, r, c, H, W)
@@ -364,11 +394,12 @@ def _score(rule, r, c, vb, va, cb, ca, wb, wa, bb, ba, sb, sa, H, W, high, m, t,
 
 
 @njit(**_KW)
-def rules_pass(vb, va, cb, ca, wb, wa, bb, ba, sb, sa, has_swir, passing, valid, consts, th, classes, delta, conf):
+def rules_pass(vb, va, cb, ca, wb, wa, bb, ba, rb, ra, vis, has_swir, passing, valid, consts, th, classes, delta, conf):
     """Robust 3x3 tests where a naive test passed (and the pixel is valid), then the regrow and
     the class/delta/confidence rasters; rule order vegetation < colour < construction < water
     (later ones win a pixel). The colour test's naive test runs here first (bit 8 is its state
-    only), on the 3x3 visible sums ``sb``/``sa`` (``box_sums3``).
+    only), on the 3x3 visible sums of the reflectance ``rb``/``ra`` (``_sum3``; ``vis``: band
+    positions of blue, green, red).
     Confidence: 0.25 + 0.25 * margin on core pixels, 0.25 on regrown ones (``change``)."""
     H = vb.shape[0]
     W = vb.shape[1]
@@ -389,7 +420,7 @@ def rules_pass(vb, va, cb, ca, wb, wa, bb, ba, sb, sa, has_swir, passing, valid,
                 passing[r, c] = 0
                 continue
             if p & 8:
-                if not (_colour_naive(sb, sa, r, c) > th[3]):
+                if not (_colour_naive(rb, ra, vis, r, c, H, W, False) > th[3]):
                     p &= 7
                     passing[r, c] = p
                     if p == 0:
@@ -410,8 +441,9 @@ def rules_pass(vb, va, cb, ca, wb, wa, bb, ba, sb, sa, has_swir, passing, valid,
                         wa,
                         bb,
                         ba,
-                        sb,
-                        sa,
+                        rb,
+                        ra,
+                        vis,
                         H,
                         W,
                         high,
@@ -463,3 +495,26 @@ def rules_pass(vb, va, cb, ca, wb, wa, bb, ba, sb, sa, has_swir, passing, valid,
                     conf[r, c] = quarter + quarter * x
                 else:
                     conf[r, c] = quarter
+
+
+#: Raw dtypes whose product with a float32 scale numpy computes in float32 (``scale_band``).
+SCALE_DTYPES = frozenset({"uint8", "int8", "uint16", "int16", "float32"})
+
+
+@njit(**_KW)
+def scale_band(raw, scale, offset, nodata, has_nodata, out):
+    """out = raw * scale (+ offset), NaN where raw == nodata: ``io.DateReader.read``'s three
+    numpy passes in one, the same float32 operations in the same order (for ``SCALE_DTYPES``).
+    Branch-free inner loop (a select, not a jump), so that it vectorises."""
+    nan = np.float32(np.nan)
+    for r in range(raw.shape[0]):
+        if offset != 0:
+            for c in range(raw.shape[1]):
+                v = raw[r, c]
+                o = np.float32(v) * scale + offset
+                out[r, c] = nan if (has_nodata and v == nodata) else o
+        else:
+            for c in range(raw.shape[1]):
+                v = raw[r, c]
+                o = np.float32(v) * scale
+                out[r, c] = nan if (has_nodata and v == nodata) else o

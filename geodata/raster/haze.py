@@ -43,13 +43,14 @@ class HazeResult:
 
 
 def block_medians(
-    diff: Array, valid: Array, origin: tuple[int, int], block: int, step: int
+    after: Array, before: Array, valid: Array, origin: tuple[int, int], block: int, step: int
 ) -> tuple[Array, tuple[int, int]]:
-    """Median of ``diff`` over the valid pixels of each ``block`` x ``block`` cell of the scene
-    grid (cells aligned on the scene origin; ``origin`` = (row, col) of this array in the
-    scene), sampling every ``step``-th pixel. Returns (medians (cells_r, cells_c) with NaN for
-    cells with too few samples, (row, col) of the first cell in the scene)."""
-    h, w = diff.shape
+    """Median of ``after - before`` over the valid pixels of each ``block`` x ``block`` cell of
+    the scene grid (cells aligned on the scene origin; ``origin`` = (row, col) of this array in
+    the scene), sampling every ``step``-th pixel (the difference is taken at the samples only).
+    Returns (medians (cells_r, cells_c) with NaN for cells with too few samples, (row, col) of
+    the first cell in the scene)."""
+    h, w = valid.shape
     r0, c0 = origin
     br0, bc0 = (r0 // block) * block, (c0 // block) * block
     nr = (r0 + h - br0 + block - 1) // block
@@ -57,12 +58,23 @@ def block_medians(
     # sample positions on the scene grid (multiples of step), so every tile samples the same pixels
     rs = np.arange(((r0 + step - 1) // step) * step, r0 + h, step) - r0
     cs = np.arange(((c0 + step - 1) // step) * step, c0 + w, step) - c0
-    sub = diff[np.ix_(rs, cs)]
-    ok = valid[np.ix_(rs, cs)] & np.isfinite(sub)
-    cell = ((rs + r0 - br0) // block)[:, None] * nc + ((cs + c0 - bc0) // block)[None, :]
-    flat_cell = cell[ok]
-    vals = sub[ok]
-    out = np.full(nr * nc, np.nan, np.float32)
+    at = np.ix_(rs, cs)
+    sub = after[at] - before[at]
+    ok = valid[at] & np.isfinite(sub)
+    if not rs.size or not cs.size:
+        out = np.full(nr * nc, np.nan, np.float32)
+    elif block % step == 0:
+        out = _medians_on_grid(sub, ok, ((rs[0] + r0 - br0) // step, (cs[0] + c0 - bc0) // step), nr, nc, block // step)
+    else:
+        cell = ((rs + r0 - br0) // block)[:, None] * nc + ((cs + c0 - bc0) // block)[None, :]
+        out = _medians_sorted(cell[ok], sub[ok], nr * nc)
+    return out.reshape(nr, nc), (br0, bc0)
+
+
+def _medians_sorted(flat_cell: Array, vals: Array, n_cells: int) -> Array:
+    """Median of ``vals`` per cell id (NaN for cells with fewer than ``MIN_SAMPLES``), by one
+    sort on (cell, value)."""
+    out = np.full(n_cells, np.nan, np.float32)
     if vals.size:
         order = np.lexsort((vals, flat_cell))
         fc, fv = flat_cell[order], vals[order]
@@ -74,7 +86,22 @@ def block_medians(
         hi = starts + counts // 2
         med = (fv[lo] + fv[hi]) / 2
         out[fc[starts[good]]] = med[good]
-    return out.reshape(nr, nc), (br0, bc0)
+    return out
+
+
+def _medians_on_grid(sub: Array, ok: Array, first: tuple[int, int], nr: int, nc: int, k: int) -> Array:
+    """``_medians_sorted`` when a cell holds exactly k x k sample positions (the block a
+    multiple of the step): the samples padded with NaN onto the cells' sample grid, each
+    cell's k*k values sorted in one batch (NaN last), the middle of the valid ones taken."""
+    grid = np.full((nr * k, nc * k), np.nan, np.float32)
+    i0, j0 = first
+    grid[i0 : i0 + sub.shape[0], j0 : j0 + sub.shape[1]] = np.where(ok, sub, np.float32(np.nan))
+    cells = np.sort(grid.reshape(nr, k, nc, k).transpose(0, 2, 1, 3).reshape(nr * nc, k * k), axis=1)
+    counts = np.count_nonzero(~np.isnan(cells), axis=1)
+    lo = np.maximum((counts - 1) // 2, 0)[:, None]
+    hi = (counts // 2)[:, None]
+    med = (np.take_along_axis(cells, lo, 1)[:, 0] + np.take_along_axis(cells, hi, 1)[:, 0]) / 2
+    return np.where(counts >= MIN_SAMPLES, med, np.float32(np.nan)).astype(np.float32, copy=False)
 
 
 def _upsample(
@@ -117,7 +144,7 @@ def correct_haze(
     med = {}
     first = (0, 0)
     for role in ("blue", "red"):
-        med[role], first = block_medians(after[role] - before[role], valid, origin, block, step)
+        med[role], first = block_medians(after[role], before[role], valid, origin, block, step)
     b, r = med["blue"], med["red"]
     with np.errstate(invalid="ignore"):
         up = (b > min_excess) & (b > BLUE_OVER_RED * np.maximum(r, 0))
@@ -139,7 +166,7 @@ def correct_haze(
     for role in before:
         if role not in after:
             continue
-        cells = med[role] if role in med else block_medians(after[role] - before[role], valid, origin, block, step)[0]
+        cells = med[role] if role in med else block_medians(after[role], before[role], valid, origin, block, step)[0]
         cells = np.where(hazy_cells & np.isfinite(cells), cells, 0).astype(np.float32)
         field = blue_field if role == "blue" else _upsample(cells, first, sub_origin, sub_shape, block)
         # remove the excess from the hazy date: after brighter -> lower after, else lower before

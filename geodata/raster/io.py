@@ -55,6 +55,7 @@ from rasterio.warp import transform_bounds
 from rasterio.windows import Window
 from shapely.geometry import box
 
+from . import _fast
 from .constants import SENSORS, SensorProfile
 from .errors import NoOverlapError, SensorMismatchError
 from .products import DateSource, Grid, band_georef, open_product, validate_source
@@ -231,15 +232,24 @@ class DateReader:
                 if slot < 0:
                     mask_raw = raw[k]
                     continue
-                o = out[slot]
-                np.multiply(raw[k], np.float32(bf.scale), out=o, casting="unsafe")
-                if bf.offset:
-                    o += np.float32(bf.offset)
-                if bf.nodata is not None:
-                    np.copyto(o, np.float32(np.nan), where=raw[k] == bf.nodata)
+                scale_into(raw[k], bf, out[slot])
         if mask_raw is None or self.flags is None:
             return DateWindow(out, self.roles)
         return DateWindow(out, self.roles, *self.flags(mask_raw))
+
+
+def scale_into(raw: np.ndarray, bf: BandFile, o: np.ndarray) -> None:
+    """``o`` = ``raw`` in reflectance: times the band's scale, plus its offset, NaN at nodata
+    (one numba pass where the kernels are installed and numpy computes in float32)."""
+    if _fast.HAVE_NUMBA and raw.dtype.name in _fast.SCALE_DTYPES:
+        nodata = bf.nodata is not None
+        _fast.scale_band(raw, np.float32(bf.scale), np.float32(bf.offset or 0), float(bf.nodata or 0), nodata, o)
+        return
+    np.multiply(raw, np.float32(bf.scale), out=o, casting="unsafe")
+    if bf.offset:
+        o += np.float32(bf.offset)
+    if bf.nodata is not None:
+        np.copyto(o, np.float32(np.nan), where=raw == bf.nodata)
 
 
 class PairReader:

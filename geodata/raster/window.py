@@ -219,19 +219,10 @@ def _consts(prof: SensorProfile) -> Array:
     )
 
 
-def _visible_sums(p: Prepared, prof: SensorProfile) -> tuple[Array, Array]:
-    """3x3 sums of the visible bands of both dates (numba ``box_sums3``), the colour test's
-    input; an empty stand-in for sensors without the test."""
-    if not has_colour_test(prof):
-        e = np.zeros((3, 1, 1), np.float32)
-        return e, e
+def _visible_idx(prof: SensorProfile) -> Array:
+    """Band positions of (blue, green, red): where the colour test takes its 3x3 sums."""
     pos = {r: i for i, r in enumerate(prof.reflectance_roles)}
-    idx = np.array([pos[r] for r in ("blue", "green", "red")], dtype=np.int64)
-    shape = (3, *p.has_data.shape)
-    sb, sa = np.empty(shape, np.float32), np.empty(shape, np.float32)
-    _fast.box_sums3(p.before, idx, sb)
-    _fast.box_sums3(p.after, idx, sa)
-    return sb, sa
+    return np.array([pos.get(r, 0) for r in ("blue", "green", "red")], dtype=np.int64)
 
 
 def _kernel_pass(p: Prepared, win: WindowInput, params: WindowParams, thresholds: Thresholds | None):
@@ -351,13 +342,28 @@ def classify(
         conf = np.zeros(shape, np.float32)
         if p.hazy.any():  # no colour test under haze (``change.classify_window``)
             passing[p.hazy] &= 7
-        if np.isfinite(th[3]) and (passing & 8).any():
-            sb, sa = _visible_sums(p, prof)
-        else:
+        if not np.isfinite(th[3]):
             passing &= 7
-            sb = sa = np.zeros((3, 1, 1), np.float32)
         _fast.rules_pass(
-            vb, va, cb, ca, wb, wa, bb, ba, sb, sa, prof.has_swir, passing, valid, consts, th, classes, delta, conf
+            vb,
+            va,
+            cb,
+            ca,
+            wb,
+            wa,
+            bb,
+            ba,
+            p.before,
+            p.after,
+            _visible_idx(prof),
+            prof.has_swir,
+            passing,
+            valid,
+            consts,
+            th,
+            classes,
+            delta,
+            conf,
         )
     else:
         valid = _valid(p, cloud_mask(p, win, params), params)
@@ -406,8 +412,11 @@ def sample_histograms(win: WindowInput, params: WindowParams, *, use_numba: bool
             sel = (passing & 8) > 0
             sel &= valid
             sel &= ~p.hazy
-            sb, sa = _visible_sums(p, prof)
             k = np.zeros(valid.shape, np.float32)
+            idx = _visible_idx(prof)
+            sb, sa = (np.empty((3, *valid.shape), np.float32) for _ in range(2))
+            _fast.box_sums3(p.before, idx, sb)
+            _fast.box_sums3(p.after, idx, sa)
             _fast.colour_scores(sb, sa, sel, k)
             out[COLOUR] = np.histogram(k[sel], bins=HIST_BINS, range=HIST_RANGE)[0].astype(np.int64)
     return out, valid

@@ -235,7 +235,8 @@ def test_morph_matches_scipy():
 
 
 def test_numba_box_sums_are_morph_sum3_bit_for_bit():
-    """The colour test's 3x3 sums (numba) add in morph.sum3's order: the same float32 bits."""
+    """The colour test's 3x3 sums (numba, for a whole tile and pixel by pixel) add in morph.sum3's order: the same
+    float32 bits at every pixel, edges and corners included."""
     from geodata.raster import _fast, morph
 
     rng = np.random.default_rng(5)
@@ -245,7 +246,35 @@ def test_numba_box_sums_are_morph_sum3_bit_for_bit():
         out = np.empty((3, *shape), np.float32)
         _fast.box_sums3(x, idx, out)
         for k, b in enumerate(idx):
-            assert np.array_equal(out[k], morph.sum3(x[b])), (shape, b)
+            ref = morph.sum3(x[b])
+            assert np.array_equal(out[k], ref), (shape, b)
+            got = np.array([[_fast.sum3_at(x, b, r, c) for c in range(shape[1])] for r in range(shape[0])], np.float32)
+            assert np.array_equal(got, ref), (shape, b)
+
+
+@pytest.mark.parametrize("dtype", ["uint16", "int16", "uint8", "float32", "int32"])
+def test_scaling_kernel_gives_numpys_float32_bits(dtype):
+    """The reader's one-pass scaling (numba) equals numpy's multiply, add, NaN-at-nodata bit
+    for bit, with and without an offset and a nodata value (int32: numpy's float64 path)."""
+    from geodata.raster import io
+    from geodata.raster.products import BandFile
+
+    rng = np.random.default_rng(3)
+    raw = rng.integers(0, 120 if dtype in ("uint8",) else 12000, size=(37, 53)).astype(dtype)
+    raw[3, :7] = 0
+    if dtype == "float32":
+        raw[5, 5], raw[6, 6] = np.inf, np.nan
+    for scale, offset, nodata in ((1e-4, -0.1, 0), (2.75e-5, -0.2, None), (1 / 10000, 0.0, 0)):
+        bf = BandFile("x.tif", scale=scale, offset=offset, nodata=nodata)
+        ref = np.empty(raw.shape, np.float32)
+        np.multiply(raw, np.float32(scale), out=ref, casting="unsafe")
+        if offset:
+            ref += np.float32(offset)
+        if nodata is not None:
+            np.copyto(ref, np.float32(np.nan), where=raw == nodata)
+        got = np.empty(raw.shape, np.float32)
+        io.scale_into(raw, bf, got)
+        assert np.array_equal(got, ref, equal_nan=True), (dtype, scale, offset, nodata)
 
 
 def test_colour_test_finds_roofs_on_bare_soil_not_wet_soil():
