@@ -17,6 +17,9 @@ DEFAULTS = {
     "MONITORING_HOUR_GRACE_MINUTES": 10,
     # Receiver: a connection with nothing received for this long is closed.
     "MONITORING_IDLE_SECONDS": 600,
+    # Receiver: a frame whose length field announces a longer data segment is refused at once
+    # (HJ 212-2017 allows 1024 characters; real loggers send more, the 4-digit field up to 9999).
+    "MONITORING_MAX_SEGMENT": 4096,
     # Receiver: a frame begun and not finished within this time is dropped (slow clients).
     "MONITORING_FRAME_SECONDS": 30,
     # Receiver: the parts of a split packet must all arrive within this time.

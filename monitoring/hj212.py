@@ -43,7 +43,7 @@ __all__ = [
 ]
 
 CRC_CHECK_VALUE = 0x2F80
-MAX_SEGMENT = 9999  # four decimal digits
+MAX_SEGMENT = 9999  # four decimal digits; the receiver takes less (MONITORING_MAX_SEGMENT)
 
 
 def _table() -> tuple[int, ...]:
@@ -84,7 +84,7 @@ class Reject(StrEnum):
 
     GARBAGE = "garbage"  # bytes outside any frame
     LENGTH = "length"  # the length field is not 4 digits, or the frame ends before it says
-    OVERSIZE = "oversize"  # the length field is beyond what the receiver takes
+    OVERSIZE = "oversize"  # the length field is beyond what the receiver takes (max_segment)
     NO_CRLF = "no_crlf"  # the frame does not end in CR LF
     CRC = "crc"  # the CRC does not match (or is not hex)
     TIMEOUT = "timeout"  # a frame begun and never finished

@@ -85,7 +85,7 @@ class Connection(asyncio.Protocol):
 
     def __init__(self, receiver: Receiver) -> None:
         self.receiver = receiver
-        self.deframer = hj212.Deframer()
+        self.deframer = hj212.Deframer(max_segment=receiver.max_segment)
         self.transport: asyncio.Transport | None = None
         self.last_rx = time.monotonic()
         self.partial_since: float | None = None
@@ -151,6 +151,7 @@ class Receiver:
         self.backlog = int(setting("MONITORING_BACKLOG_PACKETS"))
         self.idle_seconds = float(setting("MONITORING_IDLE_SECONDS"))
         self.frame_seconds = float(setting("MONITORING_FRAME_SECONDS"))
+        self.max_segment = int(setting("MONITORING_MAX_SEGMENT"))
         self.loggers: dict[str, tuple[int, str]] = {}
         self.loggers_loaded = 0.0
         self.partitions: set[tuple[str, dt.date]] = set()

@@ -1,9 +1,11 @@
-"""The production receiver on its own event loop in a thread, for tests (see conftest)."""
+"""The production receiver on its own event loop in a thread, and committed writes, for tests."""
 
 from __future__ import annotations
 
 import asyncio
 import threading
+
+from django.db import connection
 
 from monitoring.receiver import Receiver
 
@@ -66,3 +68,21 @@ def run_async(coro):
     if "error" in out:
         raise out["error"]
     return out["value"]
+
+
+def committed(fn):
+    """Run fn on a database connection of its own (a thread), so that what it writes is
+    committed and seen by the receiver and the live server (the test's own transaction is not)."""
+    out: list = []
+
+    def run():
+        try:
+            out.append(fn())
+        finally:
+            connection.close()
+
+    t = threading.Thread(target=run)
+    t.start()
+    t.join()
+    assert out, "the committed write failed (see the log)"
+    return out[0]

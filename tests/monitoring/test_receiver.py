@@ -8,11 +8,17 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import os
 import random
+import signal
 import socket
+import subprocess
 import time
+from pathlib import Path
 
 import pytest
+from django.conf import settings
+from django.utils import timezone
 
 from monitoring import hj212
 from monitoring.simulator import Client, SimLogger, exchange
@@ -142,6 +148,47 @@ def test_garbage_and_bad_frames_are_dropped_counted_and_the_rest_served(receiver
     grew = {k for k in after if after[k] > before.get(k, 0)}
     assert {"garbage", "crc", "length", "no_crlf"} <= grew
     assert rejections(pg, "RCV-JUNK-01").get("crc") == 1
+
+
+def test_oversize_length_is_refused_at_once_and_the_next_frame_taken(receiver, committed_loggers, pg):
+    r = receiver()  # MONITORING_MAX_SEGMENT: 4096 by default (HJ 212-2017 allows 1024)
+    ids = committed_loggers(["RCV-BIG-01"])
+    qn, good = SimLogger(mn="RCV-BIG-01").minute_frame(T0)
+    before = dict(pg.execute("SELECT reason, sum(count) FROM monitoring_rejection GROUP BY reason").fetchall())
+    # no CR LF after the junk: without the limit the frame would wait for its 5,000 bytes, and
+    # be cut only at the good frame's CR LF as a wrong length
+    replies = run_async(exchange("127.0.0.1", r.port, b"##5000QN=" + b"x" * 300 + good, replies=1))
+    assert [p.qn for p in replies] == [qn]
+    assert rows(pg, ids["RCV-BIG-01"]) == 5
+    assert (r.receiver.stats.dropped["oversize"], r.receiver.stats.dropped["length"]) == (1, 0)
+    time.sleep(0.3)  # the counters of the last drops go with the next batch or idle flush
+    after = dict(pg.execute("SELECT reason, sum(count) FROM monitoring_rejection GROUP BY reason").fetchall())
+    assert after.get("oversize", 0) - before.get("oversize", 0) == 1
+    # the limit is the setting's: a good frame longer than it is refused the same way
+    _, good2 = SimLogger(mn="RCV-BIG-01").minute_frame(T0 + dt.timedelta(minutes=1))
+    small = receiver(MONITORING_MAX_SEGMENT=len(good2) - 12 - 1)  # one byte short of its segment
+    assert run_async(exchange("127.0.0.1", small.port, good2, replies=1, timeout=1)) == []
+    assert small.receiver.stats.dropped["oversize"] == 1 and rows(pg, ids["RCV-BIG-01"]) == 5
+
+
+def test_real_time_2011_is_stored(receiver, committed_loggers, pg):
+    r = receiver()
+    ids = committed_loggers(["RCV-RTD-01"])
+    # now, to the second: real-time data are kept for one month (MONITORING_RETENTION_MONTHS R)
+    at = timezone.localtime().replace(microsecond=0, tzinfo=None)
+    cp = hj212.data_cp(at, [("w01018", {"Rtd": 41.5, "Flag": "N"}), ("w01001", {"Rtd": 7.12, "Flag": "C"})])
+    qn = f"{at:%Y%m%d%H%M%S}123"
+    frame = hj212.encode_frame(hj212.segment(qn=qn, st="32", cn="2011", pw="123456", mn="RCV-RTD-01", flag=5, cp=cp))
+    replies = run_async(exchange("127.0.0.1", r.port, frame, replies=1))
+    assert [(p.cn, p.qn) for p in replies] == [("9014", qn)]
+    got = pg.execute(
+        "SELECT factor, time, value, min, max, flag FROM monitoring_reading WHERE logger_id = %s AND period = 'R'"
+        " ORDER BY factor",
+        [ids["RCV-RTD-01"]],
+    ).fetchall()
+    aware = at.replace(tzinfo=dt.timezone(dt.timedelta(hours=8)))  # Asia/Shanghai, as the logger meant
+    assert got == [("w01001", aware, 7.12, None, None, "C"), ("w01018", aware, 41.5, None, None, "N")]
+    assert counters(pg, ids["RCV-RTD-01"]) == (1, 0, 0)
 
 
 def _modbus(data: bytes) -> int:
@@ -288,3 +335,77 @@ def test_resending_client_gets_everything_stored_once(receiver, committed_logger
         time.sleep(0.1)
     assert counters(pg, ids["RCV-RESEND-01"]) == (30, client.stats.sent - 30, 0)
     assert rows(pg, ids["RCV-RESEND-01"]) == 150
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _alive(pidfile: Path) -> bool:
+    try:
+        os.kill(int(pidfile.read_text()), 0)
+    except (OSError, ValueError):
+        return False
+    return True
+
+
+def _running(pid: int) -> bool:
+    """Whether the process runs (a zombie waiting for its reaper does not)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(") ", 1)[1][:1] != "Z"
+
+
+def _listening(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def test_receiver_script_start_listens_on_hj212_port_and_stop_closes_it(pg):
+    """scripts/receiver.sh, what `make run` and `make stop` call: on HJ212_PORT, against the
+    test database (DATABASE_URL, as the live server gets it), without the demo feed."""
+    pidfile = ROOT / "var" / "receiver.pid"
+    if _alive(pidfile):  # the script keeps one receiver per checkout: this test would stop it
+        pytest.skip("a receiver started by `make run` is running (var/receiver.pid)")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    db = settings.DATABASES["default"]
+    env = {
+        **os.environ,
+        "HJ212_PORT": str(port),
+        "HJ212_PROCESSES": "1",
+        "HJ212_DEMO_FEED": "0",
+        "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+    }
+    script = str(ROOT / "scripts" / "receiver.sh")
+    started = subprocess.run([script, "start"], env=env, capture_output=True, text=True, timeout=30, check=True)
+    assert f"127.0.0.1:{port}" in started.stdout
+    pid = int(pidfile.read_text())
+    try:
+        deadline = time.monotonic() + 60
+        while not _listening(port) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        # it speaks HJ 212: an unknown MN asking for an answer is refused with 9011 QnRtn=4
+        _, frame = SimLogger(mn="RCV-SCRIPT-NOBODY").minute_frame(T0)
+        replies = run_async(exchange("127.0.0.1", port, frame, replies=1))
+        assert [(p.cn, p.cp.get("QnRtn")) for p in replies] == [("9011", "4")]
+        subprocess.run([script, "status"], env=env, capture_output=True, timeout=30, check=True)
+    finally:
+        subprocess.run([script, "stop"], env=env, capture_output=True, timeout=30, check=True)
+        deadline = time.monotonic() + 30
+        while (_listening(port) or _running(pid)) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        listening, running = _listening(port), _running(pid)
+        if running:  # stop failed: leave nothing behind for the next tests
+            os.kill(pid, signal.SIGKILL)
+        pg.execute("DELETE FROM monitoring_rejection WHERE mn = 'RCV-SCRIPT-NOBODY'")
+    assert not pidfile.exists()
+    assert not listening, f"port {port} still open after stop"
+    assert not running, f"receiver pid {pid} still running after stop"
+    status = subprocess.run([script, "status"], env=env, capture_output=True, text=True, timeout=30)
+    assert (status.returncode, status.stdout.strip()) == (3, "receiver stopped")

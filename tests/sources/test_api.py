@@ -14,8 +14,9 @@ from gridgov.models import Organization
 from monitoring.models import Limit, Logger
 from sources.codes import check_character
 from sources.models import Enterprise, Permit, SourceEvent
+from zoning.models import ControlUnit, Zone
 
-from .conftest import credit_code, inside, outlet_payload
+from .conftest import credit_code, inside, outlet_payload, point
 
 URL = "/api/sources/enterprises/"
 pytestmark = pytest.mark.django_db
@@ -29,13 +30,19 @@ def test_example_codes_of_the_issue_check():
 
 def test_register_answers_201_with_the_place(user_api, payload, xihu_cell):
     body = payload()
+    here = point(body["lat"], body["lon"])
+    # the 三线一单 units and zones covering the point, found by GEOS here (the service asks PostGIS)
+    zones = {(u.code, "control_unit") for u in ControlUnit.objects.all() if u.geom.covers(here)}
+    zones |= {(z.code, z.layer) for z in Zone.objects.all() if z.geom.covers(here)}
+    assert any(layer == "control_unit" for _, layer in zones), "the point should lie in a demo unit"
     r = user_api("district_supervisor").post(URL, body, format="json")
     assert r.status_code == 201, r.json()
     got = r.json()
     assert got["district"] == {"code": "330106", "name": xihu_cell.township.parent.name}
     assert got["township"]["code"] == xihu_cell.township.code
     assert got["grid_cell"] == {"code": xihu_cell.code}
-    assert isinstance(got["zones"], list) and all({"code", "layer"} <= set(z) for z in got["zones"])
+    assert {(z["code"], z["layer"]) for z in got["zones"]} == zones and len(got["zones"]) == len(zones)
+    assert all({"code", "name", "layer", "category"} <= set(z) for z in got["zones"])
     assert got["permit"] == {"number": body["permit"]["number"], "valid_from": "2024-01-01", "valid_to": "2028-12-31"}
     e = Enterprise.objects.get(credit_code=body["credit_code"])
     assert e.organization.kind == Organization.Kind.ENTERPRISE and e.organization.name == body["name"]
