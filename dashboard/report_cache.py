@@ -28,7 +28,7 @@ from . import report, selectors
 from .filters import parse_month, previous_month
 from .models import MonthlyReport
 
-REPORT_VERSION = 2  # bump when the report's content or layout changes
+REPORT_VERSION = 3  # bump when the report's content or layout changes
 ALL = "all"
 # A queued or running rendering older than this is taken for lost (worker stopped): queued again.
 STALLED = dt.timedelta(minutes=10)

@@ -135,8 +135,8 @@ def offtarget_judge(*, days: list[dt.date], stations: list[Station] | None = Non
     for day in sorted(days):
         for logger_id, station in sorted(sections.items()):
             d = found.get((logger_id, day))
-            result = water.water_class(d.values, station.water_body) if d else None
             try:
+                result = water.water_class(d.values, station.water_body) if d else None
                 with transaction.atomic():
                     what = day_record(station=station, day=day, result=result, values=d.values if d else {})
             except Exception:  # one section must not hold back the others; it is in the log

@@ -5,7 +5,8 @@ Stations are data loggers of `monitoring` (kind station) and their data sit in i
 
 - **A valid hour** is an hour row (period H: the logger's own 2061 value, or the hour the
   monitoring judge computed from at least 45 valid minutes) flagged N. Any other flag (F, M, S,
-  D, C, T, B) keeps the value out of every mean, as a missing hour does.
+  D, C, T, B) keeps the value out of every mean, as a missing hour does; so does a negative
+  value whatever its flag (an instrument artefact, not a concentration: see `_RANGE`).
 - **A 24 h mean** (SO₂, NO₂, CO, PM10, PM2.5) needs at least 20 valid hours of the natural day
   (GB 3095-2012 §8.2, data validity: "每日至少有20个小时平均浓度值").
 - **O₃ 8 h**: the mean of 8 consecutive hours, valid with at least 6 of them (ibid.). The
@@ -125,7 +126,11 @@ _ZONED = {
     "hour": "extract(hour FROM r.time AT TIME ZONE %(tz)s) = {k}",
     "date": "day",
 }
-_RANGE = "r.period = 'H' AND r.logger_id = ANY(%(ids)s) AND r.time >= %(start)s AND r.time < %(end)s"
+# The rows every read here starts from: the stations' hour rows of the range that are not negative.
+# A negative concentration is an instrument artefact (a zero drifting below the detection limit;
+# HJ 212 carries the value as the logger sent it, flagged N), not a value: it is kept out of every
+# mean and every hour, as a flagged hour is, where the AQI and class functions would refuse it.
+_RANGE = "r.period = 'H' AND r.logger_id = ANY(%(ids)s) AND r.time >= %(start)s AND r.time < %(end)s AND r.value >= 0"
 
 
 def _daily_air_sql(form: dict[str, str]) -> str:
@@ -265,11 +270,10 @@ def air_days(logger_ids: Iterable[int], first: dt.date, last: dt.date) -> dict[t
 
 # --- Air: hourly --------------------------------------------------------------------------------
 
-HOURS_SQL = """
+HOURS_SQL = f"""
 SELECT r.logger_id, r.time, r.factor, r.value, r.flag
   FROM monitoring_reading r
- WHERE r.period = 'H' AND r.logger_id = ANY(%(ids)s) AND r.time >= %(start)s AND r.time < %(end)s
-   AND r.factor = ANY(%(factors)s)
+ WHERE {_RANGE} AND r.factor = ANY(%(factors)s)
  ORDER BY r.logger_id, r.time
 """
 
@@ -326,8 +330,7 @@ DAILY_WATER_SQL = f"""
 SELECT r.logger_id, (r.time AT TIME ZONE %(tz)s)::date AS day, count(*) AS rows,
        {_WATER_COLUMNS}
   FROM monitoring_reading r
- WHERE r.period = 'H' AND r.logger_id = ANY(%(ids)s) AND r.time >= %(start)s AND r.time < %(end)s
-   AND r.factor = ANY(%(factors)s)
+ WHERE {_RANGE} AND r.factor = ANY(%(factors)s)
  GROUP BY 1, 2
 """
 

@@ -80,6 +80,11 @@ def test_cockpit_first_screen(browser, live_url, lang):
     page.wait_for_selector("#todo-list[data-count]", timeout=30000)
     assert int(page.locator("#todo-list").get_attribute("data-count")) > 0
     assert page.locator("#todo-list a[href^='/patrol/']").count() > 0
+    # Environmental quality beside the case ranking: the district supervisor's district, ranked
+    # among all 13 on each figure.
+    quality = page.locator("[data-testid=quality] tr[data-district]")
+    assert quality.count() == 1 and quality.get_attribute("data-district") == "330106"
+    assert re.fullmatch(r"\d+", page.locator("[data-testid=rank-330106]").inner_text().split()[0])
     # The map opens on the district, its townships drawn.
     page.wait_for_selector("#map[data-features]:not([data-loading='1'])", timeout=30000)
     assert page.locator("#map").get_attribute("data-level") == "township"
@@ -87,6 +92,8 @@ def test_cockpit_first_screen(browser, live_url, lang):
         for testid in ("kpis", "status-legend", "layers"):
             text = page.locator(f"[data-testid={testid}]").inner_text()
             assert not HAN.search(text.replace("（合成）", "")), (testid, text)
+        quality = page.locator("[data-testid=quality] h2, [data-testid=quality] thead").all_inner_texts()
+        assert len(quality) == 2 and not [t for t in quality if HAN.search(t)], quality
     assert problems == []
     context.close()
 
@@ -124,6 +131,14 @@ def test_monthly_report_html_and_pdf(browser, live_url, worker_env, lang, tmp_pa
     assert period[:4] in docno
     assert int(page.locator("[data-testid=key-figures] td.v").first.inner_text()) > 0
     assert page.locator("[data-testid=ranking] tr").count() == 14  # header + the 13 districts
+    # Environmental quality (issue 17) right after the case ranking, in section 二: one row per
+    # district (the demo has stations in all 13), each figure with its rank and its change.
+    quality = page.locator("[data-testid=quality-district-table]")
+    assert quality.locator("tbody tr[data-district]").count() == 13
+    assert quality.locator("thead tr").nth(1).locator("th").count() == 13  # value, rank, change per figure
+    html = page.content()
+    assert html.index('data-testid="ranking"') < html.index('data-testid="quality-district-table"')
+    assert html.index('data-testid="quality-district-table"') < html.index('class="maps"')
     assert words["cases"] in page.content()
     assert page.locator("[data-testid=typical-case]").count() > 0
     assert page.locator("[data-testid=photo-before]").count() > 0
@@ -131,7 +146,7 @@ def test_monthly_report_html_and_pdf(browser, live_url, worker_env, lang, tmp_pa
     if lang == "en":
         # Names of places and people and the published case texts stay Chinese (they are
         # data); the document's own words do not.
-        headings = page.locator("h1, h2, th, figcaption").all_inner_texts()
+        headings = page.locator("h1, h2, th, figcaption, h3[data-testid=quality]").all_inner_texts()
         assert headings and not [h for h in headings if HAN.search(h)]
     # The PDF: the progress page queues it, the worker makes it, the page downloads it.
     page.goto(f"{live_url}/reports/monthly/{period}.pdf")

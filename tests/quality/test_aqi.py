@@ -49,6 +49,49 @@ def test_every_breakpoint_gives_its_own_iaqi(rows, edges):
             assert sub_index(rows[row], concentration) == expected, (row, concentration)
 
 
+# Issue 17's tables as the issue writes them (µg/m³, CO mg/m³), for IAQI 0 / 50 / 100 / 150 / 200 /
+# 300 / 400 / 500, and its differences of HJ 633-2012 (PM10's 100-breakpoint 150, PM2.5's 75).
+ISSUE_IAQI = (0, 50, 100, 150, 200, 300, 400, 500)
+ISSUE_2026 = {
+    "so2_24h": (0, 50, 150, 475, 800, 1600, 2100, 2620),
+    "so2_1h": (0, 150, 500, 650, 800),
+    "no2_24h": (0, 40, 80, 180, 280, 565, 750, 940),
+    "no2_1h": (0, 100, 200, 700, 1200, 2340, 3090, 3840),
+    "co_24h": (0, 2, 4, 14, 24, 36, 48, 60),
+    "co_1h": (0, 5, 10, 35, 60, 90, 120, 150),
+    "o3_8h": (0, 100, 160, 215, 265, 800),
+    "o3_1h": (0, 160, 200, 300, 400, 800, 1000, 1200),
+    "pm10_24h": (0, 50, 120, 250, 350, 420, 500, 600),
+    "pm25_24h": (0, 35, 60, 115, 150, 250, 350, 500),
+}
+ISSUE_2012 = {
+    **ISSUE_2026,
+    "pm10_24h": (0, 50, 150, 250, 350, 420, 500, 600),
+    "pm25_24h": (0, 35, 75, 115, 150, 250, 350, 500),
+}
+
+
+def test_the_breakpoints_are_the_issues_tables():
+    """Literally: a typo in a breakpoint can hide from IAQI values, which are rounded up (3840 written
+    3841 still gives 500 at 3840)."""
+    assert aqi.BREAKPOINTS == {HJ633_2026: ISSUE_2026, HJ633_2012: ISSUE_2012}
+    assert aqi.IAQI_STEPS == ISSUE_IAQI
+
+
+@pytest.mark.parametrize("standard,table", [(HJ633_2026, ISSUE_2026), (HJ633_2012, ISSUE_2012)])
+def test_each_breakpoint_plus_and_minus_a_hundredth(standard, table):
+    """0.01 below a breakpoint rounds up to its IAQI; 0.01 above it is the next integer (the slope
+    is at least 100/750 per µg/m³, so the step is more than 10⁻⁶); above the last, its IAQI."""
+    for row, breakpoints in table.items():
+        computed = aqi.BREAKPOINTS[standard][row]
+        for j, bp in enumerate(breakpoints):
+            iaqi = ISSUE_IAQI[j]
+            if j > 0:
+                assert sub_index(computed, bp - 0.01) == iaqi, (row, bp, "-0.01")
+            above = iaqi if j == len(breakpoints) - 1 else iaqi + 1
+            assert sub_index(computed, bp + 0.01) == above, (row, bp, "+0.01")
+
+
 @pytest.mark.parametrize(
     "row,c,expected",
     [
