@@ -43,7 +43,7 @@ LAST_DAY = dt.date(2026, 11, 30)  # fixed, so that a later run reuses the rows
 BARE_SQL = """
 SELECT logger_id, (time AT TIME ZONE 'Asia/Shanghai')::date, factor, avg(value) FILTER (WHERE flag = 'N')
   FROM monitoring_reading
- WHERE period = 'H' AND logger_id = ANY(%s) AND time >= %s AND time < %s
+ WHERE period = 'H' AND logger_id = ANY(%s) AND time >= %s AND time < %s AND value >= 0
  GROUP BY 1, 2, 3
 """
 
