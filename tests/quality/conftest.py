@@ -13,7 +13,6 @@ The receiver fixtures are the monitoring tests' own.
 from __future__ import annotations
 
 import datetime as dt
-import threading
 import time
 import uuid
 from zoneinfo import ZoneInfo
@@ -26,7 +25,7 @@ from monitoring.simulator import Client
 from quality.models import Station
 from quality.services import station_register
 from tests.monitoring.conftest import dsn, pg, receiver  # noqa: F401  (fixtures)
-from tests.monitoring.receiving import run_async
+from tests.monitoring.receiving import committed, run_async
 
 LOCAL = ZoneInfo("Asia/Shanghai")
 
@@ -98,23 +97,6 @@ def put_hours(db):
         return len(rows)
 
     return put
-
-
-def committed(fn):
-    """Run fn on a connection of its own (a thread), so that what it writes is committed."""
-    out: list = []
-
-    def run():
-        try:
-            out.append(fn())
-        finally:
-            connection.close()
-
-    t = threading.Thread(target=run)
-    t.start()
-    t.join()
-    assert out, "the committed write failed (see the log)"
-    return out[0]
 
 
 @pytest.fixture(scope="session")
