@@ -119,6 +119,20 @@
     });
   };
 
+  // Every page of a paged GeoJSON collection (following each page's `next`), handed to onPage
+  // in order; resolves with the number of features.
+  GridGov.eachPage = function (url, onPage) {
+    var count = 0;
+    function page(u) {
+      return fetch(u, {credentials: "same-origin"}).then(function (r) { return r.json(); }).then(function (fc) {
+        onPage(fc);
+        count += fc.features.length;
+        return fc.next ? page(fc.next) : count;
+      });
+    }
+    return page(url);
+  };
+
   // Vector tiles for large layers; on a shifted (AMap) basemap they cannot be moved, so the
   // caller falls back to GeoJSON there.
   GridGov.tileLayer = function (url, layer, style, opts) {

@@ -39,7 +39,6 @@
     opts = opts || {};
     var labels = opts.labels || {};
     var group = L.layerGroup().addTo(map);
-    var count = 0;
     function draw(fc) {
       fc.features.forEach(function (f) {
         var p = f.properties, c = f.geometry.coordinates, ll = toMap(c[0], c[1]);
@@ -53,18 +52,12 @@
           group.addLayer(L.circleMarker(ll, {radius: 12, color: "#c62828", weight: 3, fill: false, interactive: false,
                                              className: "gg-quality-off-target"}));
         }
-        count += 1;
-      });
-    }
-    function page(url) {
-      return fetch(url, {credentials: "same-origin"}).then(function (r) { return r.json(); }).then(function (fc) {
-        draw(fc);
-        if (fc.next) return page(fc.next);
-        map.getContainer().dataset.qualityStations = count;
       });
     }
     var url = opts.url || "/api/quality/stations/";
-    page(url + (url.indexOf("?") < 0 ? "?limit=1000" : "&limit=1000"));
+    GridGov.eachPage(url + (url.indexOf("?") < 0 ? "?limit=1000" : "&limit=1000"), draw).then(function (n) {
+      map.getContainer().dataset.qualityStations = n;
+    });
     return group;
   };
 

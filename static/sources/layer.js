@@ -22,7 +22,6 @@
     opts = opts || {};
     var labels = opts.labels || {};
     var group = L.layerGroup().addTo(map);
-    var count = 0;
     function draw(fc) {
       fc.features.forEach(function (f) {
         var p = f.properties, c = f.geometry.coordinates, ll = toMap(c[0], c[1]);
@@ -39,17 +38,10 @@
           group.addLayer(L.circleMarker(ll, {radius: 11, color: "#c62828", weight: 3, fill: false, interactive: false,
                                              className: "gg-source-alarm"}));
         }
-        count += 1;
       });
     }
-    function page(url) {
-      return fetch(url, {credentials: "same-origin"}).then(function (r) { return r.json(); }).then(function (fc) {
-        draw(fc);
-        if (fc.next) return page(fc.next);
-        map.getContainer().dataset.sources = count;
-      });
-    }
-    page((opts.url || "/api/sources/enterprises/") + (String(opts.url || "").indexOf("?") < 0 ? "?limit=1000" : ""));
+    var url = (opts.url || "/api/sources/enterprises/") + (String(opts.url || "").indexOf("?") < 0 ? "?limit=1000" : "");
+    GridGov.eachPage(url, draw).then(function (n) { map.getContainer().dataset.sources = n; });
     return group;
   };
 
