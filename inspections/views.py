@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal, InvalidOperation
 
 from django.contrib import messages
@@ -183,19 +184,27 @@ def public_plan(request, pk: int):
 
 
 def public_code(request, code: str):
-    """The page a 行政行为码's QR code opens: says whether the code is genuine, and what it is."""
+    """The page a 行政行为码's QR code opens: says whether the code is genuine and its status; the
+    enterprise and the inspectors only once the inspection is public, as in the plan's public JSON
+    (its result recorded, or the whole draw public), since the list is confidential until then."""
     inspection = selectors.inspection_by_code(code)
     if inspection is None:
         return render(request, "inspections/public_code.html", {"code": code, "valid": False}, status=404)
-    enterprise = enterprises_by_code([inspection.credit_code]).get(inspection.credit_code)
+    plan = inspection.plan
+    details = None
+    if inspection.done_at is not None or selectors.draw_public(plan):
+        enterprise = enterprises_by_code([inspection.credit_code]).get(inspection.credit_code)
+        details = inspection_public(inspection, enterprise, request)
     return render(
         request,
         "inspections/public_code.html",
         {
             "code": code,
             "valid": True,
-            "inspection": inspection_public(inspection, enterprise, request),
-            "plan": inspection.plan,
+            "inspection": details,
+            "outcome": inspection.outcome or None,
+            "publish_deadline": plan.period_end + dt.timedelta(days=plan.publish_days),
+            "plan": plan,
             "qr": qr_svg(verify_url(request, code)),
         },
     )

@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
 """Recompute a GridGov 双随机 draw from its public JSON and say whether it matches.
 
-    python3 scripts/verify_draw.py http://…/public/inspections/<id>.json
+usage: python3 scripts/verify_draw.py http://…/public/inspections/<id>.json
+       python3 scripts/verify_draw.py -h | --help
 
 Standard library only, and independent of the server's code on purpose: it is the public's
-copy of the algorithm `gridgov-draw-1` (docs/credit.md). Prints `verified` and exits 0 when
-the seed, the inputs and every inspection match; otherwise prints the first difference and
-exits 1 (2 when the plan's draw is not public yet or the JSON cannot be read).
+copy of the algorithm `gridgov-draw-1`, listed in the README ("Credit and 双随机一公开"). Prints
+`verified` and exits 0 when the seed, the inputs and every inspection match; otherwise prints the
+first difference and exits 1 (2 when the plan's draw is not public yet or the JSON cannot be
+read, or the arguments are not one URL).
 """
 
 import hashlib
@@ -91,6 +93,9 @@ def main(url):
 
 
 if __name__ == "__main__":
+    if sys.argv[1:] in (["-h"], ["--help"]):
+        print(__doc__.strip())
+        sys.exit(0)
     if len(sys.argv) != 2:
         print(__doc__.strip())
         sys.exit(2)

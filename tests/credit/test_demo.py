@@ -27,7 +27,7 @@ def test_demo_gives_every_colour_and_a_contact_who_may_ask_for_repair(users):
     assert client.login(username="enterprise_contact", password=settings.DEMO_PASSWORD)
     r = client.get(f"/api/credit/enterprises/{own.credit_code}/")
     assert r.status_code == 200, r.content
-    # stop production 200 days ago: −6 for 12 months (docs/credit.md), so not green
+    # stop production 200 days ago: −6 for 12 months (the README's rule table), so not green
     assert r.json()["score"] < 11
     deduction = Evidence.objects.get(credit_code=own.credit_code, points__lt=0)
     r = client.post("/api/credit/repairs/", {"evidence": deduction.pk, "statement": "已整改（合成）"}, format="json")

@@ -1,5 +1,5 @@
 """The rule engine alone (pure functions): bands, expiry, veto, rewards. Expected numbers are
-the default scheme's (docs/credit.md: green 11–12, blue 6–10, yellow 3–5, red 1–2, black ≤ 0)."""
+the default scheme's (the README's rule table: green 11–12, blue 6–10, yellow 3–5, red 1–2, black ≤ 0)."""
 
 import datetime as dt
 

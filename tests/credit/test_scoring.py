@@ -1,7 +1,8 @@
-"""Each default scoring rule through the API, with literal expected scores (docs/credit.md:
+"""Each default scoring rule through the API, with literal expected scores (the README's rule table:
 start 12; warning −1; fine −2 / −3 from 100,000 yuan / −6 from 1,000,000; confiscation −2; stop
 production, permit revoked, detention −6; crime −12 and veto; veto findings 0 points, red)."""
 
+import datetime as dt
 import uuid
 
 import psycopg
@@ -11,10 +12,15 @@ from django.utils import timezone
 
 from credit.models import Evidence, Penalty, ScoreChange
 from gridgov.models import Role, User
+from monitoring.models import Logger
+from monitoring.services import monitoring_tick
 from patrol.actions.photos import photo_store
 from patrol.actions.reporting import issue_report
 from patrol.actions.transitions import issue_transition
+from sources.models import Episode, Outage
+from sources.services import outlet_add
 from tests.patrol.conftest import jpeg_bytes
+from tests.sources.test_exceedance import hour_of
 
 
 def penalty(user_api, code, *, kind, amount=0, number=None, decided_on=None, who="district_supervisor"):
@@ -110,6 +116,73 @@ def test_accepted_case_dispatched_to_the_enterprise_is_evidence(users, enterpris
     issue_transition(issue_id=issue.pk, action="submit_rectification", actor=unit_user, photo_hashes=[photo.sha256])
     issue_transition(issue_id=issue.pk, action="accept", actor=city)
     assert ScoreChange.objects.filter(credit_code=e.credit_code).count() == 1
+
+
+def online_outlet(e):
+    """A wastewater outlet of enterprise `e` with an online logger (COD ≤ 50 mg/L), at its point."""
+    return outlet_add(
+        actor=None,
+        enterprise=e,
+        code="DW001",
+        lat=round(e.point.y, 7),
+        lon=round(e.point.x, 7),
+        mn=f"CRD{e.credit_code[-10:]}",
+        password="123456",
+        limits={"w01018": (None, 50.0)},
+    )
+
+
+def rectify_and_accept(issue, e, users):
+    """Verify, dispatch to the enterprise's organization, rectify and accept a case."""
+    city = users["city_supervisor"]
+    unit_user = User.objects.create(
+        username=f"unit_{e.credit_code}", role=Role.RESPONSIBLE_UNIT, organization=e.organization
+    )
+    photo, _ = photo_store(data=jpeg_bytes(), uploaded_by=unit_user)
+    issue_transition(issue_id=issue.pk, action="verify", actor=city)
+    issue_transition(issue_id=issue.pk, action="dispatch", actor=city, unit_id=e.organization_id)
+    issue_transition(issue_id=issue.pk, action="submit_rectification", actor=unit_user, photo_hashes=[photo.sha256])
+    issue_transition(issue_id=issue.pk, action="accept", actor=city)
+
+
+def test_accepted_exceedance_case_is_episode_evidence(users, user_api, enterprise):
+    """An online-monitoring exceedance case (opened by the judging tick) accepted: −2
+    (exceedance.episode, docs: 6 months), the evidence being the episode, not the case."""
+    e = enterprise()
+    outlet = online_outlet(e)
+    hour = timezone.make_aware(dt.datetime(2026, 11, 20, 10, 0))
+    hour_of(outlet, hour, 60.0)  # COD 60 mg/L against 50
+    monitoring_tick(now=hour + dt.timedelta(hours=1))
+    episode = Episode.objects.get(outlet=outlet)
+    assert episode.issue.source == "online_monitoring"
+    rectify_and_accept(episode.issue, e, users)
+    change = ScoreChange.objects.get(credit_code=e.credit_code)
+    assert (change.delta, change.score, change.level, change.rule) == (-2, 10, "blue", "exceedance.episode")
+    assert (change.evidence.kind, change.evidence.source_id) == ("exceedance", episode.pk)
+    assert episode.pk != episode.issue_id  # so the id above is the episode's and not the case's
+    body = user_api("city_supervisor").get(f"/api/credit/enterprises/{e.credit_code}/").json()
+    assert (body["score"], body["level"]) == (10, "blue")
+    [row] = body["history"]
+    assert (row["delta"], row["rule"], row["evidence"]) == (
+        -2,
+        "exceedance.episode",
+        {"kind": "exceedance", "id": episode.pk},
+    )
+
+
+def test_accepted_logger_offline_case_is_no_evidence(users, enterprise):
+    """A 数采仪离线 case is a data-quality matter: accepted, it moves nothing."""
+    e = enterprise()
+    outlet = online_outlet(e)
+    now = timezone.now()
+    Logger.objects.filter(pk=outlet.logger_id).update(last_seen=now - dt.timedelta(minutes=90))
+    monitoring_tick(now=now)
+    outage = Outage.objects.get(outlet=outlet)
+    assert (outage.issue.source, outage.issue.category_id) == ("online_monitoring", "other.logger_offline")
+    rectify_and_accept(outage.issue, e, users)
+    assert outage.issue.events.filter(action="accept").exists()
+    assert not Evidence.objects.filter(credit_code=e.credit_code).exists()
+    assert not ScoreChange.objects.filter(credit_code=e.credit_code).exists()
 
 
 def test_history_is_immutable_in_the_database(user_api, enterprise):

@@ -3,12 +3,14 @@ commit/draw form (CSRF-protected, planners only) and the 行政行为码 pages (
 verifies, anything else is 404)."""
 
 import re
+import uuid
 
 import pytest
 from django.test import Client
 
 from gridgov.models import User
 from inspections.models import Inspection, Plan
+from sources.models import Enterprise
 
 from .conftest import plan_body
 
@@ -69,3 +71,32 @@ def test_code_pages_verify_genuine_codes_only(committed, user_api, client):
     r = client.get(f"/public/inspections/code/{forged}/")
     assert r.status_code == 404 and "查无此行政行为码" in r.content.decode()
     assert client.get(f"/public/inspections/code/{forged}.svg").status_code == 404
+
+
+def test_code_page_keeps_enterprise_and_inspectors_confidential_until_done(committed, user_api, client):
+    """Anyone with a 行政行为码 learns it is genuine and its status; the enterprise and the team
+    only once the inspection is done (the list is confidential until then)."""
+    sup = user_api("district_supervisor")
+    sup.post(f"/api/inspections/plans/{committed}/commit/")
+    sup.post(f"/api/inspections/plans/{committed}/draw/")
+    inspection = Inspection.objects.filter(plan_id=committed).order_by("position").first()
+    team = [m.user for m in inspection.team.select_related("user")]
+    name = Enterprise.objects.get(credit_code=inspection.credit_code).name
+    path = f"/public/inspections/code/{inspection.code}/"
+
+    page = client.get(path).content.decode()
+    assert 'data-testid="code-valid"' in page and 'data-testid="code-confidential"' in page
+    assert "待检查" in page
+    for secret in (inspection.credit_code, name, *(u.display_name for u in team)):
+        assert secret not in page, secret
+
+    r = user_api(team[0].username).post(
+        "/api/inspections/results/",
+        {"client_uuid": str(uuid.uuid4()), "inspection": inspection.pk, "outcome": "pass"},
+        format="json",
+    )
+    assert r.status_code == 201, r.content
+    page = client.get(path).content.decode()
+    assert 'data-testid="code-confidential"' not in page and "合格" in page
+    assert inspection.credit_code in page and name in page
+    assert all(u.display_name in page for u in team)

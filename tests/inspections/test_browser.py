@@ -98,6 +98,22 @@ def officer_task(django_db_setup, django_db_blocker) -> int:
         return plan.inspections.get().pk
 
 
+def test_mobile_app_lists_the_drawn_task(page, live_url, officer_task, django_db_blocker):
+    """The officer's mobile app (/m/, 我的任务) lists the drawn inspection with its enterprise and
+    code. Before the offline test below, which records the task's result (it is then no longer open)."""
+    from inspections.models import Inspection
+
+    with django_db_blocker.unblock():
+        code = Inspection.objects.get(pk=officer_task).code
+    login(page, live_url, "officer")
+    page.goto(f"{live_url}/m/")
+    page.click("[data-testid=tab-tasks]")
+    item = f"[data-testid=inspection-tasks] [data-testid=inspection-task][data-id='{officer_task}']"
+    page.wait_for_selector(f"{item} [data-testid=record-result]")
+    text = page.inner_text(item)
+    assert "浏览器离线测试企业（合成）" in text and code in text
+
+
 def test_tasks_page_queues_offline_and_sends_once(page, live_url, officer_task, django_db_blocker):
     """The officer's task page (the same module the mobile app loads) records a result offline
     and sends it when back online, exactly once."""

@@ -4,6 +4,8 @@ import hashlib
 import hmac
 import importlib.util
 import random
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -105,3 +107,23 @@ def test_public_script_has_the_same_algorithm():
             for d in draw(seed, data)
         ]
         assert verify.draw(seed, data) == ours
+
+
+def test_readme_lists_the_public_script_word_for_word():
+    """The README's listing of the algorithm is the script's own `rank`, `quota` and `draw`."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Credit and 双随机一公开") :]
+    listing = section[section.index("```python\n") + len("```python\n") :]
+    listing = listing[: listing.index("```\n")]
+    code = (ROOT / "scripts" / "verify_draw.py").read_text(encoding="utf-8")
+    start = code.index("def rank(seed, msg):")
+    assert listing == code[start : code.index("    return out\n", start) + len("    return out\n")]
+
+
+@pytest.mark.parametrize("flag", ["--help", "-h"])
+def test_public_script_help_prints_usage_and_exits_0(flag):
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "verify_draw.py"), flag], capture_output=True, text=True, timeout=30
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "usage: python3 scripts/verify_draw.py" in done.stdout and "cannot read" not in done.stdout

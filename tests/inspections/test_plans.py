@@ -97,6 +97,21 @@ def test_state_machine_refusals(sup, township, firms, roster):
     assert (r.status_code, r.json()["code"]) == (409, "already_drawn")
 
 
+@pytest.mark.parametrize("named,per_inspection", [(1, 2), (2, 3)])
+def test_commit_with_fewer_inspectors_than_a_team_is_refused(sup, township, firms, roster, named, per_inspection):
+    """A roster smaller than one team (per_inspection) cannot be drawn: 409 at the commit, and
+    the plan stays an editable draft with no commitment."""
+    firms(2)
+    pk = create(sup, township, roster(3)[:named], per_inspection=per_inspection)
+    r = sup.post(f"/api/inspections/plans/{pk}/commit/")
+    assert (r.status_code, r.json()["code"], r.json()["field"]) == (409, "too_few_inspectors", "inspectors")
+    assert f"只有 {named} 人" in r.json()["message"] and f"需 {per_inspection} 人" in r.json()["message"]
+    plan = Plan.objects.get(pk=pk)
+    assert plan.status == "draft" and not plan.seed_sha256 and not plan.inputs_sha256 and not plan.seed
+    assert list(PlanEvent.objects.filter(plan_id=pk).values_list("action", flat=True)) == ["create"]
+    assert sup.patch(f"/api/inspections/plans/{pk}/", {"name": "改名"}, format="json").status_code == 200
+
+
 def test_only_city_and_district_supervisors_plan(user_api, township):
     for who in ("officer", "township_supervisor", "responsible_unit"):
         r = user_api(who).post("/api/inspections/plans/", plan_body(township.code), format="json")
