@@ -41,6 +41,15 @@ class DashboardView(APIView):
     permission_classes = [IsAuthenticated]
     content_negotiation_class = FormatParamNegotiation
 
+    @staticmethod
+    def params(request, params_class, *, area_field: str | None = None) -> dict:
+        """The query string validated by ``params_class``; the area its ``area_field`` names, if
+        given, must be in the user's scope (``selectors.area_get``: 404 otherwise)."""
+        p = validated(params_class, query(request))
+        if area_field and p.get(area_field):
+            selectors.area_get(user=request.user, code=p[area_field])
+        return p
+
 
 class AggregateView(DashboardView):
     @extend_schema(
@@ -49,16 +58,13 @@ class AggregateView(DashboardView):
         responses={200: OpenApiTypes.OBJECT},
     )
     def get(self, request):
-        p = validated(AggregateParams, query(request))
-        parent = p.get("parent")
-        if parent:
-            selectors.area_get(user=request.user, code=parent)
+        p = self.params(request, AggregateParams, area_field="parent")
         data = selectors.aggregate(
             user=request.user,
             level=p["level"],
             metric=p["metric"],
             filters=AggregateParams.case_filter(p),
-            parent=parent,
+            parent=p.get("parent"),
         )
         if p["format"] == "json":
             return Response(data)
@@ -90,7 +96,7 @@ class HeatView(DashboardView):
         responses={200: OpenApiTypes.OBJECT},
     )
     def get(self, request):
-        p = validated(HeatParams, query(request))
+        p = self.params(request, HeatParams)
         return Response(
             selectors.heat(user=request.user, bbox=p["bbox"], zoom=p["zoom"], filters=HeatParams.case_filter(p))
         )
@@ -104,12 +110,11 @@ class RankingView(DashboardView):
         responses={200: OpenApiTypes.OBJECT},
     )
     def get(self, request):
-        p = validated(RankingParams, query(request))
-        parent = p.get("parent")
-        if parent:
-            selectors.area_get(user=request.user, code=parent)
+        p = self.params(request, RankingParams, area_field="parent")
         return Response(
-            ranking.ranking(user=request.user, level=p["level"], period=p["period"], order=p["order"], parent=parent)
+            ranking.ranking(
+                user=request.user, level=p["level"], period=p["period"], order=p["order"], parent=p.get("parent")
+            )
         )
 
 
@@ -121,15 +126,12 @@ class OverviewView(DashboardView):
         responses={200: OpenApiTypes.OBJECT},
     )
     def get(self, request):
-        p = validated(OverviewParams, query(request))
-        area = p.get("area")
-        if area:
-            selectors.area_get(user=request.user, code=area)
+        p = self.params(request, OverviewParams, area_field="area")
         return Response(
             cockpit.overview(
                 user=request.user,
                 period=p.get("period") or last_month(),
-                area=area,
+                area=p.get("area"),
                 filters=OverviewParams.case_filter(p),
             )
         )
@@ -149,11 +151,8 @@ class TodoView(DashboardView):
         responses={200: OpenApiTypes.OBJECT},
     )
     def get(self, request):
-        p = validated(TodoParams, query(request))
-        area = p.get("area")
-        if area:
-            selectors.area_get(user=request.user, code=area)
-        counts, qs = todo.todo(user=request.user, area=area, kind=p.get("kind"))
+        p = self.params(request, TodoParams, area_field="area")
+        counts, qs = todo.todo(user=request.user, area=p.get("area"), kind=p.get("kind"))
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(qs, request, view=self)
         now = timezone.now()
@@ -188,7 +187,7 @@ class TodoView(DashboardView):
 class CasesView(DashboardView):
     @extend_schema(summary="区域内案件列表（分页）", parameters=[CasesParams], responses={200: OpenApiTypes.OBJECT})
     def get(self, request):
-        p = validated(CasesParams, query(request))
+        p = self.params(request, CasesParams)
         filters = CasesParams.case_filter(p)
         area = selectors.area_get(user=request.user, code=filters.area) if filters.area else None
         page, size = p["page"], selectors.CASE_PAGE_SIZE
@@ -229,10 +228,8 @@ class ExportView(DashboardView):
         },
     )
     def get(self, request):
-        p = validated(ExportParams, query(request))
+        p = self.params(request, ExportParams, area_field="area")
         filters = ExportParams.case_filter(p)
-        if filters.area:
-            selectors.area_get(user=request.user, code=filters.area)
         header, rows = exports.export_rows(user=request.user, filters=filters)
         stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
         if p["format"] == "csv":
