@@ -10,6 +10,7 @@ and stays confidential (drawn inspectors and supervisors only) until its result 
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 from django.conf import settings
@@ -61,6 +62,11 @@ class Plan(models.Model):
     committed_at = models.DateTimeField(_("承诺时间"), null=True, blank=True)
     drawn_at = models.DateTimeField(_("抽取时间"), null=True, blank=True)
     synthetic = models.BooleanField(_("合成数据"), default=False)
+
+    @property
+    def publish_deadline(self) -> dt.date:
+        """The last day for publishing the whole draw: the period's end + ``publish_days``."""
+        return self.period_end + dt.timedelta(days=self.publish_days)
 
     class Meta:
         verbose_name = _("双随机抽查计划")

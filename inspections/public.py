@@ -8,8 +8,6 @@ frozen inputs and the whole list once the draw is public (`selectors.draw_public
 
 from __future__ import annotations
 
-import datetime as dt
-
 import segno
 from django.urls import reverse
 from django.utils import timezone
@@ -64,7 +62,7 @@ def plan_public_body(plan: Plan, request=None) -> dict:
         "inputs_sha256": plan.inputs_sha256,
         "committed_at": _iso(plan.committed_at),
         "drawn_at": _iso(plan.drawn_at),
-        "publish_deadline": (plan.period_end + dt.timedelta(days=plan.publish_days)).isoformat(),
+        "publish_deadline": plan.publish_deadline.isoformat(),
         "published": public,
         "seed": plan.seed if public else None,
         "inputs": plan.inputs if public else None,

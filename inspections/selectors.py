@@ -219,8 +219,7 @@ def draw_public(plan: Plan, *, now: dt.datetime | None = None) -> bool:
     if plan.status != PlanStatus.DRAWN:
         return False
     now = now or timezone.now()
-    deadline = plan.period_end + dt.timedelta(days=plan.publish_days)
-    if timezone.localdate(now) > deadline:
+    if timezone.localdate(now) > plan.publish_deadline:
         return True
     return not plan.inspections.filter(done_at__isnull=True).exists()
 

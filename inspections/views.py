@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal, InvalidOperation
 
 from django.contrib import messages
@@ -203,7 +202,7 @@ def public_code(request, code: str):
             "valid": True,
             "inspection": details,
             "outcome": inspection.outcome or None,
-            "publish_deadline": plan.period_end + dt.timedelta(days=plan.publish_days),
+            "publish_deadline": plan.publish_deadline,
             "plan": plan,
             "qr": qr_svg(verify_url(request, code)),
         },

@@ -225,6 +225,16 @@ def _visible_idx(prof: SensorProfile) -> Array:
     return np.array([pos.get(r, 0) for r in ("blue", "green", "red")], dtype=np.int64)
 
 
+def _visible_sums(p: Prepared, prof: SensorProfile) -> tuple[Array, Array]:
+    """3x3 sums of the visible bands of both dates over the whole tile (numba ``box_sums3``):
+    the threshold sample scores most pixels of its tiles."""
+    idx = _visible_idx(prof)
+    sb, sa = (np.empty((3, *p.has_data.shape), np.float32) for _ in range(2))
+    _fast.box_sums3(p.before, idx, sb)
+    _fast.box_sums3(p.after, idx, sa)
+    return sb, sa
+
+
 def _kernel_pass(p: Prepared, win: WindowInput, params: WindowParams, thresholds: Thresholds | None):
     """Numba pass 1 + the rest of step 4: (consts, th, indices (vb, va, cb, ca, wb, wa, bb,
     ba), naive-test bits, valid)."""
@@ -413,10 +423,7 @@ def sample_histograms(win: WindowInput, params: WindowParams, *, use_numba: bool
             sel &= valid
             sel &= ~p.hazy
             k = np.zeros(valid.shape, np.float32)
-            idx = _visible_idx(prof)
-            sb, sa = (np.empty((3, *valid.shape), np.float32) for _ in range(2))
-            _fast.box_sums3(p.before, idx, sb)
-            _fast.box_sums3(p.after, idx, sa)
+            sb, sa = _visible_sums(p, prof)
             _fast.colour_scores(sb, sa, sel, k)
             out[COLOUR] = np.histogram(k[sel], bins=HIST_BINS, range=HIST_RANGE)[0].astype(np.int64)
     return out, valid
