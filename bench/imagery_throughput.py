@@ -30,6 +30,7 @@ from rasterio.windows import Window  # noqa: E402
 from geodata.raster.cluster import spawn_cluster  # noqa: E402
 from geodata.raster.constants import sensor_profile  # noqa: E402
 from geodata.raster.detect import DEFAULT_TILE, detect_changes, plan_tiles  # noqa: E402
+from geodata.raster.heap import keep_freed_memory  # noqa: E402
 from geodata.raster.products import BandFile, DateSource  # noqa: E402
 from geodata.raster.synth import cached_scene_pair  # noqa: E402
 
@@ -56,6 +57,7 @@ def per_band(stack: Path) -> DateSource:
 
 
 def read_floor(before: DateSource, after: DateSource) -> float:
+    keep_freed_memory()  # the same allocator settings as the workers (``geodata.raster.heap``)
     t0 = time.perf_counter()
     with rasterio.Env(GDAL_CACHEMAX=CACHE_MB * 1024 * 1024):
         for src in (before, after):

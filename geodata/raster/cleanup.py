@@ -27,7 +27,7 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 from shapely.geometry import Polygon, shape
 
-from . import morph
+from . import _fast, morph
 
 Array = np.ndarray
 GEOD = Geod(ellps="WGS84")
@@ -117,7 +117,7 @@ def thin_lines(changed: Array, min_length_px: float) -> Array:
     if box is None:
         return out
     lab, n = ndimage.label(changed[box], structure=EIGHT)
-    sizes = np.bincount(lab.ravel(), minlength=n + 1)
+    sizes = label_sizes(lab, n)
     rough = rectangle_length(sizes, label_perimeters(lab, n))  # >= the true length: a pre-filter
     cand = (rough >= min_length_px) & (sizes <= LINE_MAX_WIDTH_PX * rough)
     cand[0] = False
@@ -143,6 +143,20 @@ def bridge_diagonals(classes: Array, where: Array) -> None:
     a, b = m[:-1, 1:], m[1:, :-1]  # down-left diagonal
     gap = a & b & ~m[:-1, :-1] & ~m[1:, 1:]
     classes[1:, 1:][gap] = classes[:-1, 1:][gap]
+
+
+def label_sizes(labels: Array, n: int) -> Array:
+    """Pixels of each label 0..n (numba where installed: bincount copies the labels first)."""
+    if _fast.HAVE_NUMBA:
+        return _fast.label_sizes(labels, n)
+    return np.bincount(labels.ravel(), minlength=n + 1)
+
+
+def labels_where(table: Array, labels: Array) -> Array:
+    """``table[labels]``: the pixels whose label the boolean ``table`` selects."""
+    if _fast.HAVE_NUMBA:
+        return _fast.labels_where(table, labels)
+    return table[labels]
 
 
 def rectangle_length(area: Array, perimeter: Array) -> Array:
@@ -182,21 +196,27 @@ def harmonise_classes(classes: Array, min_pixels: int, *, min_length_px: float |
         return out
     flat = lab.ravel()
     at = np.flatnonzero(flat)
-    votes = np.zeros((n + 1, 4), np.int64)
-    np.add.at(votes, (flat[at], np.minimum(sub.ravel()[at], 3)), 1)
-    if not ((votes[:, 1:] > 0).sum(axis=1) > 1).any():
+    votes = np.bincount(flat[at] * 4 + np.minimum(sub.ravel()[at], 3), minlength=(n + 1) * 4).reshape(n + 1, 4)
+    mixed = (votes[:, 1:] > 0).sum(axis=1) > 1
+    mixed[0] = False
+    if not mixed.any():
         return out  # no region mixes classes
     major = votes[:, 1:].argmax(axis=1).astype(np.uint8) + 1
     relabel = np.zeros(sub.shape, bool)
     if min_length_px is not None:
         relabel |= thin_lines(sub > 0, min_length_px)
+    # in a region of one class every piece already has the region's class: only the mixed
+    # regions' pieces are labelled (a piece, 4-connected, lies inside one region)
+    in_mixed = labels_where(mixed, lab)
+    mbox = morph.bbox(in_mixed)
+    msub, mlab = sub[mbox], in_mixed[mbox]
     for cls in (1, 2, 3):
-        pl, pn = ndimage.label(sub == cls, structure=FOUR)
+        pl, pn = ndimage.label((msub == cls) & mlab, structure=FOUR)
         if pn:
-            small = np.bincount(pl.ravel(), minlength=pn + 1) < min_pixels
+            small = label_sizes(pl, pn) < min_pixels
             small[0] = False
-            relabel |= small[pl]
-    relabel &= sub > 0
+            relabel[mbox] |= labels_where(small, pl)
+    relabel &= in_mixed
     sub[relabel] = major[lab[relabel]]
     return out
 
@@ -253,7 +273,7 @@ def sieve(
     sub = out[box]
     lab, n = ndimage.label(sub > 0, structure=FOUR)
     if n:
-        sizes = np.bincount(lab.ravel(), minlength=n + 1)
+        sizes = label_sizes(lab, n)
         small = sizes < min_pixels
         small[0] = False
         if min_length_px is not None and small.any():
@@ -261,7 +281,7 @@ def sieve(
         if keep_border:
             small[_touches_border(lab, box, out.shape)] = False
         if small.any():
-            sub[small[lab]] = 0
+            sub[labels_where(small, lab)] = 0
     changed = out > 0
     if fill_holes and changed.any():
         # a hole is enclosed by changed and invalid pixels, so it lies inside their bounding
@@ -277,12 +297,12 @@ def sieve(
         hl, hn = ndimage.label(bg, structure=FOUR)
         del bg
         if hn:
-            hs = np.bincount(hl.ravel(), minlength=hn + 1)
+            hs = label_sizes(hl, hn)
             hole = hs < min_pixels
             hole[0] = False
             hole[_touches_border(hl)] = False  # every box edge: array border or the open ring
             if hole.any():
-                hmask = hole[hl]
+                hmask = labels_where(hole, hl)
                 # fill on the holes' bounding box (plus one pixel of context): nothing outside it
                 # changes, and the 3x3 maximum there only needs that context
                 box = morph.bbox(hmask, 1)
@@ -390,6 +410,35 @@ def polygonize_regions(
         seam_edges[2] and c0 == 0,
         seam_edges[3] and c1 == full_w,
     )
+    # one change at a time (4-connected, any class) on its own bounding box: GDAL's polygonize
+    # scans every pixel of what it is given, and the changes cover a small part of the box
+    comps, _ = ndimage.label(classes > 0, structure=FOUR)
+    h, w = classes.shape
+    for k, sl in enumerate(ndimage.find_objects(comps), start=1):
+        if sl is None:
+            continue
+        (top, bottom), (left, right) = (sl[0].start, sl[0].stop), (sl[1].start, sl[1].stop)
+        out.extend(
+            _polygonize_change(
+                np.where(comps[sl] == k, classes[sl], 0),
+                window_transform(Window(left, top, right - left, bottom - top), transform),
+                delta[sl],
+                conf[sl],
+                (
+                    seam_edges[0] and top == 0,
+                    seam_edges[1] and bottom == h,
+                    seam_edges[2] and left == 0,
+                    seam_edges[3] and right == w,
+                ),
+                None if first is None else first[sl],
+            )
+        )
+    return out
+
+
+def _polygonize_change(classes, transform, delta, conf, seam_edges, first) -> list[RegionStats]:
+    """``polygonize_regions`` of one change: its single-class regions, their sums (over their
+    pixels in raster order) and whether they touch a seam."""
     labels = np.zeros(classes.shape, dtype=np.int32)
     cls_of = [0]
     offset = 0
@@ -414,6 +463,7 @@ def polygonize_regions(
         if is_seam:
             seam[np.unique(edge)] = True
     seam[0] = False
+    out = []
     for geom, value in shapes(labels, mask=labels > 0, connectivity=4, transform=transform):
         i = int(value)
         out.append(

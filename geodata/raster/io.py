@@ -145,7 +145,11 @@ class DateWindow:
     @property
     def valid(self) -> np.ndarray:
         if self._valid is None:
-            valid = np.isfinite(self._stack).all(axis=0)
+            if _fast.HAVE_NUMBA:
+                valid = np.empty(self._stack.shape[1:], bool)
+                _fast.all_finite(self._stack, valid)
+            else:
+                valid = np.isfinite(self._stack).all(axis=0)
             if self._no_data is not None:
                 valid &= ~self._no_data
             self._valid = valid

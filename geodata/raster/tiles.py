@@ -23,7 +23,7 @@ import numpy as np
 import rasterio
 from rasterio.windows import Window
 
-from . import cleanup, window
+from . import cleanup, heap, window
 from .align import estimate_shift
 from .constants import CLASS_INVALID
 from .io import Pair, cached_reader
@@ -80,6 +80,7 @@ def _shift_estimate(win: window.WindowInput, job: TileJob) -> tuple[int, int, fl
 
 def process_tile(job: TileJob) -> TileOutput:
     """Run one tile job (see the module docstring)."""
+    heap.keep_freed_memory()  # the next tile reuses this one's pages (``heap``)
     halo = job.halo if job.stage == "detect" else 0
     r0, c0, r1, c1 = job.row - halo, job.col - halo, job.row + job.height + halo, job.col + job.width + halo
     if job.stage == "normalise" and min(job.height, job.width) >= 1024:

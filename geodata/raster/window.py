@@ -285,9 +285,10 @@ def second_index_agrees(before: dict[str, Array], after: dict[str, Array], class
     sel = classes > 0
     if not sel.any():
         return out
-    b = {r: v[sel] for r, v in before.items()}
-    a = {r: v[sel] for r, v in after.items()}
-    cls = classes[sel]
+    at = np.flatnonzero(sel)  # the mask scanned once, not once a band
+    b = {r: v.ravel()[at] for r, v in before.items()}
+    a = {r: v.ravel()[at] for r, v in after.items()}
+    cls = classes.ravel()[at]
     ok = np.zeros(cls.shape, bool)
     with np.errstate(invalid="ignore", divide="ignore"):
         if prof.has_swir:
@@ -316,7 +317,7 @@ def second_index_agrees(before: dict[str, Array], after: dict[str, Array], class
     ok[cls == 1] = veg[cls == 1]
     ok[cls == 2] = con[cls == 2]
     ok[cls == 3] = wat[cls == 3]
-    out[sel] = ok
+    out.ravel()[at] = ok
     return out
 
 

@@ -250,6 +250,12 @@ def test_numba_box_sums_are_morph_sum3_bit_for_bit():
             assert np.array_equal(out[k], ref), (shape, b)
             got = np.array([[_fast.sum3_at(x, b, r, c) for c in range(shape[1])] for r in range(shape[0])], np.float32)
             assert np.array_equal(got, ref), (shape, b)
+        # the colour test's naive score, a row at a time (``rules_pass``) and pixel by pixel
+        y = rng.normal(size=(4, *shape)).astype(np.float32) * np.float32(0.3)
+        x[0, 0, 0] = np.nan
+        one, rows = _fast.colour_naive_rows(x, y, idx)
+        assert np.isnan(one[0, 0]) and (min(shape) < 4 or np.isfinite(one).any())
+        assert np.array_equal(one, rows, equal_nan=True), shape
 
 
 @pytest.mark.parametrize("dtype", ["uint16", "int16", "uint8", "float32", "int32"])
@@ -368,3 +374,21 @@ def test_numba_kernels_match_numpy(sensor):
         assert np.array_equal(va, vb) and ha.keys() == hb.keys()
         assert all(np.array_equal(ha[k], hb[k]) for k in ha)
         assert ("construction_colour" in ha) == prof.has_nir
+
+
+def test_label_kernels_match_numpy():
+    """The clean-up's label sizes and label masks (numba) are numpy's bincount and table lookup."""
+    from scipy import ndimage
+
+    from geodata.raster import _fast, cleanup
+
+    if not _fast.HAVE_NUMBA:
+        pytest.skip("numba not installed")
+    rng = np.random.default_rng(11)
+    for shape in [(1, 1), (3, 50), (64, 64), (97, 31)]:
+        lab, n = ndimage.label(rng.random(shape) < 0.5, structure=cleanup.FOUR)
+        sizes = cleanup.label_sizes(lab, n)
+        assert np.array_equal(sizes, np.bincount(lab.ravel(), minlength=n + 1))
+        table = sizes < 3
+        assert np.array_equal(cleanup.labels_where(table, lab), table[lab])
+        assert np.array_equal(cleanup.labels_where(table, lab[:, ::2]), table[lab[:, ::2]])  # a view
