@@ -613,3 +613,17 @@ def labels_where(table, labels):
         for c in range(labels.shape[1]):
             out[r, c] = table[labels[r, c]]
     return out
+
+
+@njit(**_KW)
+def gain_offset(band, gain, offset, has_gain, has_offset):
+    """In place: band = band * gain (where ``has_gain``), then + offset (where ``has_offset``):
+    ``Normalisation.apply``'s two numpy passes in one, the same float32 operations."""
+    for r in range(band.shape[0]):
+        for c in range(band.shape[1]):
+            v = band[r, c]
+            if has_gain:
+                v = v * gain
+            if has_offset:
+                v = v + offset
+            band[r, c] = v

@@ -392,3 +392,23 @@ def test_label_kernels_match_numpy():
         table = sizes < 3
         assert np.array_equal(cleanup.labels_where(table, lab), table[lab])
         assert np.array_equal(cleanup.labels_where(table, lab[:, ::2]), table[lab[:, ::2]])  # a view
+
+
+def test_normalisation_kernel_gives_numpys_float32_bits():
+    """``Normalisation.apply`` (one numba pass) is numpy's multiply-then-add, bit for bit, NaN kept."""
+    from geodata.raster.normalize import Normalisation
+
+    rng = np.random.default_rng(4)
+    x = rng.random((3, 50, 70)).astype(np.float32)
+    x[0, 1, 1] = np.nan
+    roles = ("blue", "green", "red")
+    norm = Normalisation(roles, (1.013, 1.0, 0.97), (0.0021, -0.003, 0.0))
+    got = norm.apply({r: x[i].copy() for i, r in enumerate(roles)})
+    for i, r in enumerate(roles):
+        g, o = norm.coefficients(r)
+        ref = x[i].copy()
+        if g != 1.0:
+            ref *= np.float32(g)
+        if o != 0.0:
+            ref += np.float32(o)
+        assert np.array_equal(got[r], ref, equal_nan=True), r
