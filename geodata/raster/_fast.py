@@ -564,11 +564,14 @@ SCALE_DTYPES = frozenset({"uint8", "int8", "uint16", "int16", "float32"})
 
 
 @njit(**_KW)
-def scale_band(raw, scale, offset, nodata, has_nodata, out):
+def scale_band(raw, scale, offset, nodata, has_nodata, out, finite, first):
     """out = raw * scale (+ offset), NaN where raw == nodata: ``io.DateReader.read``'s three
     numpy passes in one, the same float32 operations in the same order (for ``SCALE_DTYPES``).
-    Branch-free inner loop (a select, not a jump), so that it vectorises."""
+    Branch-free inner loop (a select, not a jump), so that it vectorises. ``finite`` (bool,
+    rows x cols, or empty): set (``first`` band) or ANDed with ``isfinite(out)``, from the
+    row just written, so that the date's valid mask costs no pass of its own."""
     nan = np.float32(np.nan)
+    track = finite.shape[0] > 0
     for r in range(raw.shape[0]):
         if offset != 0:
             for c in range(raw.shape[1]):
@@ -580,6 +583,12 @@ def scale_band(raw, scale, offset, nodata, has_nodata, out):
                 v = raw[r, c]
                 o = np.float32(v) * scale
                 out[r, c] = nan if (has_nodata and v == nodata) else o
+        if track and first:
+            for c in range(raw.shape[1]):
+                finite[r, c] = np.isfinite(out[r, c])
+        elif track:
+            for c in range(raw.shape[1]):
+                finite[r, c] &= np.isfinite(out[r, c])
 
 
 @njit(**_KW)

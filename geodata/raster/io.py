@@ -135,17 +135,20 @@ class DateWindow:
     """One date's pixels of one window (see the module docstring). ``valid`` is computed on
     first use (the numba kernels test finiteness themselves)."""
 
-    def __init__(self, stack: np.ndarray, roles, no_data=None, cloud=None, shadow=None, snow=None):
+    def __init__(self, stack: np.ndarray, roles, no_data=None, cloud=None, shadow=None, snow=None, *, finite=None):
         self._stack = stack
         self.reflectance = {r: stack[i] for i, r in enumerate(roles)}
         self._no_data = no_data
         self.cloud, self.shadow, self.snow = cloud, shadow, snow
+        self._finite = finite  # every band finite, when the reader made it while scaling
         self._valid = None
 
     @property
     def valid(self) -> np.ndarray:
         if self._valid is None:
-            if _fast.HAVE_NUMBA:
+            if self._finite is not None:
+                valid = self._finite
+            elif _fast.HAVE_NUMBA:
                 valid = np.empty(self._stack.shape[1:], bool)
                 _fast.all_finite(self._stack, valid)
             else:
@@ -229,31 +232,51 @@ class DateReader:
     def read(self, win: Window, shift: tuple[int, int] = (0, 0)) -> DateWindow:
         h, w = int(win.height), int(win.width)
         out = np.empty((len(self.roles), h, w), np.float32)
+        finite = np.empty((h, w), bool)  # every band finite: the valid mask, made while scaling
         mask_raw = None
+        scaled = 0
         for rd in self.reads:
             raw = read_shifted(rd.view, rd.indexes, win, shift, rd.fill)
             for k, (slot, bf) in enumerate(zip(rd.slots, rd.bands, strict=True)):
                 if slot < 0:
                     mask_raw = raw[k]
                     continue
-                scale_into(raw[k], bf, out[slot])
-        if mask_raw is None or self.flags is None:
-            return DateWindow(out, self.roles)
-        return DateWindow(out, self.roles, *self.flags(mask_raw))
+                scale_into(raw[k], bf, out[slot], finite, first=scaled == 0)
+                scaled += 1
+        flags = () if mask_raw is None or self.flags is None else self.flags(mask_raw)
+        return DateWindow(out, self.roles, *flags, finite=finite if scaled else None)
 
 
-def scale_into(raw: np.ndarray, bf: BandFile, o: np.ndarray) -> None:
+_NO_MASK = np.empty((0, 0), bool)
+
+
+def scale_into(raw: np.ndarray, bf: BandFile, o: np.ndarray, finite: np.ndarray | None = None, *, first=True) -> None:
     """``o`` = ``raw`` in reflectance: times the band's scale, plus its offset, NaN at nodata
-    (one numba pass where the kernels are installed and numpy computes in float32)."""
+    (one numba pass where the kernels are installed and numpy computes in float32). With
+    ``finite``: set it to (``first``) or AND it with ``isfinite(o)``."""
     if _fast.HAVE_NUMBA and raw.dtype.name in _fast.SCALE_DTYPES:
         nodata = bf.nodata is not None
-        _fast.scale_band(raw, np.float32(bf.scale), np.float32(bf.offset or 0), float(bf.nodata or 0), nodata, o)
+        _fast.scale_band(
+            raw,
+            np.float32(bf.scale),
+            np.float32(bf.offset or 0),
+            float(bf.nodata or 0),
+            nodata,
+            o,
+            _NO_MASK if finite is None else finite,
+            first,
+        )
         return
     np.multiply(raw, np.float32(bf.scale), out=o, casting="unsafe")
     if bf.offset:
         o += np.float32(bf.offset)
     if bf.nodata is not None:
         np.copyto(o, np.float32(np.nan), where=raw == bf.nodata)
+    if finite is not None:
+        if first:
+            np.isfinite(o, out=finite)
+        else:
+            finite &= np.isfinite(o)
 
 
 class PairReader:

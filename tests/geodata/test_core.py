@@ -281,6 +281,15 @@ def test_scaling_kernel_gives_numpys_float32_bits(dtype):
         got = np.empty(raw.shape, np.float32)
         io.scale_into(raw, bf, got)
         assert np.array_equal(got, ref, equal_nan=True), (dtype, scale, offset, nodata)
+        # the valid mask made while scaling: set by the first band, ANDed by the next
+        finite = np.empty(raw.shape, bool)
+        io.scale_into(raw, bf, got, finite, first=True)
+        assert np.array_equal(finite, np.isfinite(ref))
+        other = raw.copy()
+        other[10, 10] = 0 if nodata is not None else other[10, 10]
+        io.scale_into(other, bf, got, finite, first=False)
+        expect = np.isfinite(ref) & np.isfinite(got)
+        assert np.array_equal(finite, expect) and (nodata is None or not finite[10, 10])
 
 
 def test_colour_test_finds_roofs_on_bare_soil_not_wet_soil():
