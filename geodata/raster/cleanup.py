@@ -27,7 +27,7 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 from shapely.geometry import Polygon, shape
 
-from . import _fast, morph
+from . import _fast_arrays, morph
 
 Array = np.ndarray
 GEOD = Geod(ellps="WGS84")
@@ -147,15 +147,15 @@ def bridge_diagonals(classes: Array, where: Array) -> None:
 
 def label_sizes(labels: Array, n: int) -> Array:
     """Pixels of each label 0..n (numba where installed: bincount copies the labels first)."""
-    if _fast.HAVE_NUMBA:
-        return _fast.label_sizes(labels, n)
+    if _fast_arrays.HAVE_NUMBA:
+        return _fast_arrays.label_sizes(labels, n)
     return np.bincount(labels.ravel(), minlength=n + 1)
 
 
 def labels_where(table: Array, labels: Array) -> Array:
     """``table[labels]``: the pixels whose label the boolean ``table`` selects."""
-    if _fast.HAVE_NUMBA:
-        return _fast.labels_where(table, labels)
+    if _fast_arrays.HAVE_NUMBA:
+        return _fast_arrays.labels_where(table, labels)
     return table[labels]
 
 

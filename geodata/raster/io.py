@@ -55,7 +55,7 @@ from rasterio.warp import transform_bounds
 from rasterio.windows import Window
 from shapely.geometry import box
 
-from . import _fast
+from . import _fast_arrays
 from .constants import SENSORS, SensorProfile
 from .errors import NoOverlapError, SensorMismatchError
 from .products import DateSource, Grid, band_georef, open_product, validate_source
@@ -148,9 +148,9 @@ class DateWindow:
         if self._valid is None:
             if self._finite is not None:
                 valid = self._finite
-            elif _fast.HAVE_NUMBA:
+            elif _fast_arrays.HAVE_NUMBA:
                 valid = np.empty(self._stack.shape[1:], bool)
-                _fast.all_finite(self._stack, valid)
+                _fast_arrays.all_finite(self._stack, valid)
             else:
                 valid = np.isfinite(self._stack).all(axis=0)
             if self._no_data is not None:
@@ -254,9 +254,9 @@ def scale_into(raw: np.ndarray, bf: BandFile, o: np.ndarray, finite: np.ndarray 
     """``o`` = ``raw`` in reflectance: times the band's scale, plus its offset, NaN at nodata
     (one numba pass where the kernels are installed and numpy computes in float32). With
     ``finite``: set it to (``first``) or AND it with ``isfinite(o)``."""
-    if _fast.HAVE_NUMBA and raw.dtype.name in _fast.SCALE_DTYPES:
+    if _fast_arrays.HAVE_NUMBA and raw.dtype.name in _fast_arrays.SCALE_DTYPES:
         nodata = bf.nodata is not None
-        _fast.scale_band(
+        _fast_arrays.scale_band(
             raw,
             np.float32(bf.scale),
             np.float32(bf.offset or 0),

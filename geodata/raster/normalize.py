@@ -23,7 +23,7 @@ import numpy as np
 from scipy import linalg
 from scipy.special import gammaincc
 
-from . import _fast
+from . import _fast_arrays
 
 Array = np.ndarray
 
@@ -62,8 +62,8 @@ class Normalisation:
         """Normalise the float32 reflectance arrays of ``after`` in place (and return them)."""
         for role, band in after.items():
             g, o = self.coefficients(role)
-            if _fast.HAVE_NUMBA and band.ndim == 2:
-                _fast.gain_offset(band, np.float32(g), np.float32(o), g != 1.0, o != 0.0)
+            if _fast_arrays.HAVE_NUMBA and band.ndim == 2:
+                _fast_arrays.gain_offset(band, np.float32(g), np.float32(o), g != 1.0, o != 0.0)
                 continue
             if g != 1.0:
                 band *= np.float32(g)

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import _fast
+from . import _fast, _fast_colour
 from .change import (
     AGREE_BONUS,
     COLOUR,
@@ -230,8 +230,8 @@ def _visible_sums(p: Prepared, prof: SensorProfile) -> tuple[Array, Array]:
     the threshold sample scores most pixels of its tiles."""
     idx = _visible_idx(prof)
     sb, sa = (np.empty((3, *p.has_data.shape), np.float32) for _ in range(2))
-    _fast.box_sums3(p.before, idx, sb)
-    _fast.box_sums3(p.after, idx, sa)
+    _fast_colour.box_sums3(p.before, idx, sb)
+    _fast_colour.box_sums3(p.after, idx, sa)
     return sb, sa
 
 
@@ -425,7 +425,7 @@ def sample_histograms(win: WindowInput, params: WindowParams, *, use_numba: bool
             sel &= ~p.hazy
             k = np.zeros(valid.shape, np.float32)
             sb, sa = _visible_sums(p, prof)
-            _fast.colour_scores(sb, sa, sel, k)
+            _fast_colour.colour_scores(sb, sa, sel, k)
             out[COLOUR] = np.histogram(k[sel], bins=HIST_BINS, range=HIST_RANGE)[0].astype(np.int64)
     return out, valid
 

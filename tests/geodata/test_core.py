@@ -237,23 +237,25 @@ def test_morph_matches_scipy():
 def test_numba_box_sums_are_morph_sum3_bit_for_bit():
     """The colour test's 3x3 sums (numba, for a whole tile and pixel by pixel) add in morph.sum3's order: the same
     float32 bits at every pixel, edges and corners included."""
-    from geodata.raster import _fast, morph
+    from geodata.raster import _fast_colour, morph
 
     rng = np.random.default_rng(5)
     for shape in [(1, 1), (1, 7), (6, 1), (2, 2), (9, 13), (40, 33)]:
         x = rng.normal(size=(4, *shape)).astype(np.float32) * np.float32(0.3)
         idx = np.array([2, 0, 3], dtype=np.int64)
         out = np.empty((3, *shape), np.float32)
-        _fast.box_sums3(x, idx, out)
+        _fast_colour.box_sums3(x, idx, out)
         for k, b in enumerate(idx):
             ref = morph.sum3(x[b])
             assert np.array_equal(out[k], ref), (shape, b)
-            got = np.array([[_fast.sum3_at(x, b, r, c) for c in range(shape[1])] for r in range(shape[0])], np.float32)
+            got = np.array(
+                [[_fast_colour.sum3_at(x, b, r, c) for c in range(shape[1])] for r in range(shape[0])], np.float32
+            )
             assert np.array_equal(got, ref), (shape, b)
         # the colour test's naive score, a row at a time (``rules_pass``) and pixel by pixel
         y = rng.normal(size=(4, *shape)).astype(np.float32) * np.float32(0.3)
         x[0, 0, 0] = np.nan
-        one, rows = _fast.colour_naive_rows(x, y, idx)
+        one, rows = _fast_colour.colour_naive_rows(x, y, idx)
         assert np.isnan(one[0, 0]) and (min(shape) < 4 or np.isfinite(one).any())
         assert np.array_equal(one, rows, equal_nan=True), shape
 
