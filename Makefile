@@ -49,8 +49,10 @@ stop:
 	@scripts/receiver.sh stop || true
 	@scripts/pg.sh stop || true
 
-# Benchmarks build scratch databases, which takes the owner role (CREATEDB).
-bench: migrate
+# Benchmarks build scratch databases, which takes the owner role (CREATEDB); the ones that
+# act as demo users (patrol_submit, patrol_escalation, inspections_draw, zoning_import) need
+# the demo in the development database, as `make run` loads it.
+bench: demo
 	@DATABASE_URL="$${DATABASE_URL:-$$(cat var/database_owner_url)}" scripts/bench.sh $(B)
 
 # Load, faults, hostile input, permissions and the offline client against gunicorn on loopback.

@@ -181,8 +181,13 @@ class Receiver:
             self._pause(True)
 
     def drop(self, reason: str, *, mn: str = "") -> None:
+        """Count a dropped frame; one that claims a registered MN also counts in that logger's
+        拒收报文 (as a wrong password does: the claim is what the bureau can follow up)."""
         self.stats.dropped[reason] += 1
-        self.pending_drops.reject(mn=mn, reason=str(reason), at=dt.datetime.now(dt.UTC))
+        known = self.loggers.get(mn) if mn else None
+        self.pending_drops.reject(
+            mn=mn, reason=str(reason), logger_id=known[0] if known else None, at=dt.datetime.now(dt.UTC)
+        )
         self._wake.set()  # the counts go to the database with the next batch
 
     def _pause(self, paused: bool) -> None:

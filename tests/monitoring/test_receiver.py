@@ -148,6 +148,15 @@ def test_garbage_and_bad_frames_are_dropped_counted_and_the_rest_served(receiver
     grew = {k for k in after if after[k] > before.get(k, 0)}
     assert {"garbage", "crc", "length", "no_crlf"} <= grew
     assert rejections(pg, "RCV-JUNK-01").get("crc") == 1
+    # once the receiver knows the MN, a frame claiming it that fails its CRC also counts in
+    # that logger's 拒收报文 (as a wrong password does)
+    rejected = counters(pg, ids["RCV-JUNK-01"])[2]
+    qn3, good3 = sim.minute_frame(T0 + dt.timedelta(minutes=2))
+    replies = run_async(exchange("127.0.0.1", r.port, modbus + good3, replies=1))
+    assert [p.qn for p in replies] == [qn3]
+    time.sleep(0.3)
+    assert counters(pg, ids["RCV-JUNK-01"])[2] == rejected + 1
+    assert rejections(pg, "RCV-JUNK-01").get("crc") == 2
 
 
 def test_oversize_length_is_refused_at_once_and_the_next_frame_taken(receiver, committed_loggers, pg):
