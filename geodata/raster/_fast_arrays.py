@@ -1,6 +1,6 @@
 """Numba kernels for the array chores around detection (optional: ``numba`` installed): raw
-band numbers to reflectance with the valid mask made on the way (``scale_band``), finiteness
-of a stack, the normalisation's gain and offset, label sizes and label masks for the clean-up.
+band numbers to reflectance with the valid mask made on the way (``scale_band``), the
+normalisation's gain and offset, label sizes and label masks for the clean-up.
 Each gives numpy's result bit for bit (tests hold them to it); ``_fast`` has the detection
 kernels proper, ``_numba`` the set-up they share.
 """
@@ -11,7 +11,7 @@ import numpy as np
 
 from ._numba import _KW, HAVE_NUMBA, njit
 
-__all__ = ["HAVE_NUMBA", "SCALE_DTYPES", "all_finite", "gain_offset", "label_sizes", "labels_where", "scale_band"]
+__all__ = ["HAVE_NUMBA", "SCALE_DTYPES", "gain_offset", "label_sizes", "labels_where", "scale_band"]
 
 
 #: Raw dtypes whose product with a float32 scale numpy computes in float32 (``scale_band``).
@@ -44,18 +44,6 @@ def scale_band(raw, scale, offset, nodata, has_nodata, out, finite, first):
         elif track:
             for c in range(raw.shape[1]):
                 finite[r, c] &= np.isfinite(out[r, c])
-
-
-@njit(**_KW)
-def all_finite(stack, out):
-    """out[r, c] = every band of ``stack`` (bands, rows, cols) is finite at (r, c): numpy's
-    ``isfinite(stack).all(axis=0)`` in one pass, row by row."""
-    for r in range(stack.shape[1]):
-        for c in range(stack.shape[2]):
-            out[r, c] = np.isfinite(stack[0, r, c])
-        for b in range(1, stack.shape[0]):
-            for c in range(stack.shape[2]):
-                out[r, c] &= np.isfinite(stack[b, r, c])
 
 
 @njit(**_KW)

@@ -146,13 +146,7 @@ class DateWindow:
     @property
     def valid(self) -> np.ndarray:
         if self._valid is None:
-            if self._finite is not None:
-                valid = self._finite
-            elif _fast_arrays.HAVE_NUMBA:
-                valid = np.empty(self._stack.shape[1:], bool)
-                _fast_arrays.all_finite(self._stack, valid)
-            else:
-                valid = np.isfinite(self._stack).all(axis=0)
+            valid = self._finite if self._finite is not None else np.isfinite(self._stack).all(axis=0)
             if self._no_data is not None:
                 valid &= ~self._no_data
             self._valid = valid
